@@ -1,0 +1,2 @@
+//! Criterion benches and workload programs for moderation-kit; see
+//! `docs/benchmarks.md` for how to run them and the figures measured.

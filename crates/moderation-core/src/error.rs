@@ -1,0 +1,149 @@
+//! The one error type of moderation-core.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{ItemId, Kind};
+
+/// A boxed error from a port implementation (a database driver, a mailer).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong in moderation-core and the ports it defines.
+///
+/// Every message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModerationError {
+    /// `register` was called for a kind that already has a moderator.
+    #[error(
+        "kind `{kind}` is already moderated; unregister it first or register under another kind"
+    )]
+    AlreadyModerated {
+        /// The kind.
+        kind: Kind,
+    },
+    /// `unregister` was called for a kind that has no moderator.
+    #[error("kind `{kind}` is not moderated; register it before unregistering or changing it")]
+    NotModerated {
+        /// The kind.
+        kind: Kind,
+    },
+    /// A kind name is not of the allowed form.
+    #[error(
+        "invalid kind name `{kind}`: use 1-128 lower-case ASCII letters, digits, `.`, `_` or `-`"
+    )]
+    InvalidKind {
+        /// The rejected name.
+        kind: String,
+    },
+    /// An object or user id is empty, too long or malformed.
+    #[error(
+        "invalid id `{id}`: ids are 1-256 bytes without control characters (stored keys are `i:`, `u:` or `s:` prefixed)"
+    )]
+    InvalidId {
+        /// The rejected id.
+        id: String,
+    },
+    /// A trust level outside 0..=4.
+    #[error("invalid trust level {level}: use 0 to 4")]
+    InvalidTrustLevel {
+        /// The rejected level.
+        level: u8,
+    },
+    /// A parent's date field lies in the future, so "days elapsed" is undefined.
+    #[error(
+        "field `{field}` of the parent object is {date}, after now ({now}); fix the date or the clock"
+    )]
+    FutureDate {
+        /// The field name.
+        field: String,
+        /// The date read from the parent.
+        date: DateTime<Utc>,
+        /// The clock's now.
+        now: DateTime<Utc>,
+    },
+    /// A configured field is missing from the parent or has the wrong type.
+    #[error(
+        "field `{field}` of the parent object is unusable: {problem}; check the moderator's options"
+    )]
+    InvalidField {
+        /// The field name.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The text to moderate is longer than the configured maximum.
+    #[error("text is {len} bytes, over the limit of {max}; shorten it or raise `max_text_len`")]
+    TextTooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The serialised object is larger than the store accepts.
+    #[error(
+        "payload is {len} bytes, over the limit of {max}; shorten it or raise the store's payload limit"
+    )]
+    PayloadTooLarge {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An object could not be turned into or read from its serde form.
+    #[error("could not (de)serialise the object: {0}; check the model's serde attributes")]
+    Serde(#[from] serde_json::Error),
+    /// Another actor changed the item first.
+    #[error("item {item} changed since version {expected} (now {actual}); reload it and try again")]
+    Conflict {
+        /// The item.
+        item: ItemId,
+        /// The version the caller had.
+        expected: i64,
+        /// The version in the store.
+        actual: i64,
+    },
+    /// No item with this id.
+    #[error("item {item} does not exist; it may have been purged by a cleanup job")]
+    NotFound {
+        /// The item.
+        item: ItemId,
+    },
+    /// Bad configuration.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A notification template failed to render.
+    #[error(
+        "notification template `{name}` failed to render: {message}; fix the override or remove it to use the shipped one"
+    )]
+    Template {
+        /// The template name.
+        name: String,
+        /// The renderer's message.
+        message: String,
+    },
+    /// A notifier or another outbound port failed.
+    #[error("{port} failed: {source}")]
+    Port {
+        /// Which port (`notifier`, `spam classifier`, ...).
+        port: &'static str,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// The store failed; nothing was written.
+    #[error("the store failed, nothing was written: {source}; check the database and retry")]
+    Store {
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl ModerationError {
+    /// Wraps a store failure.
+    pub fn store(source: impl Into<BoxError>) -> Self {
+        Self::Store {
+            source: source.into(),
+        }
+    }
+}

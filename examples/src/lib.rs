@@ -1,0 +1,2 @@
+//! Runnable examples for moderation-kit. Run one with
+//! `cargo run -p moderation-examples --example NAME`.
