@@ -16,6 +16,7 @@ mod clock;
 mod decision;
 mod error;
 mod ids;
+mod memory;
 mod store;
 
 /// Client IP resolution from the TCP peer and trusted proxies' forwarding headers.
@@ -26,6 +27,7 @@ pub use clock::{Clock, ManualClock, SystemClock, truncate_to_micros};
 pub use decision::{Decision, Reason, Verdict};
 pub use error::{BoxError, ModerationError};
 pub use ids::{ItemId, Kind, MAX_ID_LEN, MAX_KIND_LEN, ObjectId, ObjectRef, UserId};
+pub use memory::MemoryStore;
 pub use store::{
     Cursor, DuplicateQuery, FlagOutcome, ItemFilter, ItemStatus, LogAction, LogEntry,
     MAX_PAGE_SIZE, ModerationStore, NewItem, NewLogEntry, Order, Page, PageRequest, StatusChange,
