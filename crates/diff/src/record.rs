@@ -36,9 +36,17 @@ pub struct FieldChange {
     kind: ChangeKind,
     #[serde(default, skip_serializing_if = "is_text")]
     presentation: Presentation,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     old: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     new: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     old_display: Option<String>,
@@ -46,6 +54,12 @@ pub struct FieldChange {
     new_display: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<TextDiff>,
+}
+
+/// A side that is present in the JSON is `Some`, even when it is `null`: a
+/// field set to `null` is not the same as a field that does not exist.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 fn is_text(presentation: &Presentation) -> bool {
