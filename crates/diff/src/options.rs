@@ -66,8 +66,9 @@ type Resolver = Arc<dyn Fn(&Value) -> Option<String> + Send + Sync>;
 
 /// Settings for [`RecordDiff::between`](crate::RecordDiff::between).
 ///
-/// Field names are dotted paths (`"author.name"`); naming an object covers
-/// every field nested inside it.
+/// Field names are dotted paths (`"author.name"`). For exclusion, selection,
+/// presentation and granularity, naming an object covers every field nested
+/// inside it; labels and resolvers apply to the exact field named.
 ///
 /// ```
 /// use moderation_diff::{DiffOptions, Granularity};
@@ -356,5 +357,53 @@ impl DiffOptions {
             }
             chosen => chosen,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(dotted: &str) -> FieldPath {
+        FieldPath::from_segments(dotted.split('.'))
+    }
+
+    #[test]
+    fn exclusion_covers_nested_fields_and_wins_over_selection() {
+        let options = DiffOptions::new().only("author").exclude("author.email");
+        assert!(options.includes(&path("author.name")));
+        assert!(!options.includes(&path("author.email")));
+        assert!(!options.includes(&path("authority")));
+        assert!(!options.includes(&path("title")));
+    }
+
+    #[test]
+    fn selecting_a_nested_field_keeps_its_path() {
+        let options = DiffOptions::new().only("author.name");
+        assert!(options.includes(&path("author.name")));
+        assert!(!options.includes(&path("author.email")));
+    }
+
+    #[test]
+    fn auto_switches_to_lines_for_long_multi_line_text() {
+        let options = DiffOptions::new().long_text_threshold(10);
+        let field = path("body");
+        assert_eq!(
+            options.granularity_for(&field, "short", "text"),
+            Granularity::Word
+        );
+        assert_eq!(
+            options.granularity_for(&field, "a long line\nand more", "x"),
+            Granularity::Line
+        );
+        assert_eq!(
+            options.granularity_for(&field, "a long single line", "x"),
+            Granularity::Word
+        );
+        let options = options.field_granularity("body", Granularity::Char);
+        assert_eq!(
+            options.granularity_for(&field, "a\nb", "c"),
+            Granularity::Char
+        );
     }
 }
