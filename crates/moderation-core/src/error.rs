@@ -108,6 +108,12 @@ pub enum ModerationError {
         /// The item.
         item: ItemId,
     },
+    /// An action that needs a signed-in user was attempted anonymously.
+    #[error("{action} needs a signed-in user; ask the visitor to sign in first")]
+    AnonymousActor {
+        /// The action (`flag`, `approve`, ...).
+        action: &'static str,
+    },
     /// Bad configuration.
     #[error("invalid configuration: {0}")]
     Config(String),
