@@ -1,0 +1,468 @@
+//! The `ModerationStore` implementation shared by the SQL backends.
+//!
+//! Both backends run the same statements (see `sql`), but sqlx's executors
+//! are typed per database and a generic version would need a long list of
+//! driver bounds on every function. The body is therefore written once here
+//! as a macro and instantiated for `SqliteStore` and `PgStore`, which each
+//! provide `reader()`, `begin_write()` and `limits()`.
+//!
+//! Invariants the body keeps:
+//! - input is encoded and checked before a transaction opens;
+//! - each item write and its log entry share one transaction, which is
+//!   rolled back when dropped on any error path (`?`), so nothing is left
+//!   half-written;
+//! - a status change is one `UPDATE ... WHERE id = ? AND version = ?`; a
+//!   miss is turned into `Conflict` or `NotFound` inside the same
+//!   transaction, which then writes nothing.
+
+/// Implements `moderation_core::ModerationStore` for a SQL store type.
+macro_rules! impl_moderation_store {
+    ($store:ty, $backend:literal) => {
+        #[async_trait::async_trait]
+        impl moderation_core::ModerationStore for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %item.object.kind))]
+            async fn insert_item(
+                &self,
+                item: moderation_core::NewItem,
+                log: moderation_core::NewLogEntry,
+            ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
+                use $crate::error::StorageError;
+                let row = $crate::record::EncodedItem::new(&item, self.limits())?;
+                let entry = $crate::record::EncodedLog::new(&log)?;
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar($crate::sql::INSERT_ITEM)
+                    .bind(row.kind)
+                    .bind(row.object_key)
+                    .bind(row.parent_kind)
+                    .bind(row.parent_key)
+                    .bind(row.author_key)
+                    .bind(row.status)
+                    .bind(row.reasons)
+                    .bind(row.payload)
+                    .bind(row.fingerprint)
+                    .bind(row.ip)
+                    .bind(row.created_at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StorageError::from)?;
+                insert_log(&mut tx, id, &entry).await?;
+                tx.commit().await.map_err(StorageError::from)?;
+                Ok($crate::record::inserted(id, item))
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = items.len()))]
+            async fn insert_items(
+                &self,
+                items: Vec<(moderation_core::NewItem, moderation_core::NewLogEntry)>,
+            ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                use $crate::error::StorageError;
+                use $crate::record::{EncodedItem, EncodedLog};
+                if items.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let limits = self.limits();
+                let encoded = items
+                    .iter()
+                    .map(|(item, log)| Ok((EncodedItem::new(item, limits)?, EncodedLog::new(log)?)))
+                    .collect::<Result<Vec<_>, moderation_core::ModerationError>>()?;
+                let mut ids = Vec::with_capacity(encoded.len());
+                let mut tx = self.begin_write().await?;
+                for chunk in encoded.chunks($crate::sql::BATCH_ROWS) {
+                    let sql = $crate::sql::insert_items(chunk.len());
+                    // Only numbered placeholders and fixed fragments (see `sql`).
+                    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+                    for (row, _) in chunk {
+                        query = query
+                            .bind(row.kind.as_str())
+                            .bind(row.object_key.as_str())
+                            .bind(row.parent_kind.as_deref())
+                            .bind(row.parent_key.as_deref())
+                            .bind(row.author_key.as_deref())
+                            .bind(row.status)
+                            .bind(row.reasons.as_str())
+                            .bind(row.payload.as_str())
+                            .bind(row.fingerprint.as_deref())
+                            .bind(row.ip.as_deref())
+                            .bind(row.created_at);
+                    }
+                    let mut chunk_ids =
+                        query.fetch_all(&mut *tx).await.map_err(StorageError::from)?;
+                    // One statement takes its ids in VALUES order on both
+                    // backends (SQLite's AUTOINCREMENT, PostgreSQL's identity
+                    // sequence), but RETURNING's row order is unspecified:
+                    // sorting restores input order.
+                    chunk_ids.sort_unstable();
+                    if chunk_ids.len() != chunk.len() {
+                        return Err(StorageError::corrupt(
+                            "id",
+                            &"the insert returned fewer ids than rows",
+                        )
+                        .into());
+                    }
+                    let sql = $crate::sql::insert_logs(chunk.len());
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (id, (_, entry)) in chunk_ids.iter().zip(chunk) {
+                        query = query
+                            .bind(*id)
+                            .bind(entry.action)
+                            .bind(entry.actor.as_deref())
+                            .bind(entry.reason.as_deref())
+                            .bind(entry.detail.as_str())
+                            .bind(entry.ip.as_deref())
+                            .bind(entry.from_status)
+                            .bind(entry.to_status)
+                            .bind(entry.bulk.as_deref())
+                            .bind(entry.at);
+                    }
+                    query.execute(&mut *tx).await.map_err(StorageError::from)?;
+                    ids.extend(chunk_ids);
+                }
+                tx.commit().await.map_err(StorageError::from)?;
+                Ok(ids
+                    .into_iter()
+                    .zip(items)
+                    .map(|(id, (item, _))| $crate::record::inserted(id, item))
+                    .collect())
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = id.0))]
+            async fn item(
+                &self,
+                id: moderation_core::ItemId,
+            ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::SELECT_ITEM)
+                    .bind(id.0)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?
+                    .map($crate::record::ItemRow::decode)
+                    .transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, object = %object))]
+            async fn item_for_object(
+                &self,
+                object: &moderation_core::ObjectRef,
+            ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                let key = $crate::record::object_key(&object.id)?;
+                sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::ITEM_FOR_OBJECT)
+                    .bind(object.kind.as_str())
+                    .bind(key)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?
+                    .map($crate::record::ItemRow::decode)
+                    .transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %query.kind))]
+            async fn find_duplicate(
+                &self,
+                query: &moderation_core::DuplicateQuery,
+            ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                let author = $crate::record::author_key(&query.author)?;
+                let since = $crate::record::to_micros(query.since);
+                let select = match &query.parent {
+                    Some(parent) => {
+                        sqlx::query_as::<_, $crate::record::ItemRow>(
+                            $crate::sql::DUPLICATE_UNDER_PARENT,
+                        )
+                        .bind(author)
+                        .bind(query.fingerprint.as_str())
+                        .bind(since)
+                        .bind(query.kind.as_str())
+                        .bind(parent.kind.as_str())
+                        .bind($crate::record::object_key(&parent.id)?)
+                    }
+                    None => sqlx::query_as::<_, $crate::record::ItemRow>(
+                        $crate::sql::DUPLICATE_WITHOUT_PARENT,
+                    )
+                    .bind(author)
+                    .bind(query.fingerprint.as_str())
+                    .bind(since)
+                    .bind(query.kind.as_str()),
+                };
+                select
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?
+                    .map($crate::record::ItemRow::decode)
+                    .transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %kind))]
+            async fn author_has_public(
+                &self,
+                kind: &moderation_core::Kind,
+                author: &moderation_core::AuthorKey,
+            ) -> Result<bool, moderation_core::ModerationError> {
+                let found: Option<i64> = sqlx::query_scalar($crate::sql::AUTHOR_HAS_PUBLIC)
+                    .bind(kind.as_str())
+                    .bind($crate::record::author_key(author)?)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                Ok(found.is_some())
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = change.item.0))]
+            async fn change_status(
+                &self,
+                change: moderation_core::StatusChange,
+            ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
+                let mut tx = self.begin_write().await?;
+                let item = apply_status_change(&mut tx, &change).await?;
+                tx.commit().await.map_err($crate::error::StorageError::from)?;
+                Ok(item)
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = changes.len()))]
+            async fn change_statuses(
+                &self,
+                changes: Vec<moderation_core::StatusChange>,
+            ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                // Each change checks its own version, so each is its own
+                // UPDATE; they all share one transaction.
+                let mut tx = self.begin_write().await?;
+                let mut items = Vec::with_capacity(changes.len());
+                for change in &changes {
+                    items.push(apply_status_change(&mut tx, change).await?);
+                }
+                tx.commit().await.map_err($crate::error::StorageError::from)?;
+                Ok(items)
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = item.0))]
+            async fn add_flag(
+                &self,
+                item: moderation_core::ItemId,
+                flagger: &moderation_core::UserId,
+                log: moderation_core::NewLogEntry,
+            ) -> Result<moderation_core::FlagOutcome, moderation_core::ModerationError> {
+                use $crate::error::StorageError;
+                let entry = $crate::record::EncodedLog::new(&log)?;
+                let mut tx = self.begin_write().await?;
+                let added = sqlx::query($crate::sql::INSERT_FLAG)
+                    .bind(item.0)
+                    .bind(flagger.as_str())
+                    .bind(entry.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| $crate::port::missing_item(error, item))?;
+                if added.rows_affected() == 0 {
+                    return Ok(moderation_core::FlagOutcome::AlreadyFlagged);
+                }
+                insert_log(&mut tx, item.0, &entry).await?;
+                tx.commit().await.map_err(StorageError::from)?;
+                Ok(moderation_core::FlagOutcome::Added)
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, limit = page.clamped_limit()))]
+            async fn list_items(
+                &self,
+                filter: &moderation_core::ItemFilter,
+                page: &moderation_core::PageRequest,
+            ) -> Result<moderation_core::Page<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                let limit = page.clamped_limit();
+                let shape = $crate::sql::ListShape {
+                    status: filter.status.is_some(),
+                    kind: filter.kind.is_some(),
+                    author: filter.author.is_some(),
+                    after: page.after.is_some(),
+                    newest_first: page.order == moderation_core::Order::NewestFirst,
+                };
+                let author = filter.author.as_ref().map($crate::record::author_key).transpose()?;
+                let sql = $crate::sql::list_items(shape);
+                // Only numbered placeholders and fixed fragments (see `sql`).
+                let mut query =
+                    sqlx::query_as::<_, $crate::record::ItemRow>(sqlx::AssertSqlSafe(sql));
+                if let Some(status) = filter.status {
+                    query = query.bind(status.as_str());
+                }
+                if let Some(kind) = &filter.kind {
+                    query = query.bind(kind.as_str());
+                }
+                if let Some(author) = author {
+                    query = query.bind(author);
+                }
+                if let Some(cursor) = &page.after {
+                    let (at, id) = $crate::record::cursor_values(cursor);
+                    query = query.bind(at).bind(id);
+                }
+                // One row more than asked tells whether a next page exists.
+                let rows = query
+                    .bind(i64::from(limit) + 1)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                let mut items = $crate::record::decode_items(rows)?;
+                let next = if items.len() > limit as usize {
+                    items.truncate(limit as usize);
+                    items.last().map(moderation_core::Cursor::after)
+                } else {
+                    None
+                };
+                Ok(moderation_core::Page { items, next })
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = item.0))]
+            async fn log_entries(
+                &self,
+                item: moderation_core::ItemId,
+            ) -> Result<Vec<moderation_core::LogEntry>, moderation_core::ModerationError> {
+                sqlx::query_as::<_, $crate::record::LogRow>($crate::sql::LOG_FOR_ITEM)
+                    .bind(item.0)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?
+                    .into_iter()
+                    .map($crate::record::LogRow::decode)
+                    .collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, limit))]
+            async fn non_public_before(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+                after: Option<moderation_core::Cursor>,
+                limit: u32,
+            ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
+                let before = $crate::record::to_micros(before);
+                let limit = i64::from(limit);
+                let query = match &after {
+                    Some(cursor) => {
+                        let (at, id) = $crate::record::cursor_values(cursor);
+                        sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::NON_PUBLIC_AFTER)
+                            .bind(before)
+                            .bind(at)
+                            .bind(id)
+                            .bind(limit)
+                    }
+                    None => sqlx::query_as::<_, $crate::record::ItemRow>(
+                        $crate::sql::NON_PUBLIC_FIRST,
+                    )
+                    .bind(before)
+                    .bind(limit),
+                };
+                let rows = query
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                $crate::record::decode_items(rows)
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
+            async fn delete_items(
+                &self,
+                ids: &[moderation_core::ItemId],
+            ) -> Result<u64, moderation_core::ModerationError> {
+                use $crate::error::StorageError;
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                let mut tx = self.begin_write().await?;
+                let mut deleted = 0;
+                for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
+                    let sql = $crate::sql::delete_items(chunk.len());
+                    // Only numbered placeholders and fixed fragments (see `sql`).
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(id.0);
+                    }
+                    deleted += query
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StorageError::from)?
+                        .rows_affected();
+                }
+                tx.commit().await.map_err(StorageError::from)?;
+                Ok(deleted)
+            }
+        }
+
+        /// Appends one log entry inside an open transaction.
+        async fn insert_log(
+            conn: &mut <$store as $crate::port::Backend>::Conn,
+            item: i64,
+            entry: &$crate::record::EncodedLog,
+        ) -> Result<(), moderation_core::ModerationError> {
+            sqlx::query($crate::sql::INSERT_LOG)
+                .bind(item)
+                .bind(entry.action)
+                .bind(entry.actor.as_deref())
+                .bind(entry.reason.as_deref())
+                .bind(entry.detail.as_str())
+                .bind(entry.ip.as_deref())
+                .bind(entry.from_status)
+                .bind(entry.to_status)
+                .bind(entry.bulk.as_deref())
+                .bind(entry.at)
+                .execute(&mut *conn)
+                .await
+                .map_err($crate::error::StorageError::from)?;
+            Ok(())
+        }
+
+        /// One version-checked status change and its log entry, inside an
+        /// open transaction.
+        async fn apply_status_change(
+            conn: &mut <$store as $crate::port::Backend>::Conn,
+            change: &moderation_core::StatusChange,
+        ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
+            use $crate::error::StorageError;
+            let entry = $crate::record::EncodedLog::new(&change.log)?;
+            let updated =
+                sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::CHANGE_STATUS)
+                    .bind(change.status.as_str())
+                    .bind(entry.at)
+                    .bind(change.item.0)
+                    .bind(change.expected_version)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(StorageError::from)?;
+            let Some(row) = updated else {
+                let actual: Option<i64> = sqlx::query_scalar($crate::sql::ITEM_VERSION)
+                    .bind(change.item.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(StorageError::from)?;
+                return Err(match actual {
+                    Some(actual) => moderation_core::ModerationError::Conflict {
+                        item: change.item,
+                        expected: change.expected_version,
+                        actual,
+                    },
+                    None => moderation_core::ModerationError::NotFound { item: change.item },
+                });
+            };
+            let item = row.decode()?;
+            insert_log(conn, change.item.0, &entry).await?;
+            Ok(item)
+        }
+    };
+}
+
+pub(crate) use impl_moderation_store;
+
+use moderation_core::{ItemId, ModerationError};
+
+use crate::error::StorageError;
+
+/// What a backend provides to the shared implementation.
+pub(crate) trait Backend {
+    /// The driver's connection type, which a transaction dereferences to.
+    type Conn;
+}
+
+/// A flag on an item that does not exist violates the foreign key: that is
+/// `NotFound`, not a database failure.
+pub(crate) fn missing_item(error: sqlx::Error, item: ItemId) -> ModerationError {
+    let is_fk = error
+        .as_database_error()
+        .is_some_and(|e| e.is_foreign_key_violation());
+    if is_fk {
+        ModerationError::NotFound { item }
+    } else {
+        StorageError::from(error).into()
+    }
+}

@@ -1,0 +1,6 @@
+//! The PostgreSQL backend: many application servers share one database.
+
+mod items;
+mod store;
+
+pub use store::PgStore;

@@ -1,0 +1,203 @@
+//! The SQL both backends run. The two schemas use the same column types
+//! (text, integers, JSON as text), and SQLite accepts PostgreSQL's `$N`
+//! placeholders, so one text serves both. Only placeholders carry values:
+//! the few statements assembled at run time (filters, batches) are made of
+//! the fixed fragments below and numbered placeholders, never of input.
+
+/// The columns of an item row, in `ItemRow`'s order.
+macro_rules! item_columns {
+    () => {
+        "id, kind, object_key, parent_kind, parent_key, author_key, status, reasons, payload, \
+         fingerprint, ip, created_at, updated_at, version"
+    };
+}
+
+/// The columns of a log row, in `LogRow`'s order.
+macro_rules! log_columns {
+    () => {
+        "id, item_id, action, actor, reason, detail, ip, from_status, to_status, bulk_id, at"
+    };
+}
+
+/// Inserted item columns; `updated_at` takes the creation time (`$11`).
+const INSERT_ITEM_HEAD: &str = "INSERT INTO moderation_items (kind, object_key, parent_kind, \
+     parent_key, author_key, status, reasons, payload, fingerprint, ip, created_at, updated_at) VALUES ";
+/// Values bound per inserted item.
+pub(crate) const ITEM_PARAMS: usize = 11;
+
+const INSERT_LOG_HEAD: &str = "INSERT INTO moderation_item_log (item_id, action, actor, reason, \
+     detail, ip, from_status, to_status, bulk_id, at) VALUES ";
+/// Values bound per log entry.
+pub(crate) const LOG_PARAMS: usize = 10;
+
+/// Rows per multi-row statement: 1 000 rows stay under both SQLite's
+/// (32 766) and PostgreSQL's (65 535) limits on bound values.
+pub(crate) const BATCH_ROWS: usize = 1_000;
+
+pub(crate) const INSERT_ITEM: &str = "INSERT INTO moderation_items (kind, object_key, parent_kind, \
+     parent_key, author_key, status, reasons, payload, fingerprint, ip, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id";
+
+pub(crate) const INSERT_LOG: &str = "INSERT INTO moderation_item_log (item_id, action, actor, \
+     reason, detail, ip, from_status, to_status, bulk_id, at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+pub(crate) const SELECT_ITEM: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM moderation_items WHERE id = $1"
+);
+
+pub(crate) const ITEM_FOR_OBJECT: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM moderation_items WHERE kind = $1 AND object_key = $2 \
+     ORDER BY created_at DESC, id DESC LIMIT 1"
+);
+
+pub(crate) const DUPLICATE_UNDER_PARENT: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM moderation_items WHERE author_key = $1 AND fingerprint = $2 AND created_at >= $3 \
+     AND kind = $4 AND parent_kind = $5 AND parent_key = $6 \
+     ORDER BY created_at DESC, id DESC LIMIT 1"
+);
+
+pub(crate) const DUPLICATE_WITHOUT_PARENT: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM moderation_items WHERE author_key = $1 AND fingerprint = $2 AND created_at >= $3 \
+     AND kind = $4 AND parent_kind IS NULL ORDER BY created_at DESC, id DESC LIMIT 1"
+);
+
+/// The literal `'public'` (not a placeholder) lets both planners use the
+/// partial index `moderation_items_author_public`.
+pub(crate) const AUTHOR_HAS_PUBLIC: &str = "SELECT id FROM moderation_items \
+     WHERE kind = $1 AND author_key = $2 AND status = 'public' LIMIT 1";
+
+/// The optimistic-concurrency write: it matches no row unless the version
+/// is still the one the caller read.
+pub(crate) const CHANGE_STATUS: &str = concat!(
+    "UPDATE moderation_items SET status = $1, updated_at = $2, version = version + 1 \
+     WHERE id = $3 AND version = $4 RETURNING ",
+    item_columns!()
+);
+
+pub(crate) const ITEM_VERSION: &str = "SELECT version FROM moderation_items WHERE id = $1";
+
+pub(crate) const INSERT_FLAG: &str = "INSERT INTO moderation_item_flags (item_id, flagger, at) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+pub(crate) const LOG_FOR_ITEM: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM moderation_item_log WHERE item_id = $1 ORDER BY id"
+);
+
+pub(crate) const NON_PUBLIC_FIRST: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM moderation_items WHERE status IN ('held', 'rejected', 'removed') AND created_at < $1 \
+     ORDER BY created_at, id LIMIT $2"
+);
+
+pub(crate) const NON_PUBLIC_AFTER: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM moderation_items WHERE status IN ('held', 'rejected', 'removed') AND created_at < $1 \
+     AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4"
+);
+
+/// `($1, $2, ...), ($k, ...)` for `rows` rows of `per_row` values each.
+fn values_list(rows: usize, per_row: usize, repeat_last: bool) -> String {
+    let mut sql = String::with_capacity(rows * per_row * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 1..=per_row {
+            if col > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * per_row + col));
+        }
+        if repeat_last {
+            sql.push_str(&format!(", ${}", row * per_row + per_row));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// A multi-row item insert returning the new ids.
+pub(crate) fn insert_items(rows: usize) -> String {
+    format!(
+        "{INSERT_ITEM_HEAD}{} RETURNING id",
+        values_list(rows, ITEM_PARAMS, true)
+    )
+}
+
+/// A multi-row log insert.
+pub(crate) fn insert_logs(rows: usize) -> String {
+    format!("{INSERT_LOG_HEAD}{}", values_list(rows, LOG_PARAMS, false))
+}
+
+/// `DELETE ... WHERE id IN ($1, ..., $n)`. Flags and log entries follow by
+/// `ON DELETE CASCADE`.
+pub(crate) fn delete_items(count: usize) -> String {
+    format!(
+        "DELETE FROM moderation_items WHERE id IN {}",
+        values_list(1, count, false)
+    )
+}
+
+/// Which filters a listing applies; each adds one placeholder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListShape {
+    pub(crate) status: bool,
+    pub(crate) kind: bool,
+    pub(crate) author: bool,
+    pub(crate) after: bool,
+    pub(crate) newest_first: bool,
+}
+
+/// A keyset page query. Placeholders are numbered in the order status,
+/// kind, author, cursor time, cursor id, limit, skipping absent ones.
+pub(crate) fn list_items(shape: ListShape) -> String {
+    let mut sql = String::from(concat!(
+        "SELECT ",
+        item_columns!(),
+        " FROM moderation_items"
+    ));
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if shape.status {
+        conditions.push(format!("status = ${}", next()));
+    }
+    if shape.kind {
+        conditions.push(format!("kind = ${}", next()));
+    }
+    if shape.author {
+        conditions.push(format!("author_key = ${}", next()));
+    }
+    if shape.after {
+        let op = if shape.newest_first { "<" } else { ">" };
+        let (at, id) = (next(), next());
+        conditions.push(format!("(created_at, id) {op} (${at}, ${id})"));
+    }
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    let direction = if shape.newest_first { "DESC" } else { "ASC" };
+    sql.push_str(&format!(
+        " ORDER BY created_at {direction}, id {direction} LIMIT ${}",
+        next()
+    ));
+    sql
+}

@@ -1,0 +1,6 @@
+//! The SQLite backend: one file, WAL, created and migrated on first open.
+
+mod items;
+mod store;
+
+pub use store::{SqliteOptions, SqliteStore, Synchronous};

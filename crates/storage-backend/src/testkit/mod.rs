@@ -1,0 +1,146 @@
+//! The conformance suite: scenarios written once against
+//! [`ModerationStore`], and the runners that give each test a fresh store of
+//! every backend.
+//!
+//! - [`on_memory`], [`on_sqlite`] and [`on_postgres`] run one scenario on a
+//!   new, empty store: moderation-core's `MemoryStore`, a SQLite file in a
+//!   temporary directory, or a PostgreSQL database created for the test on
+//!   the server at `DATABASE_URL` (default [`DEFAULT_DATABASE_URL`]) and
+//!   dropped afterwards. Tests can therefore run in parallel.
+//! - When no PostgreSQL server answers, [`on_postgres`] prints that the test
+//!   was skipped; with `CI=true` it fails instead, so CI cannot pass without
+//!   running them.
+//! - [`store_scenarios!`](crate::store_scenarios) turns a list of scenarios
+//!   into one test per scenario and backend.
+//!
+//! A third-party backend proves it conforms by running the scenarios of
+//! [`items`] against its own store.
+//!
+//! Runners report failures by panicking, as test harnesses expect.
+#![allow(
+    clippy::panic,
+    reason = "test kit: a failed scenario must fail its test"
+)]
+
+pub mod items;
+mod postgres;
+mod sqlite;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use moderation_core::{MemoryStore, ModerationError, ModerationStore};
+
+pub use postgres::{DEFAULT_DATABASE_URL, TempPostgres};
+pub use sqlite::TempSqlite;
+
+/// What every scenario returns: `Err` for an unexpected store error;
+/// a broken expectation panics through `assert!`.
+pub type ScenarioResult = Result<(), ModerationError>;
+
+/// Runs `scenario` against a new `MemoryStore`.
+pub async fn on_memory<F, Fut>(scenario: F)
+where
+    F: FnOnce(Arc<dyn ModerationStore>) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
+    let store: Arc<dyn ModerationStore> = Arc::new(MemoryStore::new());
+    if let Err(error) = scenario(store).await {
+        panic!("scenario failed on the memory store: {error}");
+    }
+}
+
+/// Runs `scenario` against a new SQLite store in a temporary file.
+pub async fn on_sqlite<F, Fut>(scenario: F)
+where
+    F: FnOnce(Arc<dyn ModerationStore>) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
+    with_sqlite(|store| scenario(Arc::new(store))).await;
+}
+
+/// Runs `scenario` against a new PostgreSQL database, or reports it skipped.
+pub async fn on_postgres<F, Fut>(scenario: F)
+where
+    F: FnOnce(Arc<dyn ModerationStore>) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
+    with_postgres(|store| scenario(Arc::new(store))).await;
+}
+
+/// Runs `test` with a new [`SqliteStore`](crate::SqliteStore) (for
+/// backend-specific tests); the file is deleted afterwards.
+pub async fn with_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(crate::SqliteStore) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
+    let temp = match TempSqlite::new().await {
+        Ok(temp) => temp,
+        Err(error) => panic!("could not create a temporary SQLite store: {error}"),
+    };
+    let result = test(temp.store().clone()).await;
+    temp.close().await;
+    if let Err(error) = result {
+        panic!("scenario failed on SQLite: {error}");
+    }
+}
+
+/// Runs `test` with a new [`PgStore`](crate::PgStore) on a database of its
+/// own, dropped afterwards; skipped (or failed under `CI=true`) when no
+/// server answers.
+pub async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(crate::PgStore) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
+    let Some(temp) = TempPostgres::new_or_skip().await else {
+        return;
+    };
+    let result = test(temp.store().clone()).await;
+    temp.drop_database().await;
+    if let Err(error) = result {
+        panic!("scenario failed on PostgreSQL: {error}");
+    }
+}
+
+/// Declares one test per scenario and backend:
+///
+/// ```ignore
+/// moderation_storage::store_scenarios! {
+///     insert_then_read => moderation_storage::testkit::items::insert_then_read,
+/// }
+/// ```
+///
+/// expands to a module `insert_then_read` with the tests `memory`, `sqlite`
+/// and `postgres`, so `cargo test insert_then_read::postgres` finds one.
+/// Each scenario is an `async fn(Arc<dyn ModerationStore>) -> ScenarioResult`.
+/// The calling crate needs `tokio` with the `macros` and `rt-multi-thread`
+/// features.
+#[macro_export]
+macro_rules! store_scenarios {
+    ($($name:ident => $scenario:path),* $(,)?) => {
+        $(
+            mod $name {
+                // Scenario paths are written relative to the calling module.
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    $crate::testkit::on_memory($scenario).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::testkit::on_sqlite($scenario).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::testkit::on_postgres($scenario).await;
+                }
+            }
+        )*
+    };
+}
