@@ -61,7 +61,8 @@ struct State {
     /// Items per moderated object.
     by_object: HashMap<ObjectRef, BTreeSet<SortKey>>,
     logs: BTreeMap<ItemId, Vec<LogEntry>>,
-    flags: HashSet<(ItemId, UserId)>,
+    /// Who flagged each item.
+    flags: HashMap<ItemId, HashSet<UserId>>,
 }
 
 impl MemoryStore {
@@ -196,7 +197,7 @@ impl State {
             }
         }
         self.logs.remove(&id);
-        self.flags.retain(|(flagged, _)| *flagged != id);
+        self.flags.remove(&id);
         true
     }
 
@@ -356,7 +357,7 @@ impl ModerationStore for MemoryStore {
         if !state.items.contains_key(&item) {
             return Err(ModerationError::NotFound { item });
         }
-        if !state.flags.insert((item, flagger.clone())) {
+        if !state.flags.entry(item).or_default().insert(flagger.clone()) {
             return Ok(FlagOutcome::AlreadyFlagged);
         }
         state.append_log(item, log);

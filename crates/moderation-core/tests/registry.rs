@@ -73,3 +73,51 @@ fn kinds_of_different_model_types_share_one_registry() {
     let comment = registry.get(&Kind::new("blog.comment").unwrap()).unwrap();
     assert!(comment.options().moderate_first_timers);
 }
+
+#[derive(serde::Serialize)]
+struct Upload {
+    id: uuid::Uuid,
+}
+
+impl moderation_core::Moderated for Upload {
+    const KIND: &'static str = "media.upload";
+    fn object_id(&self) -> moderation_core::ObjectId {
+        moderation_core::ObjectId::from(self.id)
+    }
+}
+
+#[tokio::test]
+async fn integer_uuid_and_string_ids_all_moderate() {
+    let h = harness();
+    let registry = h.moderation.registry();
+    registry
+        .register::<Comment, _>(moderation_core::AlwaysModerate)
+        .unwrap();
+    registry
+        .register::<Review, _>(moderation_core::AlwaysModerate)
+        .unwrap();
+    registry
+        .register::<Upload, _>(moderation_core::AlwaysModerate)
+        .unwrap();
+    let id = uuid::Uuid::from_u128(0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8);
+    let submissions = [
+        comment_by(user(1), 42, "a"),
+        moderation_core::Submission::new(
+            user(1),
+            &Review {
+                slug: "kettle".to_owned(),
+            },
+        )
+        .unwrap(),
+        moderation_core::Submission::new(user(1), &Upload { id }).unwrap(),
+    ];
+    let mut keys = Vec::new();
+    for submission in submissions {
+        let outcome = h.moderation.submit(submission).await.unwrap();
+        keys.push(outcome.item.unwrap().object.id.to_key());
+    }
+    assert_eq!(
+        keys,
+        ["i:42".to_owned(), "s:kettle".to_owned(), format!("u:{id}")]
+    );
+}
