@@ -102,7 +102,7 @@ pub use memory::MemoryStore;
 pub use moderated::Moderated;
 pub use moderator::{AlwaysModerate, ModerateFirstTimers, Moderator, NoComments};
 pub use notify::{
-    BODY_TEMPLATE, LogNotifier, Notification, Notifier, RecipientsFn, Recipients,
+    BODY_TEMPLATE, LogNotifier, Notification, Notifier, Recipients, RecipientsFn,
     RecordingNotifier, SUBJECT_TEMPLATE, Templates,
 };
 pub use options::CommentOptions;
