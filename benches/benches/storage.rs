@@ -1,0 +1,340 @@
+//! Criterion bench `storage`: the review-queue workload on SQLite
+//! (`synchronous` NORMAL and FULL) and PostgreSQL.
+//!
+//! Per backend: submitting held comments by a plain user one at a time and
+//! through the batch API, listing 10 000 pending comments page by page,
+//! approving held comments, and the public read of one item with 10 000 and
+//! with 1 000 000 stored items (populated once with the batch API).
+//! PostgreSQL runs on `DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) in a database created for the
+//! run and dropped after; it is skipped when no server answers.
+//!
+//! ```text
+//! cargo bench -p moderation-benches --bench storage
+//! ```
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark whose setup fails must stop, not measure nothing"
+)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use moderation_core::{
+    AuthorKey, ItemFilter, ItemId, ItemStatus, Kind, LogAction, ModerationStore, NewItem,
+    NewLogEntry, ObjectRef, PageRequest, Reason, StatusChange, UserId,
+};
+use moderation_storage::Synchronous;
+use moderation_storage::testkit::{TempPostgres, TempSqlite};
+use tokio::runtime::Runtime;
+
+/// Items in the queue workloads.
+const QUEUE: i64 = 10_000;
+/// Items behind the large public-read measurement.
+const LARGE: i64 = 1_000_000;
+/// Items per batch call.
+const BATCH: usize = 1_000;
+/// Items per queue page.
+const PAGE: u32 = 100;
+
+/// Hands out comment ids, unique within one store.
+#[derive(Debug, Default)]
+struct Ids(AtomicI64);
+
+impl Ids {
+    fn next(&self) -> i64 {
+        self.0.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// A held comment by a plain user, as the pipeline stores a first-timer's.
+fn held_comment(id: i64) -> (NewItem, NewLogEntry) {
+    let at = Utc
+        .timestamp_opt(1_795_000_000 + id, 0)
+        .single()
+        .expect("valid time");
+    let item = NewItem {
+        object: ObjectRef::new(Kind::new("blog.comment").expect("valid kind"), id),
+        parent: Some(ObjectRef::new(
+            Kind::new("blog.entry").expect("valid kind"),
+            1_i64,
+        )),
+        author: Some(AuthorKey::User(UserId::from(1_000 + id % 97))),
+        status: ItemStatus::Held,
+        reasons: vec![Reason::new(
+            "first_timer",
+            "First submissions are reviewed by a moderator",
+        )],
+        payload: serde_json::json!({
+            "id": id,
+            "author": "reader",
+            "body": "Thanks for the write-up; the part about keyset pagination helped a lot.",
+        }),
+        fingerprint: Some(format!("{id:016x}")),
+        ip: None,
+        created_at: at,
+    };
+    let log = NewLogEntry {
+        action: LogAction::SubmitHeld,
+        actor: Some(UserId::from(1_000 + id % 97)),
+        reason: None,
+        detail: serde_json::json!({"reasons": ["first_timer"]}),
+        ip: None,
+        from_status: None,
+        to_status: Some(ItemStatus::Held),
+        bulk: None,
+        at,
+    };
+    (item, log)
+}
+
+fn approval(item: ItemId, at_id: i64) -> StatusChange {
+    let (_, mut log) = held_comment(at_id);
+    log.action = LogAction::Approve;
+    log.actor = Some(UserId::from(1_i64));
+    log.from_status = Some(ItemStatus::Held);
+    log.to_status = Some(ItemStatus::Public);
+    StatusChange {
+        item,
+        expected_version: 1,
+        status: ItemStatus::Public,
+        log,
+    }
+}
+
+/// Adds `count` comments in `status` through the batch API; returns their ids.
+async fn populate(
+    store: &dyn ModerationStore,
+    ids: &Ids,
+    count: i64,
+    status: ItemStatus,
+) -> Vec<ItemId> {
+    let mut stored = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(BATCH as i64);
+        let batch = (0..n)
+            .map(|_| {
+                let (mut item, log) = held_comment(ids.next());
+                item.status = status;
+                (item, log)
+            })
+            .collect();
+        let items = store.insert_items(batch).await.expect("populate");
+        stored.extend(items.into_iter().map(|i| i.id));
+        left -= n;
+    }
+    stored
+}
+
+/// The write and queue measurements for one backend.
+fn queue_workload(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Arc<dyn ModerationStore>,
+) {
+    let ids = Arc::new(Ids::default());
+
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("submit_single", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
+            async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let (item, log) = held_comment(ids.next());
+                    black_box(store.insert_item(item, log).await.expect("submit"));
+                }
+                start.elapsed()
+            }
+        });
+    });
+
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("submit_batch_1000", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
+            async move {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let batch = (0..BATCH).map(|_| held_comment(ids.next())).collect();
+                    let start = Instant::now();
+                    black_box(store.insert_items(batch).await.expect("submit batch"));
+                    spent += start.elapsed();
+                }
+                spent
+            }
+        });
+    });
+
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("approve", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
+            async move {
+                let held = populate(
+                    store.as_ref(),
+                    &ids,
+                    i64::try_from(iters).unwrap_or(0),
+                    ItemStatus::Held,
+                )
+                .await;
+                let start = Instant::now();
+                for id in held {
+                    black_box(
+                        store
+                            .change_status(approval(id, ids.next()))
+                            .await
+                            .expect("approve"),
+                    );
+                }
+                start.elapsed()
+            }
+        });
+    });
+}
+
+/// Walks the whole pending queue of a store holding exactly `QUEUE` held items.
+fn list_workload(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Arc<dyn ModerationStore>,
+) {
+    let ids = Ids::default();
+    rt.block_on(populate(store.as_ref(), &ids, QUEUE, ItemStatus::Held));
+    let filter = ItemFilter {
+        status: Some(ItemStatus::Held),
+        kind: Some(Kind::new("blog.comment").expect("valid kind")),
+        author: None,
+    };
+    group.throughput(Throughput::Elements(QUEUE as u64));
+    group.bench_function("list_pending_10k_by_pages_of_100", |b| {
+        b.to_async(rt).iter(|| async {
+            let mut page = PageRequest::first(PAGE);
+            let mut seen = 0;
+            loop {
+                let result = store.list_items(&filter, &page).await.expect("list");
+                seen += result.items.len();
+                match result.next {
+                    Some(next) => page.after = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, QUEUE as usize);
+        });
+    });
+}
+
+/// Public reads of items spread over the whole id range.
+fn read_workload(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Arc<dyn ModerationStore>,
+    name: &str,
+    ids: &[ItemId],
+) {
+    group.throughput(Throughput::Elements(1));
+    let mut cursor = 0_usize;
+    group.bench_function(name, |b| {
+        b.to_async(rt).iter(|| {
+            // A fixed stride over the ids touches the whole table, not a hot corner.
+            cursor = (cursor + 7_919) % ids.len();
+            let id = ids.get(cursor).copied().unwrap_or(ItemId(1));
+            let store = Arc::clone(store);
+            async move {
+                let item = store.item(id).await.expect("read");
+                black_box(item.is_some_and(|i| i.is_public()))
+            }
+        });
+    });
+}
+
+/// Public reads with 10 000 items stored (those of the list workload), then
+/// with 1 000 000 after populating the rest through the batch API.
+fn read_workloads(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Arc<dyn ModerationStore>,
+) {
+    let first = rt
+        .block_on(store.list_items(&ItemFilter::default(), &PageRequest::first(1)))
+        .expect("list")
+        .items
+        .first()
+        .map_or(1, |i| i.id.0);
+    let at_10k: Vec<ItemId> = (first..first + QUEUE).map(ItemId).collect();
+    read_workload(group, rt, store, "public_read_at_10k", &at_10k);
+    let ids = Ids(AtomicI64::new(QUEUE));
+    rt.block_on(populate(
+        store.as_ref(),
+        &ids,
+        LARGE - QUEUE,
+        ItemStatus::Public,
+    ));
+    let at_1m: Vec<ItemId> = (first..first + LARGE).map(ItemId).collect();
+    read_workload(group, rt, store, "public_read_at_1m", &at_1m);
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+}
+
+fn sqlite(c: &mut Criterion, rt: &Runtime, synchronous: Synchronous, label: &str) {
+    let mut group = c.benchmark_group(label);
+    configure(&mut group);
+    let open = || {
+        rt.block_on(TempSqlite::with_options(|o| o.synchronous(synchronous)))
+            .expect("sqlite store")
+    };
+    let temp = open();
+    let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
+    queue_workload(&mut group, rt, &store);
+    rt.block_on(temp.close());
+
+    let temp = open();
+    let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
+    list_workload(&mut group, rt, &store);
+    read_workloads(&mut group, rt, &store);
+    group.finish();
+    rt.block_on(temp.close());
+}
+
+fn postgres(c: &mut Criterion, rt: &Runtime) {
+    let Some(temp) = rt.block_on(TempPostgres::new_or_skip()) else {
+        return;
+    };
+    let mut group = c.benchmark_group("postgres");
+    configure(&mut group);
+    let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
+    queue_workload(&mut group, rt, &store);
+    rt.block_on(temp.drop_database());
+
+    let temp = rt.block_on(TempPostgres::new()).expect("postgres store");
+    let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
+    list_workload(&mut group, rt, &store);
+    read_workloads(&mut group, rt, &store);
+    group.finish();
+    rt.block_on(temp.drop_database());
+}
+
+fn storage(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    sqlite(c, &rt, Synchronous::Normal, "sqlite_normal");
+    sqlite(c, &rt, Synchronous::Full, "sqlite_full");
+    postgres(c, &rt);
+}
+
+criterion_group!(benches, storage);
+criterion_main!(benches);
