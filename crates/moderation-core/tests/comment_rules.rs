@@ -683,3 +683,91 @@ async fn approve_and_remove_log_fire_events_and_check_versions() {
     // Queued, then three decisions.
     assert_eq!(h.events.events().len(), 4);
 }
+
+// ---- failing ports never undo a decision ----
+
+#[derive(Debug)]
+struct BrokenNotifier;
+
+#[async_trait::async_trait]
+impl moderation_core::Notifier for BrokenNotifier {
+    async fn notify(
+        &self,
+        _notification: &moderation_core::Notification,
+    ) -> Result<(), moderation_core::BoxError> {
+        Err("smtp down".into())
+    }
+}
+
+#[derive(Debug)]
+struct BrokenSink;
+
+#[async_trait::async_trait]
+impl moderation_core::EventSink for BrokenSink {
+    async fn emit(&self, _event: &ModerationEvent) -> Result<(), moderation_core::BoxError> {
+        Err("bus down".into())
+    }
+}
+
+#[tokio::test]
+async fn failing_notifier_and_event_sink_never_undo_the_decision() {
+    let store = Arc::new(moderation_core::MemoryStore::new());
+    let moderation = moderation_core::Moderation::builder(store.clone())
+        .notifier(Arc::new(BrokenNotifier))
+        .events(Arc::new(BrokenSink))
+        .recipients(moderation_core::Recipients::Fixed(vec![
+            "staff@example.org".to_owned(),
+        ]))
+        .build();
+    moderation
+        .registry()
+        .register::<Comment, _>(CommentModerator::new(
+            CommentOptions::default()
+                .always_moderate(true)
+                .email_notification(true),
+        ))
+        .unwrap();
+    let outcome = moderation
+        .submit(comment_by(user(1), 1, "a"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.verdict(), Verdict::Hold);
+    assert_eq!(store.len(), 1);
+}
+
+// ---- sanctions ----
+
+#[tokio::test]
+async fn sanctions_in_force_refuse_and_expired_ones_do_not() {
+    let h = with_options(CommentOptions::default());
+    let silenced = |until| {
+        user(1).with_standing(moderation_core::Standing::Silenced {
+            until: Some(until),
+            reason: "cool down".to_owned(),
+        })
+    };
+    let refused = h
+        .moderation
+        .submit(comment_by(silenced(now() + Duration::hours(1)), 1, "a"))
+        .await
+        .unwrap();
+    assert_eq!(refused.verdict(), Verdict::Discard);
+    assert_eq!(rules_of(&refused), ["author_silenced"]);
+    let allowed = h
+        .moderation
+        .submit(comment_by(silenced(now() - Duration::hours(1)), 2, "b"))
+        .await
+        .unwrap();
+    assert_eq!(allowed.verdict(), Verdict::Publish);
+    let suspended = user(2).with_standing(moderation_core::Standing::Suspended {
+        until: None,
+        reason: "abuse".to_owned(),
+    });
+    let refused = h
+        .moderation
+        .submit(comment_by(suspended, 3, "c"))
+        .await
+        .unwrap();
+    assert_eq!(rules_of(&refused), ["author_suspended"]);
+    assert_eq!(h.store.len(), 1);
+}
