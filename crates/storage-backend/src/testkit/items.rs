@@ -477,7 +477,7 @@ pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> Sc
         .iter()
         .filter(|i| {
             i.status == ItemStatus::Held
-                && i.object.kind == filter.kind.clone().unwrap_or_else(|| i.object.kind.clone())
+                && Some(&i.object.kind) == filter.kind.as_ref()
                 && i.author == filter.author
         })
         .cloned()

@@ -29,7 +29,8 @@ mod sqlite;
 use std::future::Future;
 use std::sync::Arc;
 
-use moderation_core::{MemoryStore, ModerationError, ModerationStore};
+pub use moderation_core::MemoryStore;
+use moderation_core::{ModerationError, ModerationStore};
 
 pub use postgres::{DEFAULT_DATABASE_URL, TempPostgres};
 pub use sqlite::TempSqlite;
@@ -45,8 +46,18 @@ where
     Fut: Future<Output = ScenarioResult>,
 {
     let store: Arc<dyn ModerationStore> = Arc::new(MemoryStore::new());
+    run_scenario("memory", store, scenario).await;
+}
+
+/// Runs `scenario` against `store` (any port), naming `backend` when it fails.
+pub async fn run_scenario<P, F, Fut>(backend: &str, store: Arc<P>, scenario: F)
+where
+    P: ?Sized,
+    F: FnOnce(Arc<P>) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
     if let Err(error) = scenario(store).await {
-        panic!("scenario failed on the memory store: {error}");
+        panic!("scenario failed on the {backend} store: {error}");
     }
 }
 
@@ -115,11 +126,29 @@ where
 /// expands to a module `insert_then_read` with the tests `memory`, `sqlite`
 /// and `postgres`, so `cargo test insert_then_read::postgres` finds one.
 /// Each scenario is an `async fn(Arc<dyn ModerationStore>) -> ScenarioResult`.
+///
+/// Scenarios for another store port name the port and its in-memory
+/// reference first; the SQL stores are converted to `Arc<port>`:
+///
+/// ```ignore
+/// moderation_storage::store_scenarios! {
+///     port = dyn BanStore, memory = MemoryBanStore::new();
+///     expired_bans_never_match => bans::expired_bans_never_match,
+/// }
+/// ```
+///
 /// The calling crate needs `tokio` with the `macros` and `rt-multi-thread`
 /// features.
 #[macro_export]
 macro_rules! store_scenarios {
     ($($name:ident => $scenario:path),* $(,)?) => {
+        $crate::store_scenarios! {
+            port = dyn $crate::ModerationStore,
+            memory = $crate::testkit::MemoryStore::new();
+            $($name => $scenario),*
+        }
+    };
+    (port = $port:ty, memory = $memory:expr; $($name:ident => $scenario:path),* $(,)?) => {
         $(
             mod $name {
                 // Scenario paths are written relative to the calling module.
@@ -128,17 +157,24 @@ macro_rules! store_scenarios {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn memory() {
-                    $crate::testkit::on_memory($scenario).await;
+                    let store = ::std::sync::Arc::new($memory) as ::std::sync::Arc<$port>;
+                    $crate::testkit::run_scenario("memory", store, $scenario).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    $crate::testkit::on_sqlite($scenario).await;
+                    $crate::testkit::with_sqlite(|store| {
+                        $scenario(::std::sync::Arc::new(store) as ::std::sync::Arc<$port>)
+                    })
+                    .await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    $crate::testkit::on_postgres($scenario).await;
+                    $crate::testkit::with_postgres(|store| {
+                        $scenario(::std::sync::Arc::new(store) as ::std::sync::Arc<$port>)
+                    })
+                    .await;
                 }
             }
         )*
