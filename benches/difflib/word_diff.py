@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-PAIRS = [("prose_10k", 200), ("prose_1m", 3)]
+PAIRS = [("prose_10k", 200), ("prose_1m", 1)]
 SPLIT = re.compile(r"(\W+)")
 
 
