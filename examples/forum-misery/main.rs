@@ -31,16 +31,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{Html, Response};
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Html;
 use axum::routing::get;
 use chrono::Utc;
 use http::{HeaderValue, header, request, response};
-use moderation_core::http::{ClientIp, ClientIpResolver};
 use moderation_core::{SystemClock, UserId};
 use moderation_misery::{
-    BanEntry, BanKind, BanList, BanTarget, LogoutHook, MiseryLayer, parse_network,
+    BanEntry, BanKind, BanList, BanTarget, ClientIp, ClientIpLayer, ClientIpResolver, LogoutHook,
+    MiseryLayer, parse_network,
 };
 
 /// Ends the visitor's session: the real page is then served as anonymous,
@@ -59,18 +58,6 @@ impl LogoutHook for ClearSessionCookie {
             HeaderValue::from_static("session=; Max-Age=0; Path=/"),
         );
     }
-}
-
-/// Resolves the client address from the TCP peer and the trusted proxy, and
-/// puts it in the request extensions for the misery layer.
-async fn resolve_client_ip(
-    State(resolver): State<Arc<ClientIpResolver>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    resolver.insert_client_ip(&mut request, peer.ip());
-    next.run(request).await
 }
 
 async fn index(request: Request) -> Html<String> {
@@ -104,16 +91,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .exempt_path("/health")
         .logout_hook(ClearSessionCookie)
         .build()?;
-    let resolver = Arc::new(ClientIpResolver::with_trusted_proxies([
-        "127.0.0.1/32".parse()?
-    ]));
+    // The peer is what axum's `ConnectInfo` recorded for the connection; only
+    // the local proxy on 127.0.0.1 may speak for someone else.
+    let client_ip = ClientIpLayer::new(
+        ClientIpResolver::with_trusted_proxies(["127.0.0.1/32".parse()?]),
+        |extensions| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip())
+        },
+    );
 
     // Layers run outside in: the resolver first, then misery, then the routes.
     let app = Router::new()
         .route("/", get(index))
         .route("/health", get(health))
         .layer(misery)
-        .layer(middleware::from_fn_with_state(resolver, resolve_client_ip));
+        .layer(client_ip);
 
     let address = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
     let listener = tokio::net::TcpListener::bind(address).await?;
