@@ -68,8 +68,8 @@ macro_rules! impl_moderation_store {
                 let mut ids = Vec::with_capacity(encoded.len());
                 let mut tx = self.begin_write().await?;
                 for chunk in encoded.chunks($crate::sql::BATCH_ROWS) {
-                    let sql = $crate::sql::insert_items(chunk.len());
-                    // Only numbered placeholders and fixed fragments (see `sql`).
+                    let sql = $crate::sql::insert_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
+                    // Only placeholders and fixed fragments (see `sql`).
                     let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
                     for (row, _) in chunk {
                         query = query
@@ -83,6 +83,7 @@ macro_rules! impl_moderation_store {
                             .bind(row.payload.as_str())
                             .bind(row.fingerprint.as_deref())
                             .bind(row.ip.as_deref())
+                            .bind(row.created_at)
                             .bind(row.created_at);
                     }
                     let mut chunk_ids =
@@ -99,7 +100,7 @@ macro_rules! impl_moderation_store {
                         )
                         .into());
                     }
-                    let sql = $crate::sql::insert_logs(chunk.len());
+                    let sql = $crate::sql::insert_logs(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
                     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (id, (_, entry)) in chunk_ids.iter().zip(chunk) {
                         query = query
@@ -273,7 +274,7 @@ macro_rules! impl_moderation_store {
                 };
                 let author = filter.author.as_ref().map($crate::record::author_key).transpose()?;
                 let sql = $crate::sql::list_items(shape);
-                // Only numbered placeholders and fixed fragments (see `sql`).
+                // Only placeholders and fixed fragments (see `sql`).
                 let mut query =
                     sqlx::query_as::<_, $crate::record::ItemRow>(sqlx::AssertSqlSafe(sql));
                 if let Some(status) = filter.status {
@@ -363,8 +364,8 @@ macro_rules! impl_moderation_store {
                 let mut tx = self.begin_write().await?;
                 let mut deleted = 0;
                 for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
-                    let sql = $crate::sql::delete_items(chunk.len());
-                    // Only numbered placeholders and fixed fragments (see `sql`).
+                    let sql = $crate::sql::delete_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
+                    // Only placeholders and fixed fragments (see `sql`).
                     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         query = query.bind(id.0);
@@ -452,6 +453,8 @@ use crate::error::StorageError;
 pub(crate) trait Backend {
     /// The driver's connection type, which a transaction dereferences to.
     type Conn;
+    /// The placeholder style of statements assembled at run time.
+    const PLACEHOLDER: crate::sql::Placeholder;
 }
 
 /// A flag on an item that does not exist violates the foreign key: that is

@@ -2,7 +2,7 @@
 //! (text, integers, JSON as text), and SQLite accepts PostgreSQL's `$N`
 //! placeholders, so one text serves both. Only placeholders carry values:
 //! the few statements assembled at run time (filters, batches) are made of
-//! the fixed fragments below and numbered placeholders, never of input.
+//! the fixed fragments below and placeholders, never of input.
 
 /// The columns of an item row, in `ItemRow`'s order.
 macro_rules! item_columns {
@@ -19,16 +19,29 @@ macro_rules! log_columns {
     };
 }
 
-/// Inserted item columns; `updated_at` takes the creation time (`$11`).
+/// Inserted item columns; a batch binds the creation time twice, as
+/// `created_at` and `updated_at`.
 const INSERT_ITEM_HEAD: &str = "INSERT INTO moderation_items (kind, object_key, parent_kind, \
      parent_key, author_key, status, reasons, payload, fingerprint, ip, created_at, updated_at) VALUES ";
-/// Values bound per inserted item.
-pub(crate) const ITEM_PARAMS: usize = 11;
+/// Values bound per item in a batch.
+pub(crate) const ITEM_PARAMS: usize = 12;
 
 const INSERT_LOG_HEAD: &str = "INSERT INTO moderation_item_log (item_id, action, actor, reason, \
      detail, ip, from_status, to_status, bulk_id, at) VALUES ";
-/// Values bound per log entry.
+/// Values bound per log entry in a batch.
 pub(crate) const LOG_PARAMS: usize = 10;
+
+/// How a backend writes the placeholders of the statements assembled at
+/// run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholder {
+    /// `$1, $2, ...` (PostgreSQL).
+    Numbered,
+    /// `?, ?, ...` bound by position (SQLite). SQLite finds each `$N` by a
+    /// linear search over the statement's parameter names, so a batch
+    /// statement with thousands of them would bind in quadratic time.
+    Anonymous,
+}
 
 /// Rows per multi-row statement: 1 000 rows stay under both SQLite's
 /// (32 766) and PostgreSQL's (65 535) limits on bound values.
@@ -108,9 +121,10 @@ pub(crate) const NON_PUBLIC_AFTER: &str = concat!(
      AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4"
 );
 
-/// `($1, $2, ...), ($k, ...)` for `rows` rows of `per_row` values each.
-fn values_list(rows: usize, per_row: usize, repeat_last: bool) -> String {
-    let mut sql = String::with_capacity(rows * per_row * 5);
+/// `($1, $2, ...), ($k, ...)` (or `(?, ?, ...), ...`) for `rows` rows of
+/// `per_row` values each.
+fn values_list(rows: usize, per_row: usize, style: Placeholder) -> String {
+    let mut sql = String::with_capacity(rows * per_row * 6);
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -120,10 +134,10 @@ fn values_list(rows: usize, per_row: usize, repeat_last: bool) -> String {
             if col > 1 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * per_row + col));
-        }
-        if repeat_last {
-            sql.push_str(&format!(", ${}", row * per_row + per_row));
+            match style {
+                Placeholder::Numbered => sql.push_str(&format!("${}", row * per_row + col)),
+                Placeholder::Anonymous => sql.push('?'),
+            }
         }
         sql.push(')');
     }
@@ -131,24 +145,24 @@ fn values_list(rows: usize, per_row: usize, repeat_last: bool) -> String {
 }
 
 /// A multi-row item insert returning the new ids.
-pub(crate) fn insert_items(rows: usize) -> String {
+pub(crate) fn insert_items(rows: usize, style: Placeholder) -> String {
     format!(
         "{INSERT_ITEM_HEAD}{} RETURNING id",
-        values_list(rows, ITEM_PARAMS, true)
+        values_list(rows, ITEM_PARAMS, style)
     )
 }
 
 /// A multi-row log insert.
-pub(crate) fn insert_logs(rows: usize) -> String {
-    format!("{INSERT_LOG_HEAD}{}", values_list(rows, LOG_PARAMS, false))
+pub(crate) fn insert_logs(rows: usize, style: Placeholder) -> String {
+    format!("{INSERT_LOG_HEAD}{}", values_list(rows, LOG_PARAMS, style))
 }
 
 /// `DELETE ... WHERE id IN ($1, ..., $n)`. Flags and log entries follow by
 /// `ON DELETE CASCADE`.
-pub(crate) fn delete_items(count: usize) -> String {
+pub(crate) fn delete_items(count: usize, style: Placeholder) -> String {
     format!(
         "DELETE FROM moderation_items WHERE id IN {}",
-        values_list(1, count, false)
+        values_list(1, count, style)
     )
 }
 

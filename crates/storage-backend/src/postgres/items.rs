@@ -3,6 +3,7 @@
 use super::PgStore;
 
 impl crate::port::Backend for PgStore {
+    const PLACEHOLDER: crate::sql::Placeholder = crate::sql::Placeholder::Numbered;
     type Conn = sqlx::PgConnection;
 }
 

@@ -3,6 +3,7 @@
 use super::SqliteStore;
 
 impl crate::port::Backend for SqliteStore {
+    const PLACEHOLDER: crate::sql::Placeholder = crate::sql::Placeholder::Anonymous;
     type Conn = sqlx::SqliteConnection;
 }
 

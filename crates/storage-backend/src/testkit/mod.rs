@@ -22,6 +22,7 @@
     reason = "test kit: a failed scenario must fail its test"
 )]
 
+pub mod bans;
 pub mod items;
 mod postgres;
 mod sqlite;
