@@ -87,7 +87,8 @@ mod store;
 mod submission;
 
 /// Client IP resolution from the TCP peer and trusted proxies' forwarding headers.
-#[cfg(feature = "http")] pub mod http;
+#[cfg(feature = "http")]
+pub mod http;
 
 pub use actor::{Actor, AuthorKey, Standing, TrustLevel};
 pub use cleanup::{CleanedItem, CleanupOptions, CleanupReport, cleanup};
