@@ -56,6 +56,8 @@
 //! # }
 //! ```
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod bans;
 mod error;
 mod options;
 mod port;
