@@ -56,6 +56,11 @@
 //! # }
 //! ```
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "moderation-storage needs a backend: enable the `sqlite` feature (the default) or `postgres`"
+);
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
 mod error;

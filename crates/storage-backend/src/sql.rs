@@ -34,6 +34,8 @@ pub(crate) const LOG_PARAMS: usize = 10;
 /// How a backend writes the placeholders of the statements assembled at
 /// run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// With one backend compiled in, the other backend's variant is unused.
+#[cfg_attr(not(all(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) enum Placeholder {
     /// `$1, $2, ...` (PostgreSQL).
     Numbered,
