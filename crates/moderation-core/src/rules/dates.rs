@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::error::ModerationError;
+use crate::rule::RuleContext;
 use crate::submission::ParentObject;
 
 /// Whole days (floored) from the parent's `field` to `now`.
@@ -65,4 +66,22 @@ pub fn whole_days_elapsed(
     }
     // Non-negative here, so truncation is the floor.
     Ok(Some((now - at).num_days()))
+}
+
+/// The whole days elapsed since the parent's `field` when they have reached
+/// `days`, else `None` (no parent, a null date, or too few days): the shared
+/// arithmetic of close-after (B2) and moderate-after (B3), which differ only
+/// in what they decide.
+pub(crate) fn days_reached(
+    ctx: &RuleContext<'_>,
+    field: &str,
+    days: u32,
+) -> Result<Option<i64>, ModerationError> {
+    let Some(parent) = &ctx.submission.parent else {
+        return Ok(None);
+    };
+    let Some(elapsed) = whole_days_elapsed(parent, field, ctx.now)? else {
+        return Ok(None);
+    };
+    Ok((elapsed >= i64::from(days)).then_some(elapsed))
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::dates::whole_days_elapsed;
+use super::dates::days_reached;
 use crate::decision::{Decision, Reason};
 use crate::error::ModerationError;
 use crate::rule::{Rule, RuleContext, Stage};
@@ -24,13 +24,8 @@ impl Rule for ModerateAfter {
     }
 
     async fn check(&self, ctx: &RuleContext<'_>) -> Result<Option<Decision>, ModerationError> {
-        let Some(parent) = &ctx.submission.parent else {
-            return Ok(None);
-        };
-        let Some(elapsed) = whole_days_elapsed(parent, &self.field, ctx.now)? else {
-            return Ok(None);
-        };
-        Ok((elapsed >= i64::from(self.days)).then(|| {
+        let reached = days_reached(ctx, &self.field, self.days)?;
+        Ok(reached.map(|elapsed| {
             Decision::hold(
                 Reason::new(
                     "moderate_after",
