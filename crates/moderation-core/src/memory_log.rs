@@ -84,6 +84,36 @@ impl MemoryModerationLog {
         stored
     }
 
+    /// How many entries at or before `cutoff` still hold an IP (for IP
+    /// retention).
+    #[must_use]
+    pub fn count_ips_older(&self, cutoff: DateTime<Utc>) -> u64 {
+        let state = self.lock();
+        let count = state
+            .entries
+            .range(..=(cutoff, i64::MAX))
+            .filter(|(_, e)| e.ip.is_some())
+            .count();
+        u64::try_from(count).unwrap_or(u64::MAX)
+    }
+
+    /// Clears the IP of at most `limit` entries at or before `cutoff`,
+    /// oldest first; returns how many (IP retention).
+    pub fn clear_ips_older(&self, cutoff: DateTime<Utc>, limit: usize) -> u64 {
+        let mut state = self.lock();
+        let mut cleared = 0_u64;
+        for (_, entry) in state
+            .entries
+            .range_mut(..=(cutoff, i64::MAX))
+            .filter(|(_, e)| e.ip.is_some())
+            .take(limit)
+        {
+            entry.ip = None;
+            cleared += 1;
+        }
+        cleared
+    }
+
     /// Every entry, oldest first (for tests and exports of small logs).
     #[must_use]
     pub fn entries(&self) -> Vec<ModLogEntry> {
