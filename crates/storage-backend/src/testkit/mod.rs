@@ -22,9 +22,11 @@
     reason = "test kit: a failed scenario must fail its test"
 )]
 
+pub mod audit;
 pub mod bans;
 pub mod items;
 pub mod modlog;
+mod pages;
 mod postgres;
 mod sqlite;
 
@@ -34,6 +36,7 @@ use std::sync::Arc;
 pub use moderation_core::MemoryStore;
 use moderation_core::{ModerationError, ModerationStore};
 
+pub use pages::read_pages;
 pub use postgres::{DEFAULT_DATABASE_URL, TempPostgres};
 pub use sqlite::TempSqlite;
 
