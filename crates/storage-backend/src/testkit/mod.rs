@@ -28,6 +28,7 @@ pub mod items;
 pub mod modlog;
 mod pages;
 mod postgres;
+pub mod purge_load;
 mod sqlite;
 
 use std::future::Future;
