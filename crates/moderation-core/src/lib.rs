@@ -78,6 +78,7 @@ mod moderator;
 mod notify;
 mod options;
 mod pipeline;
+mod queue;
 mod registry;
 mod rule;
 pub mod rules;
@@ -108,6 +109,16 @@ pub use notify::{
 };
 pub use options::CommentOptions;
 pub use pipeline::Pipeline;
+pub use queue::{
+    ActionContext, AuthorRecipientsFn, BulkOutcome, Claim, ClaimCheck, ClaimPolicy,
+    DEFAULT_BATCH_SIZE, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_STALE_DAYS, MAX_REVIEW_PAGE,
+    MemoryReviewStore, NewReview, Opened, REVIEW_BODY_TEMPLATE, REVIEW_SUBJECT_TEMPLATE,
+    ReviewAction, ReviewCursor, ReviewDecision, ReviewEvent, ReviewFilter, ReviewHistoryEntry,
+    ReviewId, ReviewItem, ReviewObserver, ReviewPage, ReviewPageRequest, ReviewQueue,
+    ReviewQueueBuilder, ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject,
+    ReviewTransition, StalePolicy, StaleReport, SubjectHandler, SubjectType, merge_reasons,
+    total_score,
+};
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};
 pub use service::{
