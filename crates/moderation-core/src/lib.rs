@@ -124,7 +124,7 @@ pub use queue::{
     ReviewId, ReviewItem, ReviewObserver, ReviewPage, ReviewPageRequest, ReviewQueue,
     ReviewQueueBuilder, ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject,
     ReviewTransition, StalePolicy, StaleReport, SubjectHandler, SubjectType, merge_reasons,
-    total_score,
+    released, total_score,
 };
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};

@@ -69,6 +69,12 @@ mod modlog;
 mod options;
 mod port;
 mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review_record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review_sql;
 mod sql;
 
 #[cfg(feature = "postgres")]

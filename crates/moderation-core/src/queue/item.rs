@@ -222,6 +222,31 @@ pub struct NewReview {
     pub created_at: DateTime<Utc>,
 }
 
+impl NewReview {
+    /// The pending item this review opens as, under the store's `id`, at
+    /// version 1 with its reasons merged by code.
+    #[must_use]
+    pub fn into_item(self, id: ReviewId) -> ReviewItem {
+        let mut reasons = Vec::with_capacity(self.reasons.len());
+        let score = merge_reasons(&mut reasons, &self.reasons);
+        ReviewItem {
+            id,
+            subject: self.subject,
+            kind: self.kind,
+            author: self.author,
+            reasons,
+            score,
+            status: ReviewStatus::Pending,
+            priority: self.priority,
+            created_at: self.created_at,
+            updated_at: self.created_at,
+            claimed_by: None,
+            claim_expires_at: None,
+            version: 1,
+        }
+    }
+}
+
 /// A review item as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewItem {
@@ -256,6 +281,23 @@ pub struct ReviewItem {
 }
 
 impl ReviewItem {
+    /// Merges a repeated open of this (pending) item's subject: reasons by
+    /// code, the larger priority, version plus one. Returns the `merge`
+    /// step to record. Every store merges so.
+    pub fn merge(&mut self, review: &NewReview) -> ReviewHistoryEntry {
+        self.score = merge_reasons(&mut self.reasons, &review.reasons);
+        self.priority = self.priority.max(review.priority);
+        self.version += 1;
+        self.updated_at = review.created_at;
+        ReviewHistoryEntry::step(
+            self,
+            ReviewEvent::Merge,
+            None,
+            Some(ReviewStatus::Pending),
+            review.created_at,
+        )
+    }
+
     /// The user holding an unexpired claim at `now`.
     #[must_use]
     pub fn claim_holder(&self, now: DateTime<Utc>) -> Option<&UserId> {
@@ -347,4 +389,30 @@ pub struct ReviewHistoryEntry {
     pub bulk: Option<uuid::Uuid>,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+impl ReviewHistoryEntry {
+    /// A step with no reason, message or bulk id (open, merge, claim,
+    /// release), before the store gives it an id (0 until then).
+    #[must_use]
+    pub fn step(
+        item: &ReviewItem,
+        event: ReviewEvent,
+        actor: Option<UserId>,
+        from_status: Option<ReviewStatus>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: 0,
+            review: item.id,
+            event,
+            actor,
+            from_status,
+            to_status: item.status,
+            reason: None,
+            message: None,
+            bulk: None,
+            at,
+        }
+    }
 }

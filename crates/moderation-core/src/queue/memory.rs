@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use crate::error::ModerationError;
 use crate::ids::UserId;
 use crate::queue::item::{
-    NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewStatus, merge_reasons,
+    NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewStatus,
 };
 use crate::queue::store::{
     Claim, Opened, ReviewCursor, ReviewFilter, ReviewPage, ReviewPageRequest, ReviewSort,
-    ReviewStore, ReviewTransition,
+    ReviewStore, ReviewTransition, released,
 };
 use crate::queue::subject::ReviewSubject;
 
@@ -64,32 +64,7 @@ struct State {
     history: HashMap<ReviewId, Vec<ReviewHistoryEntry>>,
 }
 
-/// One history step to record, before it has an id.
-#[derive(Clone, Copy)]
-struct Step<'a> {
-    event: ReviewEvent,
-    actor: Option<&'a UserId>,
-    from: Option<ReviewStatus>,
-    to: ReviewStatus,
-    at: DateTime<Utc>,
-}
-
 impl State {
-    fn record(&mut self, review: ReviewId, step: Step<'_>) {
-        self.push(ReviewHistoryEntry {
-            id: 0,
-            review,
-            event: step.event,
-            actor: step.actor.cloned(),
-            from_status: step.from,
-            to_status: step.to,
-            reason: None,
-            message: None,
-            bulk: None,
-            at: step.at,
-        });
-    }
-
     fn push(&mut self, mut entry: ReviewHistoryEntry) {
         self.next_step += 1;
         entry.id = self.next_step;
@@ -135,20 +110,8 @@ impl ReviewStore for MemoryReviewStore {
         let mut state = self.state();
         if let Some(id) = state.pending.get(&key).copied() {
             let mut item = state.item(id)?.clone();
-            item.score = merge_reasons(&mut item.reasons, &review.reasons);
-            item.priority = item.priority.max(review.priority);
-            item.version += 1;
-            item.updated_at = review.created_at;
-            state.record(
-                id,
-                Step {
-                    event: ReviewEvent::Merge,
-                    actor: None,
-                    from: Some(ReviewStatus::Pending),
-                    to: ReviewStatus::Pending,
-                    at: review.created_at,
-                },
-            );
+            let step = item.merge(&review);
+            state.push(step);
             state.items.insert(id, item.clone());
             return Ok(Opened {
                 item,
@@ -156,37 +119,12 @@ impl ReviewStore for MemoryReviewStore {
             });
         }
         state.next_id += 1;
-        let id = ReviewId(state.next_id);
-        let mut reasons = Vec::with_capacity(review.reasons.len());
-        let score = merge_reasons(&mut reasons, &review.reasons);
-        let item = ReviewItem {
-            id,
-            subject: review.subject,
-            kind: review.kind,
-            author: review.author,
-            reasons,
-            score,
-            status: ReviewStatus::Pending,
-            priority: review.priority,
-            created_at: review.created_at,
-            updated_at: review.created_at,
-            claimed_by: None,
-            claim_expires_at: None,
-            version: 1,
-        };
-        state.record(
-            id,
-            Step {
-                event: ReviewEvent::Open,
-                actor: None,
-                from: None,
-                to: ReviewStatus::Pending,
-                at: review.created_at,
-            },
-        );
-        state.pending.insert(key.clone(), id);
-        state.newest.insert(key, id);
-        state.items.insert(id, item.clone());
+        let item = review.into_item(ReviewId(state.next_id));
+        let step = ReviewHistoryEntry::step(&item, ReviewEvent::Open, None, None, item.created_at);
+        state.push(step);
+        state.pending.insert(key.clone(), item.id);
+        state.newest.insert(key, item.id);
+        state.items.insert(item.id, item.clone());
         Ok(Opened {
             item,
             created: true,
@@ -243,22 +181,19 @@ impl ReviewStore for MemoryReviewStore {
 
     async fn claim(&self, claim: Claim) -> Result<ReviewItem, ModerationError> {
         let mut state = self.state();
-        let mut item = state.item(claim.review)?.clone();
+        let item = state.item(claim.review)?.clone();
         if let Some(refusal) = claim.refusal(&item) {
             return Err(refusal);
         }
-        item.claimed_by = Some(claim.by.clone());
-        item.claim_expires_at = Some(claim.until);
-        state.record(
-            item.id,
-            Step {
-                event: ReviewEvent::Claim,
-                actor: Some(&claim.by),
-                from: Some(item.status),
-                to: item.status,
-                at: claim.at,
-            },
+        let item = claim.applied_to(item);
+        let step = ReviewHistoryEntry::step(
+            &item,
+            ReviewEvent::Claim,
+            Some(claim.by),
+            Some(item.status),
+            claim.at,
         );
+        state.push(step);
         state.items.insert(item.id, item.clone());
         Ok(item)
     }
@@ -270,30 +205,17 @@ impl ReviewStore for MemoryReviewStore {
         at: DateTime<Utc>,
     ) -> Result<ReviewItem, ModerationError> {
         let mut state = self.state();
-        let mut item = state.item(review)?.clone();
-        match item.claim_holder(at) {
-            None if item.claimed_by.is_none() => return Ok(item),
-            Some(holder) if holder != by => {
-                return Err(ModerationError::Claimed {
-                    review,
-                    by: holder.clone(),
-                    until: item.claim_expires_at.unwrap_or(at),
-                });
-            }
-            _ => {}
-        }
-        item.claimed_by = None;
-        item.claim_expires_at = None;
-        state.record(
-            review,
-            Step {
-                event: ReviewEvent::Release,
-                actor: Some(by),
-                from: Some(item.status),
-                to: item.status,
-                at,
-            },
+        let Some(item) = released(state.item(review)?, by, at)? else {
+            return Ok(state.item(review)?.clone());
+        };
+        let step = ReviewHistoryEntry::step(
+            &item,
+            ReviewEvent::Release,
+            Some(by.clone()),
+            Some(item.status),
+            at,
         );
+        state.push(step);
         state.items.insert(review, item.clone());
         Ok(item)
     }

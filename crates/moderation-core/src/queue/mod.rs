@@ -34,6 +34,6 @@ pub use review_queue::{
 };
 pub use store::{
     Claim, ClaimCheck, MAX_REVIEW_PAGE, Opened, ReviewCursor, ReviewFilter, ReviewPage,
-    ReviewPageRequest, ReviewSort, ReviewStore, ReviewTransition,
+    ReviewPageRequest, ReviewSort, ReviewStore, ReviewTransition, released,
 };
 pub use subject::{ReviewSubject, SubjectType};

@@ -325,6 +325,39 @@ impl Claim {
     }
 }
 
+impl Claim {
+    /// `item` with this claim taken.
+    #[must_use]
+    pub fn applied_to(&self, mut item: ReviewItem) -> ReviewItem {
+        item.claimed_by = Some(self.by.clone());
+        item.claim_expires_at = Some(self.until);
+        item
+    }
+}
+
+/// `item` with `by`'s claim released at `at`: `Ok(None)` when there is no
+/// claim to release, [`ModerationError::Claimed`] when someone else holds a
+/// live one. Every store decides with this one function.
+///
+/// # Errors
+/// [`ModerationError::Claimed`].
+pub fn released(
+    item: &ReviewItem,
+    by: &UserId,
+    at: DateTime<Utc>,
+) -> Result<Option<ReviewItem>, ModerationError> {
+    if item.claimed_by.is_none() {
+        return Ok(None);
+    }
+    if let Some(refusal) = claimed_by_other(item, Some(by), at) {
+        return Err(refusal);
+    }
+    let mut item = item.clone();
+    item.claimed_by = None;
+    item.claim_expires_at = None;
+    Ok(Some(item))
+}
+
 impl ReviewTransition {
     /// Why this transition cannot apply to `item` as stored, if it cannot:
     /// a stale version first, then an action not allowed from the item's

@@ -3,6 +3,7 @@
 mod audit;
 mod bans;
 mod items;
+mod review;
 mod store;
 
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
