@@ -62,10 +62,14 @@ compile_error!(
 );
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod audit;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod modlog;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod newest_first;
 mod options;
 mod port;
 mod record;
