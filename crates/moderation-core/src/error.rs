@@ -44,6 +44,14 @@ pub enum ModerationError {
         /// The rejected id.
         id: String,
     },
+    /// A moderation log or audit action verb is not of the allowed form.
+    #[error(
+        "invalid action `{action}`: use 1-64 lower-case ASCII letters, digits, `.`, `_` or `-`, such as `review.approve`"
+    )]
+    InvalidAction {
+        /// The rejected verb.
+        action: String,
+    },
     /// A trust level outside 0..=4.
     #[error("invalid trust level {level}: use 0 to 4")]
     InvalidTrustLevel {

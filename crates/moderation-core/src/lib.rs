@@ -73,8 +73,10 @@ mod facts;
 mod fingerprint;
 mod ids;
 mod memory;
+mod memory_log;
 mod moderated;
 mod moderator;
+mod modlog;
 mod notify;
 mod options;
 mod pipeline;
@@ -101,8 +103,13 @@ pub use facts::StoreFacts;
 pub use fingerprint::text_fingerprint;
 pub use ids::{ItemId, Kind, MAX_ID_LEN, MAX_KIND_LEN, ObjectId, ObjectRef, UserId};
 pub use memory::MemoryStore;
+pub use memory_log::MemoryModerationLog;
 pub use moderated::Moderated;
 pub use moderator::{AlwaysModerate, ModerateFirstTimers, Moderator, NoComments};
+pub use modlog::{
+    MAX_ACTION_LEN, ModLogEntry, ModLogFilter, ModerationLog, NewModLogEntry, check_action,
+    newest_first_after,
+};
 pub use notify::{
     BODY_TEMPLATE, LogNotifier, Notification, Notifier, Recipients, RecipientsFn,
     RecordingNotifier, SUBJECT_TEMPLATE, Templates,

@@ -1,5 +1,6 @@
 //! The PostgreSQL backend: many application servers share one database.
 
+mod audit;
 mod bans;
 mod items;
 mod review;

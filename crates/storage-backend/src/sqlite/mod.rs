@@ -1,5 +1,6 @@
 //! The SQLite backend: one file, WAL, created and migrated on first open.
 
+mod audit;
 mod bans;
 mod items;
 mod review;

@@ -24,6 +24,7 @@
 
 pub mod bans;
 pub mod items;
+pub mod modlog;
 mod postgres;
 pub mod review;
 mod sqlite;
