@@ -123,8 +123,8 @@ pub use queue::{
     ReviewAction, ReviewCursor, ReviewDecision, ReviewEvent, ReviewFilter, ReviewHistoryEntry,
     ReviewId, ReviewItem, ReviewObserver, ReviewPage, ReviewPageRequest, ReviewQueue,
     ReviewQueueBuilder, ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject,
-    ReviewTransition, StalePolicy, StaleReport, SubjectHandler, SubjectType, merge_reasons,
-    released, total_score,
+    ReviewTransition, SUBMISSION_REASON_SCORE, StalePolicy, StaleReport, SubjectHandler,
+    SubjectType, SubmissionHandler, merge_reasons, released, submission_review, total_score,
 };
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};

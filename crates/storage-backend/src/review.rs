@@ -9,7 +9,8 @@
 //! (`ReviewTransition::refusal`, `Claim::refusal`, `released`,
 //! `ReviewItem::merge`) so every store refuses exactly what the memory store
 //! refuses, then write the new states in one statement per batch and the
-//! history in one statement per batch. A refusal returns before any write,
+//! history in one statement per batch, and every transition's
+//! moderation-log entry through `crate::modlog`'s append helper. A refusal returns before any write,
 //! and the dropped transaction rolls back.
 
 use crate::sql::Placeholder;
@@ -26,7 +27,7 @@ pub(crate) trait ReviewBackend {
 
 /// Implements `moderation_core::ReviewStore` for a SQL store type.
 macro_rules! impl_review_store {
-    ($store:ty, $backend:literal) => {
+    ($store:ty, $backend:literal, $append:path) => {
         type ReviewConn = <$store as $crate::review::ReviewBackend>::Conn;
 
         #[async_trait::async_trait]
@@ -259,6 +260,7 @@ macro_rules! impl_review_store {
                 }
                 let mut applied = Vec::with_capacity(transitions.len());
                 let mut steps = Vec::with_capacity(transitions.len());
+                let mut entries = Vec::with_capacity(transitions.len());
                 for transition in &transitions {
                     let before = staged
                         .get(&transition.review)
@@ -268,6 +270,9 @@ macro_rules! impl_review_store {
                         return Err(refusal);
                     }
                     steps.push(transition.history_entry(&before));
+                    let entry = transition.log_entry(&before);
+                    entry.validate()?;
+                    entries.push(entry);
                     let after = transition.applied_to(before);
                     staged.insert(after.id, after.clone());
                     applied.push(after);
@@ -275,6 +280,11 @@ macro_rules! impl_review_store {
                 let finals: Vec<ReviewItem> = staged.into_values().collect();
                 save_states(&mut tx, &finals).await?;
                 insert_history(&mut tx, &steps).await?;
+                // The moderation log's own helper, one entry per step, in
+                // this transaction: the action and its entry commit together.
+                for entry in &entries {
+                    $append(&mut tx, entry).await?;
+                }
                 tx.commit().await.map_err($crate::error::StorageError::from)?;
                 Ok(applied)
             }

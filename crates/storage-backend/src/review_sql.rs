@@ -74,7 +74,8 @@ fn tuples(rows: usize, per_row: usize, style: Placeholder) -> String {
         .join(", ")
 }
 
-/// The rows of `count` ids, locked for the rest of the transaction where the
+/// The rows of `count` ids in id order (so two batches lock in the same
+/// order and cannot deadlock), locked for the rest of the transaction where the
 /// backend supports row locks (`lock` is `" FOR UPDATE"` on PostgreSQL;
 /// SQLite's single writer already excludes every other writer).
 pub(crate) fn select_reviews(count: usize, style: Placeholder, lock: &str) -> String {

@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ModerationError;
 use crate::ids::UserId;
+use crate::memory_log::MemoryModerationLog;
+use crate::modlog::NewModLogEntry;
 use crate::queue::item::{
     NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewStatus,
 };
@@ -50,6 +52,7 @@ use crate::queue::subject::ReviewSubject;
 #[derive(Debug, Default)]
 pub struct MemoryReviewStore {
     state: Mutex<State>,
+    log: Option<MemoryModerationLog>,
 }
 
 #[derive(Debug, Default)]
@@ -92,10 +95,30 @@ impl State {
 }
 
 impl MemoryReviewStore {
-    /// An empty store.
+    /// An empty store that keeps no moderation log.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that appends every transition's entry to `log`, in
+    /// the same atomic step as the transition.
+    #[must_use]
+    pub fn with_log(log: MemoryModerationLog) -> Self {
+        Self {
+            state: Mutex::default(),
+            log: Some(log),
+        }
+    }
+
+    /// Appends the moderation-log entries of applied transitions. Called
+    /// under the state lock, so no reader sees one without the other.
+    fn log_all(&self, entries: Vec<NewModLogEntry>) {
+        if let Some(log) = &self.log {
+            for entry in entries {
+                log.append_now(entry);
+            }
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -229,8 +252,11 @@ impl ReviewStore for MemoryReviewStore {
         if let Some(refusal) = transition.refusal(&before) {
             return Err(refusal);
         }
+        let entry = transition.log_entry(&before);
+        entry.validate()?;
         let after = transition.applied_to(before.clone());
         state.apply(&transition, &before, after.clone());
+        self.log_all(vec![entry]);
         Ok(after)
     }
 
@@ -244,6 +270,7 @@ impl ReviewStore for MemoryReviewStore {
         // second sees a stale version, as it would in SQL.
         let mut staged: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
         let mut steps = Vec::with_capacity(transitions.len());
+        let mut entries = Vec::with_capacity(transitions.len());
         for transition in &transitions {
             let before = match staged.get(&transition.review) {
                 Some(item) => item.clone(),
@@ -252,6 +279,9 @@ impl ReviewStore for MemoryReviewStore {
             if let Some(refusal) = transition.refusal(&before) {
                 return Err(refusal);
             }
+            let entry = transition.log_entry(&before);
+            entry.validate()?;
+            entries.push(entry);
             let after = transition.applied_to(before.clone());
             staged.insert(after.id, after.clone());
             steps.push((before, after));
@@ -261,6 +291,7 @@ impl ReviewStore for MemoryReviewStore {
             state.apply(transition, &before, after.clone());
             applied.push(after);
         }
+        self.log_all(entries);
         Ok(applied)
     }
 

@@ -20,6 +20,7 @@ mod memory;
 mod review_queue;
 mod store;
 mod subject;
+mod submission;
 
 pub use handler::{ActionContext, ReviewObserver, SubjectHandler};
 pub use item::{
@@ -37,3 +38,4 @@ pub use store::{
     ReviewPageRequest, ReviewSort, ReviewStore, ReviewTransition, released,
 };
 pub use subject::{ReviewSubject, SubjectType};
+pub use submission::{SUBMISSION_REASON_SCORE, SubmissionHandler, submission_review};

@@ -16,7 +16,7 @@ use crate::actor::{Actor, AuthorKey};
 use crate::clock::{Clock, SystemClock};
 use crate::decision::{Reason, Verdict};
 use crate::error::ModerationError;
-use crate::ids::{ItemId, ObjectId, ObjectRef, UserId};
+use crate::ids::{ItemId, UserId};
 use crate::notify::{LogNotifier, Notification, Notifier, Templates};
 use crate::queue::handler::{ActionContext, ReviewObserver, SubjectHandler};
 use crate::queue::item::{
@@ -791,7 +791,7 @@ impl ReviewQueue {
             kind: item.kind.clone(),
             // Review messages carry the review item's id here.
             item: ItemId(item.id.0),
-            object: subject_object(item),
+            object: item.subject.target(&item.kind),
             verdict: verdict_of(context.action),
             reasons: context
                 .reason
@@ -820,20 +820,6 @@ fn verdict_of(action: ReviewAction) -> Verdict {
     match action {
         ReviewAction::Approve | ReviewAction::Restore | ReviewAction::Ignore => Verdict::Publish,
         ReviewAction::Reject | ReviewAction::Delete => Verdict::Reject,
-    }
-}
-
-/// The object a message is about: the subject's object where it has one;
-/// the submission's item id or the user id under the item's kind otherwise.
-fn subject_object(item: &ReviewItem) -> ObjectRef {
-    match &item.subject {
-        ReviewSubject::ObjectChange { object, .. } | ReviewSubject::Content(object) => {
-            object.clone()
-        }
-        ReviewSubject::Submission(id) => ObjectRef::new(item.kind.clone(), id.0),
-        ReviewSubject::User(user) => {
-            ObjectRef::new(item.kind.clone(), ObjectId::Str(user.as_str().to_owned()))
-        }
     }
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::actor::AuthorKey;
 use crate::error::ModerationError;
 use crate::ids::{Kind, UserId};
+use crate::modlog::NewModLogEntry;
 use crate::queue::item::{
     NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewStatus,
 };
@@ -241,6 +242,10 @@ pub struct ReviewTransition {
 /// - [`open`](ReviewStore::open) is idempotent per subject while it is
 ///   pending: a second open merges reasons by code (adding scores), keeps
 ///   the larger priority, bumps the version and records a `merge` step;
+/// - every applied transition appends its
+///   [`log_entry`](ReviewTransition::log_entry) to the moderation log in the
+///   same transaction, where the store has one (the SQL stores always do;
+///   [`MemoryReviewStore::with_log`](crate::MemoryReviewStore::with_log));
 /// - a [`ReviewTransition`] whose version is stale fails with
 ///   [`ModerationError::ReviewConflict`], one whose claim check fails with
 ///   [`ModerationError::ClaimRequired`] or [`ModerationError::Claimed`], and
@@ -406,6 +411,30 @@ impl ReviewTransition {
             to_status: self.to,
             reason: self.reason.clone(),
             message: self.message.clone(),
+            bulk: self.bulk,
+            at: self.at,
+        }
+    }
+
+    /// The moderation-log entry this transition writes with it, on `before`
+    /// (the item as stored): verb `review.<action>` (or `review.revert`),
+    /// the subject's object as target, statuses before and after, and the
+    /// review id, subject key and new version as detail.
+    #[must_use]
+    pub fn log_entry(&self, before: &ReviewItem) -> NewModLogEntry {
+        NewModLogEntry {
+            action: self.event.verb(),
+            actor: self.actor.clone(),
+            target: before.subject.target(&before.kind),
+            reason: self.reason.clone(),
+            before: Some(before.status.as_str().to_owned()),
+            after: Some(self.to.as_str().to_owned()),
+            detail: serde_json::json!({
+                "review": before.id,
+                "subject": before.subject.key(),
+                "version": before.version + 1,
+            }),
+            ip: self.ip,
             bulk: self.bulk,
             at: self.at,
         }

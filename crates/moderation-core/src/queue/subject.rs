@@ -87,6 +87,21 @@ impl ReviewSubject {
         }
     }
 
+    /// The object the moderation log names as the target of an action on
+    /// this subject: the object itself for changes and flagged content; for
+    /// a submission, its item id under `kind`; for a user, the user id
+    /// under `kind`.
+    #[must_use]
+    pub fn target(&self, kind: &Kind) -> ObjectRef {
+        match self {
+            Self::ObjectChange { object, .. } | Self::Content(object) => object.clone(),
+            Self::Submission(item) => ObjectRef::new(kind.clone(), item.0),
+            Self::User(user) => {
+                ObjectRef::new(kind.clone(), ObjectId::Str(user.as_str().to_owned()))
+            }
+        }
+    }
+
     /// The stable key stores index:
     /// `submission:<item>`, `object_change:<revision>:<kind>:<object key>`,
     /// `content:<kind>:<object key>` or `user:<user id>`.

@@ -11,4 +11,4 @@ impl crate::review::ReviewBackend for PgStore {
     const STYLE: crate::sql::Placeholder = crate::sql::Placeholder::Numbered;
 }
 
-crate::review::impl_review_store!(PgStore, "postgres");
+crate::review::impl_review_store!(PgStore, "postgres", crate::modlog::pg_append);

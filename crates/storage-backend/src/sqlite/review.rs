@@ -11,4 +11,4 @@ impl crate::review::ReviewBackend for SqliteStore {
     const STYLE: crate::sql::Placeholder = crate::sql::Placeholder::Anonymous;
 }
 
-crate::review::impl_review_store!(SqliteStore, "sqlite");
+crate::review::impl_review_store!(SqliteStore, "sqlite", crate::modlog::sqlite_append);

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use moderation_core::{
-    AuthorKey, Claim, ClaimCheck, ItemId, Kind, ModerationError, NewReview, ObjectRef,
-    ReviewAction, ReviewCursor, ReviewEvent, ReviewFilter, ReviewId, ReviewItem, ReviewPageRequest,
-    ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, UserId,
+    AuthorKey, Claim, ClaimCheck, ItemId, Kind, MAX_PAGE_SIZE, ModLogEntry, ModLogFilter,
+    ModerationError, ModerationLog, NewReview, ObjectRef, PageRequest, ReviewAction, ReviewCursor,
+    ReviewEvent, ReviewFilter, ReviewId, ReviewItem, ReviewPageRequest, ReviewReason, ReviewSort,
+    ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, UserId,
 };
 
 use super::ScenarioResult;
@@ -619,5 +620,119 @@ pub async fn stale_lists_old_pending_items(store: Arc<dyn ReviewStore>) -> Scena
         seen.extend(batch);
     }
     assert_eq!(seen, old);
+    Ok(())
+}
+
+/// Every entry of `log` matching `filter`, newest first.
+///
+/// # Errors
+/// The log's error.
+pub async fn all_log_entries(
+    log: &dyn ModerationLog,
+    filter: &ModLogFilter,
+) -> Result<Vec<ModLogEntry>, ModerationError> {
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    let mut entries = Vec::new();
+    loop {
+        let got = log.mod_log(filter, page).await?;
+        entries.extend(got.items);
+        match got.next {
+            Some(cursor) => page.after = Some(cursor),
+            None => return Ok(entries),
+        }
+    }
+}
+
+/// Each applied action appends one moderation-log entry (`review.<action>`,
+/// statuses before and after, the subject's object as target) with its
+/// transition; a refused action or batch appends none; a bulk approve of
+/// 1 000 items appends 1 000 entries under its bulk id. `log` must be the
+/// moderation log `store` writes to.
+pub async fn actions_write_the_moderation_log(
+    store: Arc<dyn ReviewStore>,
+    log: Arc<dyn ModerationLog>,
+) -> ScenarioResult {
+    let one = store
+        .open(submission_review(5_000, 1, "hold", 1, 0)?)
+        .await?
+        .item;
+    store
+        .transition(ReviewTransition {
+            ip: Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1))),
+            ..act(one.id, 1, ReviewAction::Reject, 3)
+        })
+        .await?;
+    assert!(
+        store
+            .transition(act(one.id, 1, ReviewAction::Approve, 3))
+            .await
+            .is_err()
+    );
+    let entries = all_log_entries(log.as_ref(), &ModLogFilter::default()).await?;
+    assert_eq!(entries.len(), 1);
+    let entry = entries.first().cloned();
+    assert_eq!(
+        entry.as_ref().map(|e| e.action.as_str()),
+        Some("review.reject")
+    );
+    assert_eq!(entry.as_ref().and_then(|e| e.actor.clone()), Some(user(3)));
+    assert_eq!(
+        entry.as_ref().map(|e| e.target.clone()),
+        Some(ObjectRef::new(Kind::new("blog.comment")?, 5_000_i64))
+    );
+    assert_eq!(
+        entry
+            .as_ref()
+            .map(|e| (e.before.as_deref(), e.after.as_deref())),
+        Some((Some("pending"), Some("rejected")))
+    );
+    assert_eq!(
+        entry.as_ref().and_then(|e| e.reason.as_deref()),
+        Some("reject by 3")
+    );
+    assert!(entry.as_ref().is_some_and(|e| e.ip.is_some()));
+    assert_eq!(entry.map(|e| e.at), Some(at(3_600)));
+
+    let mut items = Vec::new();
+    for n in 0..1_000 {
+        items.push(
+            store
+                .open(submission_review(n, 1, "hold", 1, n)?)
+                .await?
+                .item,
+        );
+    }
+    let bulk = uuid::Uuid::new_v4();
+    let approvals: Vec<ReviewTransition> = items
+        .iter()
+        .map(|item| ReviewTransition {
+            bulk: Some(bulk),
+            ..act(item.id, 1, ReviewAction::Approve, 2)
+        })
+        .collect();
+    let mut refused = approvals.clone();
+    if let Some(last) = refused.last_mut() {
+        last.expected_version = 9;
+    }
+    assert!(store.transition_batch(refused).await.is_err());
+    assert_eq!(
+        all_log_entries(log.as_ref(), &ModLogFilter::default())
+            .await?
+            .len(),
+        1,
+        "a refused batch logs nothing"
+    );
+    store.transition_batch(approvals).await?;
+    let by_two = ModLogFilter {
+        actor: Some(user(2)),
+        ..ModLogFilter::default()
+    };
+    let entries = all_log_entries(log.as_ref(), &by_two).await?;
+    assert_eq!(entries.len(), 1_000);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.bulk == Some(bulk) && e.action == "review.approve")
+    );
     Ok(())
 }
