@@ -26,6 +26,7 @@ pub mod bans;
 pub mod items;
 mod postgres;
 mod sqlite;
+pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
