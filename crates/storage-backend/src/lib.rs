@@ -64,6 +64,8 @@ compile_error!(
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod objects;
 mod options;
 mod port;
 mod record;

@@ -2,6 +2,7 @@
 
 mod bans;
 mod items;
+mod objects;
 mod store;
 
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
