@@ -88,6 +88,7 @@ mod service;
 mod spam;
 mod store;
 mod submission;
+pub mod workflow;
 
 /// Client IP resolution from the TCP peer and trusted proxies' forwarding headers.
 #[cfg(feature = "http")]

@@ -70,6 +70,7 @@ mod error;
 mod modlog;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod newest_first;
+mod objects;
 mod options;
 mod port;
 mod record;

@@ -4,6 +4,7 @@ mod audit;
 mod bans;
 mod items;
 mod review;
+mod objects;
 mod store;
 
 pub use store::{SqliteOptions, SqliteStore, Synchronous};

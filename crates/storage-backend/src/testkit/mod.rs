@@ -31,6 +31,7 @@ mod postgres;
 pub mod purge_load;
 pub mod review;
 mod sqlite;
+pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
