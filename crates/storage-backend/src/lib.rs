@@ -63,6 +63,8 @@ compile_error!(
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod community;
 mod error;
 mod options;
 mod port;

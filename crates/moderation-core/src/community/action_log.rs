@@ -58,7 +58,8 @@ pub enum Admission {
 }
 
 /// One question a check asks the log: the `nth` (1-based) most recent action
-/// of `user` after `since` that matches `filter`. The action at that rank
+/// of `user` after `since` that matches `filter` (actions stamped after the
+/// attempt included). The action at that rank
 /// sits in the window, so the limit is reached; it leaves the window at its
 /// time plus the window, when the action is allowed again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,11 +212,10 @@ impl ActionLog for MemoryActionLog {
         let actions = members.entry(attempt.user.clone()).or_default();
         for index in 0..attempt.checks.len() {
             for query in attempt.queries(index) {
-                // Actions after `attempt.at` (a clock set back) do not count:
-                // the SQL stores ask for the same range.
-                let upto = actions.partition_point(|logged| logged.at <= attempt.at);
-                let newest_first = actions.get(..upto).unwrap_or_default().iter().rev();
-                if let Some(at) = rank(newest_first, &query) {
+                // Actions stamped after `attempt.at` count too: another
+                // server's clock may run ahead, and skew must never let a
+                // member past a limit.
+                if let Some(at) = rank(actions.iter().rev(), &query) {
                     return Ok(Admission::Refused(Breach {
                         check: index,
                         retry_at: retry_at(at, &query, attempt.at),

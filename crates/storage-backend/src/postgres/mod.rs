@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: many application servers share one database.
 
 mod bans;
+mod community;
 mod items;
 mod store;
 

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, created and migrated on first open.
 
 mod bans;
+mod community;
 mod items;
 mod store;
 

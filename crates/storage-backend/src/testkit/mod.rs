@@ -23,6 +23,7 @@
 )]
 
 pub mod bans;
+pub mod community;
 pub mod items;
 mod postgres;
 mod sqlite;
