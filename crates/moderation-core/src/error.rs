@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{ItemId, Kind};
+use crate::ids::{ItemId, Kind, UserId};
+use crate::queue::{ReviewAction, ReviewId, ReviewStatus};
 
 /// A boxed error from a port implementation (a database driver, a mailer).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -42,6 +43,14 @@ pub enum ModerationError {
     InvalidId {
         /// The rejected id.
         id: String,
+    },
+    /// A moderation log or audit action verb is not of the allowed form.
+    #[error(
+        "invalid action `{action}`: use 1-64 lower-case ASCII letters, digits, `.`, `_` or `-`, such as `review.approve`"
+    )]
+    InvalidAction {
+        /// The rejected verb.
+        action: String,
     },
     /// A trust level outside 0..=4.
     #[error("invalid trust level {level}: use 0 to 4")]
@@ -108,6 +117,70 @@ pub enum ModerationError {
         /// The item.
         item: ItemId,
     },
+    /// A review subject key does not parse.
+    #[error(
+        "invalid review subject key `{key}`: expected `submission:`, `object_change:`, `content:` or `user:` followed by its id"
+    )]
+    InvalidSubject {
+        /// The rejected key.
+        key: String,
+    },
+    /// Another moderator changed the review item first.
+    #[error(
+        "review item {review} changed since version {expected} (now {actual}); reload it and decide again"
+    )]
+    ReviewConflict {
+        /// The review item.
+        review: ReviewId,
+        /// The version the caller had.
+        expected: i64,
+        /// The version in the store.
+        actual: i64,
+    },
+    /// No review item with this id.
+    #[error("review item {review} does not exist; check the id")]
+    ReviewNotFound {
+        /// The review item.
+        review: ReviewId,
+    },
+    /// The queue requires a claim and the actor holds none.
+    #[error("review item {review} must be claimed before acting on it; claim it first")]
+    ClaimRequired {
+        /// The review item.
+        review: ReviewId,
+    },
+    /// Another moderator holds an unexpired claim.
+    #[error(
+        "review item {review} is claimed by {by} until {until}; wait for the claim to end or pick another item"
+    )]
+    Claimed {
+        /// The review item.
+        review: ReviewId,
+        /// The holder.
+        by: UserId,
+        /// When the lease ends.
+        until: DateTime<Utc>,
+    },
+    /// The action is not allowed from the item's status.
+    #[error(
+        "cannot {action} review item {review} while it is {from}; only pending items are decided, and only deleted ones restored"
+    )]
+    TransitionRefused {
+        /// The review item.
+        review: ReviewId,
+        /// The refused action.
+        action: ReviewAction,
+        /// The item's status.
+        from: ReviewStatus,
+    },
+    /// Only pending items can be claimed.
+    #[error("review item {review} is {status}, not pending; only pending items can be claimed")]
+    NotPending {
+        /// The review item.
+        review: ReviewId,
+        /// Its status.
+        status: ReviewStatus,
+    },
     /// An action that needs a signed-in user was attempted anonymously.
     #[error("{action} needs a signed-in user; ask the visitor to sign in first")]
     AnonymousActor {
@@ -164,6 +237,13 @@ impl From<crate::community::Refusal> for ModerationError {
 }
 
 impl ModerationError {
+    /// True for a lost race on a version: [`ModerationError::Conflict`] or
+    /// [`ModerationError::ReviewConflict`]. Reload and decide again.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. } | Self::ReviewConflict { .. })
+    }
+
     /// Wraps a store failure.
     pub fn store(source: impl Into<BoxError>) -> Self {
         Self::Store {

@@ -74,11 +74,14 @@ mod facts;
 mod fingerprint;
 mod ids;
 mod memory;
+mod memory_log;
 mod moderated;
 mod moderator;
+mod modlog;
 mod notify;
 mod options;
 mod pipeline;
+mod queue;
 mod registry;
 mod rule;
 pub mod rules;
@@ -101,14 +104,29 @@ pub use facts::StoreFacts;
 pub use fingerprint::text_fingerprint;
 pub use ids::{ItemId, Kind, MAX_ID_LEN, MAX_KIND_LEN, ObjectId, ObjectRef, UserId};
 pub use memory::MemoryStore;
+pub use memory_log::MemoryModerationLog;
 pub use moderated::Moderated;
 pub use moderator::{AlwaysModerate, ModerateFirstTimers, Moderator, NoComments};
+pub use modlog::{
+    MAX_ACTION_LEN, ModLogEntry, ModLogFilter, ModerationLog, NewModLogEntry, check_action,
+    newest_first_after,
+};
 pub use notify::{
     BODY_TEMPLATE, LogNotifier, Notification, Notifier, Recipients, RecipientsFn,
     RecordingNotifier, SUBJECT_TEMPLATE, Templates,
 };
 pub use options::CommentOptions;
 pub use pipeline::Pipeline;
+pub use queue::{
+    ActionContext, AuthorRecipientsFn, BulkOutcome, Claim, ClaimCheck, ClaimPolicy,
+    DEFAULT_BATCH_SIZE, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_STALE_DAYS, MAX_REVIEW_PAGE,
+    MemoryReviewStore, NewReview, Opened, REVIEW_BODY_TEMPLATE, REVIEW_SUBJECT_TEMPLATE,
+    ReviewAction, ReviewCursor, ReviewDecision, ReviewEvent, ReviewFilter, ReviewHistoryEntry,
+    ReviewId, ReviewItem, ReviewObserver, ReviewPage, ReviewPageRequest, ReviewQueue,
+    ReviewQueueBuilder, ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject,
+    ReviewTransition, StalePolicy, StaleReport, SubjectHandler, SubjectType, merge_reasons,
+    released, total_score,
+};
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};
 pub use service::{

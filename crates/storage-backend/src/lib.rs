@@ -66,9 +66,17 @@ mod bans;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod community;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod modlog;
 mod options;
 mod port;
 mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review_record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review_sql;
 mod sql;
 
 #[cfg(feature = "postgres")]

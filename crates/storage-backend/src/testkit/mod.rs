@@ -25,13 +25,15 @@
 pub mod bans;
 pub mod community;
 pub mod items;
+pub mod modlog;
 mod postgres;
+pub mod review;
 mod sqlite;
 
 use std::future::Future;
 use std::sync::Arc;
 
-pub use moderation_core::MemoryStore;
+pub use moderation_core::{MemoryReviewStore, MemoryStore};
 use moderation_core::{ModerationError, ModerationStore};
 
 pub use postgres::{DEFAULT_DATABASE_URL, TempPostgres};
