@@ -236,10 +236,11 @@ pub(crate) fn decode_trust_change(
 
 /// Implements the community ports for a SQL store type, given the
 /// backend's name, the method opening a write transaction, the method
-/// returning the read pool, and the statement (if any) that locks one
-/// member's actions inside that transaction.
+/// returning the read pool, the statement (if any) that locks one
+/// member's actions inside that transaction, and the backend's
+/// moderation-log append.
 macro_rules! impl_community_stores {
-    ($store:ty, $backend:literal, $begin:ident, $read:ident, $lock:expr) => {
+    ($store:ty, $backend:literal, $begin:ident, $read:ident, $lock:expr, $append:path) => {
         #[async_trait::async_trait]
         impl moderation_core::community::ActionLog for $store {
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, action = %attempt.action))]
@@ -349,13 +350,15 @@ macro_rules! impl_community_stores {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err($crate::community::db)?;
-                tx.commit().await.map_err($crate::community::db)?;
-                Ok(moderation_core::community::Sanction {
+                let stored = moderation_core::community::Sanction {
                     id,
                     imposed: sanction.clone(),
                     lifted_by: None,
                     lifted_at: None,
-                })
+                };
+                $append(&mut *tx, &stored.imposed_entry()?).await?;
+                tx.commit().await.map_err($crate::community::db)?;
+                Ok(stored)
             }
 
             #[tracing::instrument(level = "debug", skip(self, by), fields(backend = $backend))]
@@ -366,13 +369,14 @@ macro_rules! impl_community_stores {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<moderation_core::community::Sanction, moderation_core::ModerationError> {
                 let mut tx = self.$begin().await?;
-                sqlx::query($crate::community::LIFT_SANCTION)
+                let lifted = sqlx::query($crate::community::LIFT_SANCTION)
                     .bind($crate::record::to_micros(at))
                     .bind(by.map(moderation_core::UserId::as_str))
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err($crate::community::db)?;
+                    .map_err($crate::community::db)?
+                    .rows_affected();
                 let row: Option<$crate::community::SanctionRow> =
                     sqlx::query_as($crate::community::SANCTION_BY_ID)
                         .bind(id)
@@ -383,8 +387,13 @@ macro_rules! impl_community_stores {
                     tx.rollback().await.map_err($crate::community::db)?;
                     return Err(moderation_core::ModerationError::UnknownSanction { id });
                 };
+                let sanction = $crate::community::decode_sanction(row)?;
+                // Only the first lift is logged: a second one changes nothing.
+                if lifted > 0 {
+                    $append(&mut *tx, &sanction.lifted_entry(by, at)?).await?;
+                }
                 tx.commit().await.map_err($crate::community::db)?;
-                $crate::community::decode_sanction(row)
+                Ok(sanction)
             }
 
             async fn in_force(
@@ -477,6 +486,7 @@ macro_rules! impl_community_stores {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
+                $append(&mut *tx, &change.log_entry()?).await?;
                 tx.commit().await.map_err(db)?;
                 Ok(moderation_core::community::TrustRecord {
                     user: change.user.clone(),

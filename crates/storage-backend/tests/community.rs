@@ -96,3 +96,22 @@ mod two_processes {
         temp.drop_database().await;
     }
 }
+
+/// Sanctions and trust changes write their moderation-log entries in the
+/// same transaction, on both SQL backends.
+mod logged {
+    use std::sync::Arc;
+
+    use moderation_storage::testkit::community::sanctions_and_trust_changes_are_logged;
+    use moderation_storage::testkit::{with_postgres, with_sqlite};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        with_sqlite(|store| sanctions_and_trust_changes_are_logged(Arc::new(store))).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        with_postgres(|store| sanctions_and_trust_changes_are_logged(Arc::new(store))).await;
+    }
+}

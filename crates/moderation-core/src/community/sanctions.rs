@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModerationError;
-use crate::ids::UserId;
+use crate::ids::{Kind, ObjectId, ObjectRef, UserId};
+use crate::memory_log::MemoryModerationLog;
+use crate::modlog::NewModLogEntry;
 
 /// The kind of sanction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -88,7 +90,70 @@ impl Sanction {
     }
 }
 
-/// Where sanctions live. Every method is one store operation.
+/// The moderation-log target for a member: kind `user`, the user id.
+///
+/// # Errors
+/// Never in practice: `user` is a valid kind name.
+pub(crate) fn user_target(user: &UserId) -> Result<ObjectRef, ModerationError> {
+    Ok(ObjectRef::new(
+        Kind::new("user")?,
+        ObjectId::Str(user.as_str().to_owned()),
+    ))
+}
+
+impl Sanction {
+    /// The moderation-log entry of imposing it (`sanction.freeze`).
+    ///
+    /// # Errors
+    /// Never in practice (see [`NewModLogEntry::validate`]).
+    pub fn imposed_entry(&self) -> Result<NewModLogEntry, ModerationError> {
+        let imposed = &self.imposed;
+        Ok(NewModLogEntry {
+            action: format!("sanction.{}", imposed.kind.as_str()),
+            actor: imposed.by.clone(),
+            target: user_target(&imposed.user)?,
+            reason: Some(imposed.reason.clone()),
+            before: None,
+            after: Some(imposed.kind.as_str().to_owned()),
+            detail: serde_json::json!({
+                "sanction": self.id,
+                "cause": imposed.cause,
+                "expires_at": imposed.expires_at,
+            }),
+            ip: None,
+            bulk: None,
+            at: imposed.at,
+        })
+    }
+
+    /// The moderation-log entry of lifting it (`sanction.lift`), by `by` at `at`.
+    ///
+    /// # Errors
+    /// Never in practice (see [`NewModLogEntry::validate`]).
+    pub fn lifted_entry(
+        &self,
+        by: Option<&UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<NewModLogEntry, ModerationError> {
+        let imposed = &self.imposed;
+        Ok(NewModLogEntry {
+            action: "sanction.lift".to_owned(),
+            actor: by.cloned(),
+            target: user_target(&imposed.user)?,
+            reason: None,
+            before: Some(imposed.kind.as_str().to_owned()),
+            after: None,
+            detail: serde_json::json!({ "sanction": self.id, "cause": imposed.cause }),
+            ip: None,
+            bulk: None,
+            at,
+        })
+    }
+}
+
+/// Where sanctions live. Every method is one store operation; imposing and
+/// lifting append their moderation-log entry (`sanction.freeze`,
+/// `sanction.lift`) in the same transaction.
 #[async_trait]
 pub trait SanctionStore: Send + Sync + std::fmt::Debug {
     /// Stores a new sanction.
@@ -137,16 +202,34 @@ pub trait SanctionStore: Send + Sync + std::fmt::Debug {
 }
 
 /// The in-memory reference [`SanctionStore`]. Cloning shares the data.
+/// Log entries go to its [`MemoryModerationLog`], appended while the
+/// sanctions' lock is held so the two never disagree.
 #[derive(Debug, Clone, Default)]
 pub struct MemorySanctionStore {
     sanctions: Arc<Mutex<Vec<Sanction>>>,
+    log: MemoryModerationLog,
 }
 
 impl MemorySanctionStore {
-    /// An empty store.
+    /// An empty store with a moderation log of its own.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store appending to `log` (shared with other memory stores).
+    #[must_use]
+    pub fn with_log(log: MemoryModerationLog) -> Self {
+        Self {
+            sanctions: Arc::default(),
+            log,
+        }
+    }
+
+    /// The moderation log it appends to.
+    #[must_use]
+    pub fn log(&self) -> &MemoryModerationLog {
+        &self.log
     }
 
     fn select(&self, keep: impl Fn(&Sanction) -> bool) -> Vec<Sanction> {
@@ -174,6 +257,9 @@ impl SanctionStore for MemorySanctionStore {
             lifted_by: None,
             lifted_at: None,
         };
+        let entry = stored.imposed_entry()?;
+        entry.validate()?;
+        self.log.append_now(entry);
         all.push(stored.clone());
         Ok(stored)
     }
@@ -193,6 +279,9 @@ impl SanctionStore for MemorySanctionStore {
             .find(|s| s.id == id)
             .ok_or(ModerationError::UnknownSanction { id })?;
         if sanction.lifted_at.is_none() {
+            let entry = sanction.lifted_entry(by, at)?;
+            entry.validate()?;
+            self.log.append_now(entry);
             sanction.lifted_at = Some(at);
             sanction.lifted_by = by.cloned();
         }

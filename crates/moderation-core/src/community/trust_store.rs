@@ -14,6 +14,8 @@ use crate::actor::TrustLevel;
 use crate::clock::Clock;
 use crate::error::ModerationError;
 use crate::ids::UserId;
+use crate::memory_log::MemoryModerationLog;
+use crate::modlog::NewModLogEntry;
 
 /// A member's current level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,8 +49,31 @@ pub struct TrustChange {
     pub at: DateTime<Utc>,
 }
 
-/// Where trust levels and their history live. Stores write the record and
-/// its history row in one transaction.
+impl TrustChange {
+    /// The moderation-log entry of the change (`trust.change`): before and
+    /// after are the levels, the detail says whether it is locked.
+    ///
+    /// # Errors
+    /// Never in practice (see [`NewModLogEntry::validate`]).
+    pub fn log_entry(&self) -> Result<NewModLogEntry, ModerationError> {
+        Ok(NewModLogEntry {
+            action: "trust.change".to_owned(),
+            actor: self.by.clone(),
+            target: super::sanctions::user_target(&self.user)?,
+            reason: Some(self.reason.clone()),
+            before: self.from.map(|level| u8::from(level).to_string()),
+            after: Some(u8::from(self.to).to_string()),
+            detail: serde_json::json!({ "locked": self.locked }),
+            ip: None,
+            bulk: None,
+            at: self.at,
+        })
+    }
+}
+
+/// Where trust levels and their history live. Stores write the record, its
+/// history row and its moderation-log entry (`trust.change`) in one
+/// transaction.
 #[async_trait]
 pub trait TrustStore: Send + Sync + std::fmt::Debug {
     /// The member's record, `None` before the first change.
@@ -83,13 +108,29 @@ struct Members {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTrustStore {
     inner: Arc<Mutex<Members>>,
+    log: MemoryModerationLog,
 }
 
 impl MemoryTrustStore {
-    /// An empty store.
+    /// An empty store with a moderation log of its own.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store appending to `log` (shared with other memory stores).
+    #[must_use]
+    pub fn with_log(log: MemoryModerationLog) -> Self {
+        Self {
+            inner: Arc::default(),
+            log,
+        }
+    }
+
+    /// The moderation log it appends to.
+    #[must_use]
+    pub fn log(&self) -> &MemoryModerationLog {
+        &self.log
     }
 }
 
@@ -110,7 +151,10 @@ impl TrustStore for MemoryTrustStore {
             locked: change.locked,
             updated_at: change.at,
         };
+        let entry = change.log_entry()?;
+        entry.validate()?;
         let mut members = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        self.log.append_now(entry);
         members.records.insert(change.user.clone(), record.clone());
         members
             .history

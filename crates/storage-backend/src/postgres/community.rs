@@ -9,5 +9,6 @@ crate::community::impl_community_stores!(
     "postgres",
     begin_write,
     pool,
-    Some("SELECT pg_advisory_xact_lock($1)")
+    Some("SELECT pg_advisory_xact_lock($1)"),
+    crate::modlog::pg_append
 );

@@ -8,5 +8,6 @@ crate::community::impl_community_stores!(
     "sqlite",
     begin_write,
     read_pool,
-    None
+    None,
+    crate::modlog::sqlite_append
 );

@@ -340,3 +340,64 @@ pub async fn trust_changes_and_history(store: Arc<dyn TrustStore>) -> ScenarioRe
     assert!(store.trust_history(&member(9)).await?.is_empty());
     Ok(())
 }
+
+/// Imposing and lifting a freeze and changing a trust level each append
+/// their moderation-log entry with the change; a second lift appends none.
+/// Runs on a store that is also the [`ModerationLog`](moderation_core::ModerationLog).
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn sanctions_and_trust_changes_are_logged<S>(store: Arc<S>) -> ScenarioResult
+where
+    S: SanctionStore + TrustStore + moderation_core::ModerationLog + ?Sized,
+{
+    use moderation_core::{ModLogFilter, PageRequest};
+    let user = member(12);
+    let staff = member(1);
+    let imposed = store.impose(&freeze(&user, "review:3", start())).await?;
+    let later = start() + Duration::minutes(1);
+    store.lift(imposed.id, Some(&staff), later).await?;
+    store.lift(imposed.id, Some(&staff), later).await?;
+    store
+        .apply_trust_change(&TrustChange {
+            user: user.clone(),
+            from: None,
+            to: TrustLevel::Tl2,
+            locked: true,
+            by: Some(staff.clone()),
+            reason: "vouched for".to_owned(),
+            at: later + Duration::minutes(1),
+        })
+        .await?;
+    let filter = ModLogFilter {
+        target: Some(imposed.imposed_entry()?.target),
+        ..ModLogFilter::default()
+    };
+    let page = store.mod_log(&filter, PageRequest::first(10)).await?;
+    let steps: Vec<_> = page
+        .items
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.actor.as_ref(),
+                e.before.as_deref(),
+                e.after.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("trust.change", Some(&staff), None, Some("2")),
+            ("sanction.lift", Some(&staff), Some("freeze"), None),
+            ("sanction.freeze", None, None, Some("freeze")),
+        ]
+    );
+    let freeze_entry = page.items.last().map(|e| e.detail.clone());
+    assert_eq!(
+        freeze_entry.and_then(|d| d.get("cause").cloned()),
+        Some(serde_json::json!("review:3"))
+    );
+    Ok(())
+}
