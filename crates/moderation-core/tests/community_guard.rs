@@ -208,3 +208,141 @@ async fn approving_the_cause_lifts_the_freeze_and_deleting_keeps_it() {
             .is_empty()
     );
 }
+
+/// The guard with the review queue: hold, freeze, notify, review item;
+/// approve lifts, delete keeps; both logged.
+mod with_the_queue {
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+    use moderation_core::community::{
+        ActionKind, Attempt, CommunityConfig, CommunityRules, FreezeOnReview, MemoryActionLog,
+        MemorySanctionStore, ScreeningVerdict, review_cause,
+    };
+    use moderation_core::{
+        Actor, ItemId, Kind, ManualClock, MemoryModerationLog, MemoryReviewStore, ObjectRef,
+        Recipients, RecordingNotifier, ReviewAction, ReviewQueue, ReviewStatus, ReviewSubject,
+        TrustLevel, UserId,
+    };
+
+    struct World {
+        rules: CommunityRules,
+        guard: FreezeOnReview,
+        queue: ReviewQueue,
+        notifier: Arc<RecordingNotifier>,
+        log: MemoryModerationLog,
+    }
+
+    fn world() -> World {
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0)
+                .single()
+                .unwrap_or_default(),
+        ));
+        let log = MemoryModerationLog::new();
+        let rules = CommunityRules::new(
+            CommunityConfig::default(),
+            Arc::new(MemoryActionLog::new()),
+            Arc::new(MemorySanctionStore::with_log(log.clone())),
+            clock.clone(),
+        )
+        .unwrap();
+        let reviews = Arc::new(MemoryReviewStore::new());
+        let notifier = Arc::new(RecordingNotifier::new());
+        let guard = FreezeOnReview::new(
+            rules.clone(),
+            reviews.clone(),
+            notifier.clone(),
+            Recipients::Fixed(vec!["mods@forum.example".to_owned()]),
+            clock.clone(),
+        );
+        let queue = ReviewQueue::builder(reviews)
+            .clock(clock)
+            .observer(Arc::new(guard.clone()))
+            .build();
+        World {
+            rules,
+            guard,
+            queue,
+            notifier,
+            log,
+        }
+    }
+
+    /// A new member's first topic with a link, through the rules and the guard.
+    async fn held_first_post(world: &World) -> moderation_core::ReviewItem {
+        let author = Actor::user(UserId::from(42_i64)).with_trust_level(TrustLevel::Tl0);
+        let text = "Best deals at pills.example";
+        let screening = world
+            .rules
+            .screen(&Attempt::new(&author, ActionKind::Topic, text))
+            .await
+            .unwrap();
+        assert_eq!(screening.verdict, ScreeningVerdict::HoldAndFreeze);
+        let content = ObjectRef::new(Kind::new("forum.topic").unwrap(), 501_i64);
+        let held = world
+            .guard
+            .hold_and_freeze(&author, &content, Some(ItemId(77)), &screening)
+            .await
+            .unwrap();
+        assert!(held.message.contains("awaits review"));
+        let freeze = held.freeze.unwrap();
+        assert_eq!(freeze.imposed.cause, Some(review_cause(held.review.id)));
+        held.review
+    }
+
+    #[tokio::test]
+    async fn a_new_users_first_post_with_a_link_is_held_frozen_notified_and_queued() {
+        let world = world();
+        let review = held_first_post(&world).await;
+        let queued = world
+            .queue
+            .for_subject(&ReviewSubject::Submission(ItemId(77)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(queued.id, review.id);
+        assert_eq!(queued.status, ReviewStatus::Pending);
+        assert_eq!(queued.reasons[0].code, "low_contribution_link");
+        let member = UserId::from(42_i64);
+        assert_eq!(
+            world.rules.sanctions_in_force(&member).await.unwrap().len(),
+            1
+        );
+        let sent = world.notifier.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].recipients, ["mods@forum.example"]);
+        assert_eq!(sent[0].reasons[0].rule, "low_contribution_link");
+    }
+
+    /// Holds a first post, lets staff take `action` on its review item, and
+    /// returns the freezes in force and the moderation log's verbs.
+    async fn staff_decide(action: ReviewAction) -> (usize, Vec<String>) {
+        let world = world();
+        let review = held_first_post(&world).await;
+        let staff = Actor::user(UserId::from(1_i64)).with_staff(true);
+        world
+            .queue
+            .decide(review.id, review.version, action, &staff, None)
+            .await
+            .unwrap();
+        let member = UserId::from(42_i64);
+        let in_force = world.rules.sanctions_in_force(&member).await.unwrap().len();
+        let actions = world.log.entries().into_iter().map(|e| e.action).collect();
+        (in_force, actions)
+    }
+
+    #[tokio::test]
+    async fn approving_the_review_item_lifts_the_freeze() {
+        let (in_force, actions) = staff_decide(ReviewAction::Approve).await;
+        assert_eq!(in_force, 0);
+        assert_eq!(actions, ["sanction.freeze", "sanction.lift"]);
+    }
+
+    #[tokio::test]
+    async fn deleting_the_review_item_keeps_the_freeze() {
+        let (in_force, actions) = staff_decide(ReviewAction::Delete).await;
+        assert_eq!(in_force, 1);
+        assert_eq!(actions, ["sanction.freeze"]);
+    }
+}

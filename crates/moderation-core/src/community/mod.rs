@@ -12,6 +12,7 @@ mod action;
 mod action_log;
 mod config;
 mod content;
+mod freeze_on_review;
 mod gates;
 mod guard;
 mod limits;
@@ -28,6 +29,9 @@ pub use action_log::{
 };
 pub use config::CommunityConfig;
 pub use content::{ContentLimits, Link, PostFeatures};
+pub use freeze_on_review::{
+    AWAITS_REVIEW_MESSAGE, FreezeOnReview, GUARD_REASON_SCORE, HeldForReview, review_cause,
+};
 pub use gates::Gates;
 pub use guard::{GuardFinding, LowContributionGuard, added_text};
 pub use limits::{LimitCheck, LimitCode, RateLimits};
