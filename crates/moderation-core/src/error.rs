@@ -251,6 +251,18 @@ pub enum ModerationError {
         #[source]
         source: BoxError,
     },
+    /// A community rule refused the action; show the member the message.
+    #[error("{refusal}")]
+    Refused {
+        /// Which rule refused, what to tell the member and when to retry.
+        refusal: crate::community::Refusal,
+    },
+    /// No sanction with this id.
+    #[error("sanction {id} does not exist; list the member's sanctions to find it")]
+    UnknownSanction {
+        /// The id asked for.
+        id: i64,
+    },
     /// The store failed; nothing was written.
     #[error("the store failed, nothing was written: {source}; check the database and retry")]
     Store {
@@ -258,6 +270,12 @@ pub enum ModerationError {
         #[source]
         source: BoxError,
     },
+}
+
+impl From<crate::community::Refusal> for ModerationError {
+    fn from(refusal: crate::community::Refusal) -> Self {
+        Self::Refused { refusal }
+    }
 }
 
 impl ModerationError {

@@ -66,6 +66,7 @@
 mod actor;
 mod cleanup;
 mod clock;
+pub mod community;
 mod decision;
 mod error;
 mod events;

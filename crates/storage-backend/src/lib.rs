@@ -65,6 +65,8 @@ compile_error!(
 mod audit;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod community;
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod modlog;

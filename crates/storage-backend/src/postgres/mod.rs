@@ -2,6 +2,7 @@
 
 mod audit;
 mod bans;
+mod community;
 mod items;
 mod review;
 mod objects;

@@ -24,6 +24,7 @@
 
 pub mod audit;
 pub mod bans;
+pub mod community;
 pub mod items;
 pub mod modlog;
 mod pages;
