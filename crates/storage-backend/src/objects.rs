@@ -466,7 +466,7 @@ pub(crate) fn encode_write(
 
 /// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
 /// given the backend's name, its sqlx database type and its [`BatchSql`].
-/// The store provides `reader()`, `begin_write()` and `limits()`.
+/// The store provides `pool_reader()`, `begin_write()` and `limits()`.
 macro_rules! impl_object_store {
     ($store:ty, $backend:literal, $db:ty, $batch:path) => {
         impl $store {
@@ -567,7 +567,7 @@ macro_rules! impl_object_store {
                 let row: Option<$crate::objects::ObjectRow> = sqlx::query_as($crate::objects::SELECT_OBJECT)
                     .bind(kind)
                     .bind(key)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 row.map($crate::objects::decode_object).transpose()
@@ -583,7 +583,7 @@ macro_rules! impl_object_store {
                 }
                 let rows: Vec<$crate::objects::ObjectRow> = sqlx::query_as($batch.objects)
                     .bind($crate::objects::encode_refs(objects)?)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_object).collect()
@@ -599,7 +599,7 @@ macro_rules! impl_object_store {
                 }
                 let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($batch.entries)
                     .bind($crate::objects::encode_entry_ids(ids)?)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_entry).collect()
@@ -616,7 +616,7 @@ macro_rules! impl_object_store {
                     .bind(kind)
                     .bind(key)
                     .bind(revision)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 row.map($crate::objects::decode_entry).transpose()
@@ -631,7 +631,7 @@ macro_rules! impl_object_store {
                 let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($crate::objects::SELECT_HISTORY)
                     .bind(kind)
                     .bind(key)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_entry).collect()
@@ -659,7 +659,7 @@ macro_rules! impl_object_store {
                     sql = sql.bind(kind.as_str());
                 }
                 let rows: Vec<$crate::objects::EntryRow> = sql
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 let entries = rows
@@ -679,7 +679,7 @@ macro_rules! impl_object_store {
                 let row: Option<(Option<String>,)> = sqlx::query_as($crate::objects::SELECT_PUBLIC)
                     .bind(kind)
                     .bind(key)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 Ok(match row {
@@ -701,7 +701,7 @@ macro_rules! impl_object_store {
                 let keys: Vec<String> = sqlx::query_scalar($batch.hidden)
                     .bind(kind.as_str())
                     .bind($crate::objects::encode_keys(ids)?)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 keys.iter()
@@ -726,7 +726,7 @@ macro_rules! impl_object_store {
                     .bind(kind.as_str())
                     .bind(after)
                     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter()

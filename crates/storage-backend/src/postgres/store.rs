@@ -99,6 +99,18 @@ impl PgStore {
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
     }
+
+    /// The pool, for the stores of other ports.
+    pub(crate) fn pool_reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A write transaction from the pool, for the stores of other ports.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, Postgres>, StorageError> {
+        Ok(self.pool.begin().await?)
+    }
 }
 
 /// The URL without its password, for error messages.

@@ -231,6 +231,22 @@ impl SqliteStore {
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
     }
+
+    /// The read-only pool, for the stores of other ports: they issue fewer,
+    /// larger statements, so a pool checkout per statement costs little.
+    pub(crate) fn pool_reader(&self) -> &SqlitePool {
+        &self.read_pool
+    }
+
+    /// A write transaction on the write pool, for the stores of other ports.
+    /// `BEGIN IMMEDIATE` takes the write lock at once, so a transaction that
+    /// read first can never fail to upgrade its lock halfway through; it
+    /// waits up to the busy timeout while the item writer holds the lock.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StorageError> {
+        Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
 }
 
 /// A connection checked out of [`Connections`].
