@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{ItemId, Kind};
+use crate::ids::{ItemId, Kind, ObjectRef, UserId};
+use crate::queue::{ReviewAction, ReviewId, ReviewStatus};
 
 /// A boxed error from a port implementation (a database driver, a mailer).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -110,11 +111,114 @@ pub enum ModerationError {
         /// The version in the store.
         actual: i64,
     },
+    /// A moderated object's record changed since it was read, or (on a
+    /// create) already exists.
+    #[error(
+        "object {object} changed since version {expected} (now {actual}); reload it and try again"
+    )]
+    ObjectConflict {
+        /// The object.
+        object: ObjectRef,
+        /// The version the caller had (0 for a create).
+        expected: i64,
+        /// The version in the store (0 when there is none).
+        actual: i64,
+    },
+    /// An edit or decision named an object the workflow has no record of.
+    #[error(
+        "object {object} has no moderation record; create it through the workflow first, or edit it with `edit_pre_existing` if it predates moderation"
+    )]
+    UnknownObject {
+        /// The object.
+        object: ObjectRef,
+    },
+    /// A decision named an entry the store does not have.
+    #[error("entry {entry} does not exist; reload the queue")]
+    UnknownEntry {
+        /// The entry id.
+        entry: i64,
+    },
+    /// A decision named an entry that a newer revision replaced.
+    #[error(
+        "entry {entry} is revision {revision} but the object is at revision {latest}; act on the latest entry"
+    )]
+    NotLatestEntry {
+        /// The entry id.
+        entry: i64,
+        /// Its revision.
+        revision: i64,
+        /// The object's newest revision.
+        latest: i64,
+    },
     /// No item with this id.
     #[error("item {item} does not exist; it may have been purged by a cleanup job")]
     NotFound {
         /// The item.
         item: ItemId,
+    },
+    /// A review subject key does not parse.
+    #[error(
+        "invalid review subject key `{key}`: expected `submission:`, `object_change:`, `content:` or `user:` followed by its id"
+    )]
+    InvalidSubject {
+        /// The rejected key.
+        key: String,
+    },
+    /// Another moderator changed the review item first.
+    #[error(
+        "review item {review} changed since version {expected} (now {actual}); reload it and decide again"
+    )]
+    ReviewConflict {
+        /// The review item.
+        review: ReviewId,
+        /// The version the caller had.
+        expected: i64,
+        /// The version in the store.
+        actual: i64,
+    },
+    /// No review item with this id.
+    #[error("review item {review} does not exist; check the id")]
+    ReviewNotFound {
+        /// The review item.
+        review: ReviewId,
+    },
+    /// The queue requires a claim and the actor holds none.
+    #[error("review item {review} must be claimed before acting on it; claim it first")]
+    ClaimRequired {
+        /// The review item.
+        review: ReviewId,
+    },
+    /// Another moderator holds an unexpired claim.
+    #[error(
+        "review item {review} is claimed by {by} until {until}; wait for the claim to end or pick another item"
+    )]
+    Claimed {
+        /// The review item.
+        review: ReviewId,
+        /// The holder.
+        by: UserId,
+        /// When the lease ends.
+        until: DateTime<Utc>,
+    },
+    /// The action is not allowed from the item's status.
+    #[error(
+        "cannot {action} review item {review} while it is {from}; only pending items are decided, and only deleted ones restored"
+    )]
+    TransitionRefused {
+        /// The review item.
+        review: ReviewId,
+        /// The refused action.
+        action: ReviewAction,
+        /// The item's status.
+        from: ReviewStatus,
+    },
+    /// Only pending items can be claimed.
+    #[error("review item {review} is {status}, not pending; only pending items can be claimed")]
+    NotPending {
+        /// The review item.
+        review: ReviewId,
+        /// Its status.
+        status: ReviewStatus,
     },
     /// An action that needs a signed-in user was attempted anonymously.
     #[error("{action} needs a signed-in user; ask the visitor to sign in first")]
@@ -135,6 +239,9 @@ pub enum ModerationError {
         /// The renderer's message.
         message: String,
     },
+    /// Two versions of a moderated object could not be compared.
+    #[error("could not diff the versions: {0}; check that both snapshots are JSON objects")]
+    Diff(#[from] moderation_diff::DiffError),
     /// A notifier or another outbound port failed.
     #[error("{port} failed: {source}")]
     Port {
@@ -143,6 +250,18 @@ pub enum ModerationError {
         /// The cause.
         #[source]
         source: BoxError,
+    },
+    /// A community rule refused the action; show the member the message.
+    #[error("{refusal}")]
+    Refused {
+        /// Which rule refused, what to tell the member and when to retry.
+        refusal: crate::community::Refusal,
+    },
+    /// No sanction with this id.
+    #[error("sanction {id} does not exist; list the member's sanctions to find it")]
+    UnknownSanction {
+        /// The id asked for.
+        id: i64,
     },
     /// The store failed; nothing was written.
     #[error("the store failed, nothing was written: {source}; check the database and retry")]
@@ -153,7 +272,20 @@ pub enum ModerationError {
     },
 }
 
+impl From<crate::community::Refusal> for ModerationError {
+    fn from(refusal: crate::community::Refusal) -> Self {
+        Self::Refused { refusal }
+    }
+}
+
 impl ModerationError {
+    /// True for a lost race on a version: [`ModerationError::Conflict`] or
+    /// [`ModerationError::ReviewConflict`]. Reload and decide again.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. } | Self::ReviewConflict { .. })
+    }
+
     /// Wraps a store failure.
     pub fn store(source: impl Into<BoxError>) -> Self {
         Self::Store {

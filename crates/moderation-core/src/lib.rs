@@ -66,6 +66,7 @@
 mod actor;
 mod cleanup;
 mod clock;
+pub mod community;
 mod decision;
 mod error;
 mod events;
@@ -80,6 +81,7 @@ mod modlog;
 mod notify;
 mod options;
 mod pipeline;
+mod queue;
 mod registry;
 mod rule;
 pub mod rules;
@@ -87,6 +89,7 @@ mod service;
 mod spam;
 mod store;
 mod submission;
+pub mod workflow;
 
 /// Client IP resolution from the TCP peer and trusted proxies' forwarding headers.
 #[cfg(feature = "http")]
@@ -115,6 +118,16 @@ pub use notify::{
 };
 pub use options::CommentOptions;
 pub use pipeline::Pipeline;
+pub use queue::{
+    ActionContext, AuthorRecipientsFn, BulkOutcome, Claim, ClaimCheck, ClaimPolicy,
+    DEFAULT_BATCH_SIZE, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_STALE_DAYS, MAX_REVIEW_PAGE,
+    MemoryReviewStore, NewReview, Opened, REVIEW_BODY_TEMPLATE, REVIEW_SUBJECT_TEMPLATE,
+    ReviewAction, ReviewCursor, ReviewDecision, ReviewEvent, ReviewFilter, ReviewHistoryEntry,
+    ReviewId, ReviewItem, ReviewObserver, ReviewPage, ReviewPageRequest, ReviewQueue,
+    ReviewQueueBuilder, ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject,
+    ReviewTransition, SUBMISSION_REASON_SCORE, StalePolicy, StaleReport, SubjectHandler,
+    SubjectType, SubmissionHandler, merge_reasons, released, submission_review, total_score,
+};
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};
 pub use service::{

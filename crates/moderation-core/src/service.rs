@@ -19,6 +19,7 @@ use crate::ids::{ItemId, Kind};
 use crate::notify::{
     BODY_TEMPLATE, LogNotifier, Notification, Notifier, Recipients, SUBJECT_TEMPLATE, Templates,
 };
+use crate::queue::{ReviewStore, submission_review};
 use crate::registry::{Registration, Registry};
 use crate::rule::{RuleContext, Stage};
 use crate::store::{
@@ -62,9 +63,22 @@ pub struct ModerationBuilder {
     templates: Templates,
     max_text_len: usize,
     duplicate_window: Duration,
+    reviews: Option<Arc<dyn ReviewStore>>,
 }
 
 impl ModerationBuilder {
+    /// Opens a review item ([`ReviewSubject::Submission`](crate::ReviewSubject))
+    /// in `reviews` for every held submission, with the decision's reasons,
+    /// once the item is stored. Pair it with a
+    /// [`ReviewQueue`](crate::ReviewQueue) over the same store and a
+    /// [`SubmissionHandler`](crate::SubmissionHandler), so decisions in the
+    /// queue reach the held item.
+    #[must_use]
+    pub fn review_store(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
+        self.reviews = Some(reviews);
+        self
+    }
+
     /// Sets the clock (default: the system clock).
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -127,6 +141,7 @@ impl ModerationBuilder {
             templates: self.templates,
             max_text_len: self.max_text_len,
             duplicate_window: self.duplicate_window,
+            reviews: self.reviews,
         }
     }
 }
@@ -145,6 +160,7 @@ pub struct Moderation {
     templates: Templates,
     max_text_len: usize,
     duplicate_window: Duration,
+    reviews: Option<Arc<dyn ReviewStore>>,
 }
 
 impl Moderation {
@@ -160,6 +176,7 @@ impl Moderation {
             templates: Templates::new(),
             max_text_len: DEFAULT_MAX_TEXT_LEN,
             duplicate_window: Duration::seconds(DEFAULT_DUPLICATE_WINDOW_SECS),
+            reviews: None,
         }
     }
 
@@ -276,6 +293,9 @@ impl Moderation {
             created_at: now,
         };
         let stored = self.store.insert_item(item, log).await?;
+        if status == ItemStatus::Held {
+            self.open_review(&stored, &decision).await;
+        }
         let event = if status == ItemStatus::Held {
             ModerationEvent::Queued {
                 item: stored.clone(),
@@ -320,6 +340,21 @@ impl Moderation {
             since: now - self.duplicate_window,
         };
         self.store.find_duplicate(&query).await
+    }
+
+    /// Queues a held item for review. The item is already committed, so a
+    /// failure here is logged, not returned: the submission stands, and the
+    /// item stays findable among held items.
+    async fn open_review(&self, item: &StoredItem, decision: &Decision) {
+        let Some(reviews) = &self.reviews else {
+            return;
+        };
+        if let Err(error) = reviews
+            .open(submission_review(item, &decision.reasons))
+            .await
+        {
+            tracing::error!(%error, item = %item.id, "held item stored but not queued for review");
+        }
     }
 
     async fn emit(&self, event: &ModerationEvent) {

@@ -261,7 +261,7 @@ pub(crate) fn count(n: i64) -> u64 {
 }
 
 /// Implements `moderation_audit_trail::{AuditStore, IpHolder}` for a SQL
-/// store type, which provides `begin_write()` and `reader()`, given the
+/// store type, which provides `begin_write()` and `pool_reader()`, given the
 /// backend's name and its batch insert function
 /// `async fn(&mut Conn, &[EncodedRecord]) -> Result<Vec<i64>, AuditError>`
 /// returning the new ids in input order.
@@ -322,7 +322,7 @@ macro_rules! impl_audit_store {
                 }
                 let rows = q
                     .bind(values.keyset.fetch)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err(store_error)?;
                 let items = rows
@@ -346,7 +346,7 @@ macro_rules! impl_audit_store {
                     .bind($crate::record::to_micros(since))
                     .bind($crate::record::to_micros(until))
                     .bind(i64::from(limit))
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err(store_error)?;
                 rows.into_iter()
@@ -369,7 +369,7 @@ macro_rules! impl_audit_store {
             ) -> Result<u64, moderation_audit_trail::AuditError> {
                 let n: i64 = sqlx::query_scalar($crate::audit::COUNT_OLDER)
                     .bind($crate::record::to_micros(cutoff))
-                    .fetch_one(self.reader())
+                    .fetch_one(self.pool_reader())
                     .await
                     .map_err($crate::audit::store_error)?;
                 Ok($crate::audit::count(n))
@@ -425,7 +425,7 @@ macro_rules! impl_audit_store {
                 for table in $crate::audit::IP_TABLES {
                     let n: i64 = sqlx::query_scalar(table.count)
                         .bind($crate::record::to_micros(cutoff))
-                        .fetch_one(self.reader())
+                        .fetch_one(self.pool_reader())
                         .await
                         .map_err($crate::audit::store_error)?;
                     total += $crate::audit::count(n);

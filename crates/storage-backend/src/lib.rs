@@ -65,14 +65,23 @@ compile_error!(
 mod audit;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod community;
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod modlog;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod newest_first;
+mod objects;
 mod options;
 mod port;
 mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review_record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod review_sql;
 mod sql;
 
 #[cfg(feature = "postgres")]

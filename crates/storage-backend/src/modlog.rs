@@ -215,7 +215,7 @@ pub(crate) fn decode(row: ModLogRow) -> Result<ModLogEntry, StorageError> {
 }
 
 /// Implements `moderation_core::ModerationLog` for a SQL store type, which
-/// provides `begin_write()` and `reader()`, given the backend's name and its
+/// provides `begin_write()` and `pool_reader()`, given the backend's name and its
 /// append function.
 macro_rules! impl_moderation_log {
     ($store:ty, $backend:literal, $append:path) => {
@@ -266,7 +266,7 @@ macro_rules! impl_moderation_log {
                 }
                 let rows = query
                     .bind(values.keyset.fetch)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err(StorageError::from)?;
                 let items = rows

@@ -24,17 +24,20 @@
 
 pub mod audit;
 pub mod bans;
+pub mod community;
 pub mod items;
 pub mod modlog;
 mod pages;
 mod postgres;
 pub mod purge_load;
+pub mod review;
 mod sqlite;
+pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
 
-pub use moderation_core::MemoryStore;
+pub use moderation_core::{MemoryReviewStore, MemoryStore};
 use moderation_core::{ModerationError, ModerationStore};
 
 pub use pages::read_pages;
