@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{ItemId, Kind, UserId};
+use crate::ids::{ItemId, Kind, ObjectRef, UserId};
 use crate::queue::{ReviewAction, ReviewId, ReviewStatus};
 
 /// A boxed error from a port implementation (a database driver, a mailer).
@@ -111,6 +111,45 @@ pub enum ModerationError {
         /// The version in the store.
         actual: i64,
     },
+    /// A moderated object's record changed since it was read, or (on a
+    /// create) already exists.
+    #[error(
+        "object {object} changed since version {expected} (now {actual}); reload it and try again"
+    )]
+    ObjectConflict {
+        /// The object.
+        object: ObjectRef,
+        /// The version the caller had (0 for a create).
+        expected: i64,
+        /// The version in the store (0 when there is none).
+        actual: i64,
+    },
+    /// An edit or decision named an object the workflow has no record of.
+    #[error(
+        "object {object} has no moderation record; create it through the workflow first, or edit it with `edit_pre_existing` if it predates moderation"
+    )]
+    UnknownObject {
+        /// The object.
+        object: ObjectRef,
+    },
+    /// A decision named an entry the store does not have.
+    #[error("entry {entry} does not exist; reload the queue")]
+    UnknownEntry {
+        /// The entry id.
+        entry: i64,
+    },
+    /// A decision named an entry that a newer revision replaced.
+    #[error(
+        "entry {entry} is revision {revision} but the object is at revision {latest}; act on the latest entry"
+    )]
+    NotLatestEntry {
+        /// The entry id.
+        entry: i64,
+        /// Its revision.
+        revision: i64,
+        /// The object's newest revision.
+        latest: i64,
+    },
     /// No item with this id.
     #[error("item {item} does not exist; it may have been purged by a cleanup job")]
     NotFound {
@@ -200,6 +239,9 @@ pub enum ModerationError {
         /// The renderer's message.
         message: String,
     },
+    /// Two versions of a moderated object could not be compared.
+    #[error("could not diff the versions: {0}; check that both snapshots are JSON objects")]
+    Diff(#[from] moderation_diff::DiffError),
     /// A notifier or another outbound port failed.
     #[error("{port} failed: {source}")]
     Port {
@@ -209,6 +251,18 @@ pub enum ModerationError {
         #[source]
         source: BoxError,
     },
+    /// A community rule refused the action; show the member the message.
+    #[error("{refusal}")]
+    Refused {
+        /// Which rule refused, what to tell the member and when to retry.
+        refusal: crate::community::Refusal,
+    },
+    /// No sanction with this id.
+    #[error("sanction {id} does not exist; list the member's sanctions to find it")]
+    UnknownSanction {
+        /// The id asked for.
+        id: i64,
+    },
     /// The store failed; nothing was written.
     #[error("the store failed, nothing was written: {source}; check the database and retry")]
     Store {
@@ -216,6 +270,12 @@ pub enum ModerationError {
         #[source]
         source: BoxError,
     },
+}
+
+impl From<crate::community::Refusal> for ModerationError {
+    fn from(refusal: crate::community::Refusal) -> Self {
+        Self::Refused { refusal }
+    }
 }
 
 impl ModerationError {

@@ -10,6 +10,7 @@ use crate::decision::Reason;
 use crate::error::BoxError;
 use crate::ids::{ItemId, UserId};
 use crate::store::{ItemStatus, LogAction, StoredItem};
+use crate::workflow::ObjectChange;
 
 /// An event about a moderated item. Sent only after the store has committed
 /// the change it describes; a discarded submission sends none.
@@ -35,6 +36,26 @@ pub enum ModerationEvent {
         by: Option<UserId>,
         /// Why.
         reasons: Vec<Reason>,
+    },
+    /// A create or an edit of a moderated object waits for a moderator
+    /// (django-moderation's `queued`, C12).
+    ObjectQueued {
+        /// What was queued.
+        change: ObjectChange,
+    },
+    /// A decision about a moderated object (django-moderation's
+    /// `pre_moderation`): the state before, delivered after the commit and
+    /// before [`ModerationEvent::PostModeration`], so no subscriber can
+    /// hold up or undo the decision.
+    PreModeration {
+        /// The decision.
+        change: ObjectChange,
+    },
+    /// A decision about a moderated object took effect
+    /// (django-moderation's `post_moderation`).
+    PostModeration {
+        /// The decision.
+        change: ObjectChange,
     },
     /// A user flagged an item (first flag of that user on that item only).
     Flagged {

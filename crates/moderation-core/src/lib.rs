@@ -66,6 +66,7 @@
 mod actor;
 mod cleanup;
 mod clock;
+pub mod community;
 mod decision;
 mod error;
 mod events;
@@ -88,6 +89,7 @@ mod service;
 mod spam;
 mod store;
 mod submission;
+pub mod workflow;
 
 /// Client IP resolution from the TCP peer and trusted proxies' forwarding headers.
 #[cfg(feature = "http")]

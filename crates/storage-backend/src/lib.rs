@@ -66,10 +66,17 @@ compile_error!(
 );
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod audit;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod community;
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod modlog;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod newest_first;
+mod objects;
 mod options;
 mod port;
 mod record;

@@ -24,6 +24,7 @@ use moderation_core::{
 use uuid::Uuid;
 
 use crate::error::StorageError;
+use crate::newest_first::{Keyset, PageQuery};
 use crate::record::{object_key, to_micros};
 
 /// The columns of a log row, in [`ModLogRow`]'s order.
@@ -127,43 +128,26 @@ append_on!(
 );
 
 /// A page query for `filter`: placeholders are numbered in the order actor,
-/// target kind, target key, since, until, cursor time, cursor id, limit,
-/// skipping absent ones. Newest first on `(at, id)`.
+/// target kind, target key, since, until, then the keyset's.
 pub(crate) fn page_query(filter: &ModLogFilter, after: bool) -> String {
-    let mut sql = String::from(concat!(
-        "SELECT ",
-        modlog_columns!(),
-        " FROM moderation_log"
-    ));
-    let mut conditions = Vec::new();
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        n
-    };
+    let mut query = PageQuery::select(modlog_columns!(), "moderation_log");
     if filter.actor.is_some() {
-        conditions.push(format!("actor = ${}", next()));
+        let actor = query.param();
+        query.filter(format!("actor = ${actor}"));
     }
     if filter.target.is_some() {
-        let (kind, key) = (next(), next());
-        conditions.push(format!("target_kind = ${kind} AND target_key = ${key}"));
+        let (kind, key) = (query.param(), query.param());
+        query.filter(format!("target_kind = ${kind} AND target_key = ${key}"));
     }
     if filter.since.is_some() {
-        conditions.push(format!("at >= ${}", next()));
+        let since = query.param();
+        query.filter(format!("at >= ${since}"));
     }
     if filter.until.is_some() {
-        conditions.push(format!("at < ${}", next()));
+        let until = query.param();
+        query.filter(format!("at < ${until}"));
     }
-    if after {
-        let (at, id) = (next(), next());
-        conditions.push(format!("(at, id) < (${at}, ${id})"));
-    }
-    if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
-    }
-    sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ${}", next()));
-    sql
+    query.finish(after)
 }
 
 /// The values [`page_query`]'s placeholders take, checked and encoded.
@@ -173,15 +157,11 @@ pub(crate) struct PageValues {
     pub(crate) target: Option<(String, String)>,
     pub(crate) since: Option<i64>,
     pub(crate) until: Option<i64>,
-    pub(crate) after: Option<(i64, i64)>,
-    /// One more than the page size, to learn whether a next page exists.
-    pub(crate) fetch: i64,
-    pub(crate) limit: usize,
+    pub(crate) keyset: Keyset,
 }
 
 impl PageValues {
     pub(crate) fn new(filter: &ModLogFilter, page: &PageRequest) -> Result<Self, ModerationError> {
-        let limit = page.clamped_limit();
         Ok(Self {
             actor: filter.actor.as_ref().map(|a| a.as_str().to_owned()),
             target: filter
@@ -191,9 +171,7 @@ impl PageValues {
                 .transpose()?,
             since: filter.since.map(to_micros),
             until: filter.until.map(to_micros),
-            after: page.after.map(|c| (to_micros(c.created_at), c.id.0)),
-            fetch: i64::from(limit) + 1,
-            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            keyset: Keyset::new(page),
         })
     }
 }
@@ -237,7 +215,7 @@ pub(crate) fn decode(row: ModLogRow) -> Result<ModLogEntry, StorageError> {
 }
 
 /// Implements `moderation_core::ModerationLog` for a SQL store type, which
-/// provides `begin_write()` and `reader()`, given the backend's name and its
+/// provides `begin_write()` and `pool_reader()`, given the backend's name and its
 /// append function.
 macro_rules! impl_moderation_log {
     ($store:ty, $backend:literal, $append:path) => {
@@ -267,7 +245,7 @@ macro_rules! impl_moderation_log {
             {
                 use $crate::error::StorageError;
                 let values = $crate::modlog::PageValues::new(filter, &page)?;
-                let sql = $crate::modlog::page_query(filter, values.after.is_some());
+                let sql = $crate::modlog::page_query(filter, values.keyset.after.is_some());
                 // Only placeholders and fixed fragments (see `page_query`).
                 let mut query =
                     sqlx::query_as::<_, $crate::modlog::ModLogRow>(sqlx::AssertSqlSafe(sql));
@@ -283,25 +261,19 @@ macro_rules! impl_moderation_log {
                 if let Some(until) = values.until {
                     query = query.bind(until);
                 }
-                if let Some((at, id)) = values.after {
+                if let Some((at, id)) = values.keyset.after {
                     query = query.bind(at).bind(id);
                 }
                 let rows = query
-                    .bind(values.fetch)
-                    .fetch_all(self.reader())
+                    .bind(values.keyset.fetch)
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err(StorageError::from)?;
-                let mut items = rows
+                let items = rows
                     .into_iter()
                     .map($crate::modlog::decode)
                     .collect::<Result<Vec<_>, StorageError>>()?;
-                let next = if items.len() > values.limit {
-                    items.truncate(values.limit);
-                    items.last().map(moderation_core::ModLogEntry::cursor)
-                } else {
-                    None
-                };
-                Ok(moderation_core::Page { items, next })
+                Ok(values.keyset.page(items, moderation_core::ModLogEntry::cursor))
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]

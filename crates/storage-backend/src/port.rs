@@ -4,16 +4,50 @@
 //! are typed per database and a generic version would need a long list of
 //! driver bounds on every function. The body is therefore written once here
 //! as a macro and instantiated for `SqliteStore` and `PgStore`, which each
-//! provide `reader()`, `begin_write()` and `limits()`.
+//! implement [`Backend`] and provide `reader()`, `writer()` and `limits()`
+//! (`reader()` and `writer()` hand out a connection guard).
 //!
 //! Invariants the body keeps:
-//! - input is encoded and checked before a transaction opens;
-//! - each item write and its log entry share one transaction, which is
-//!   rolled back when dropped on any error path (`?`), so nothing is left
-//!   half-written;
-//! - a status change is one `UPDATE ... WHERE id = ? AND version = ?`; a
-//!   miss is turned into `Conflict` or `NotFound` inside the same
-//!   transaction, which then writes nothing.
+//! - input is encoded and checked before any statement runs;
+//! - a single submission or status change and its log entry are one
+//!   statement (`Backend::INSERT_ITEM_WITH_LOG`,
+//!   `Backend::CHANGE_STATUS_WITH_LOG`), atomic on its own; batches share one
+//!   transaction, rolled back when dropped on any error path (`?`), so
+//!   nothing is left half-written;
+//! - a status change matches `WHERE id = ? AND version = ?`; a miss is
+//!   turned into `Conflict` or `NotFound`, and the statement wrote nothing.
+
+/// Binds the nine values of a log entry in the order every log statement
+/// takes them (see `sql`): action, actor, reason, detail, ip, from_status,
+/// to_status, bulk_id, at.
+macro_rules! bind_log {
+    ($query:expr, $entry:expr) => {{
+        let entry: &$crate::record::EncodedLog = $entry;
+        $query
+            .bind(entry.action)
+            .bind(entry.actor.as_deref())
+            .bind(entry.reason.as_deref())
+            .bind(entry.detail.as_str())
+            .bind(entry.ip.as_deref())
+            .bind(entry.from_status)
+            .bind(entry.to_status)
+            .bind(entry.bulk.as_deref())
+            .bind(entry.at)
+    }};
+}
+
+pub(crate) use bind_log;
+
+/// Opens a write transaction on the backend's write connection `$conn`.
+macro_rules! begin_write {
+    ($store:ty, $conn:expr) => {
+        sqlx::Connection::begin_with(&mut *$conn, <$store as $crate::port::Backend>::BEGIN_WRITE)
+            .await
+            .map_err($crate::error::StorageError::from)
+    };
+}
+
+pub(crate) use begin_write;
 
 /// Implements `moderation_core::ModerationStore` for a SQL store type.
 macro_rules! impl_moderation_store {
@@ -29,24 +63,24 @@ macro_rules! impl_moderation_store {
                 use $crate::error::StorageError;
                 let row = $crate::record::EncodedItem::new(&item, self.limits())?;
                 let entry = $crate::record::EncodedLog::new(&log)?;
-                let mut tx = self.begin_write().await?;
-                let id: i64 = sqlx::query_scalar($crate::sql::INSERT_ITEM)
-                    .bind(row.kind)
-                    .bind(row.object_key)
-                    .bind(row.parent_kind)
-                    .bind(row.parent_key)
-                    .bind(row.author_key)
-                    .bind(row.status)
-                    .bind(row.reasons)
-                    .bind(row.payload)
-                    .bind(row.fingerprint)
-                    .bind(row.ip)
-                    .bind(row.created_at)
-                    .fetch_one(&mut *tx)
+                let query = sqlx::query_scalar(
+                    <$store as $crate::port::Backend>::INSERT_ITEM_WITH_LOG,
+                )
+                .bind(row.kind)
+                .bind(row.object_key)
+                .bind(row.parent_kind)
+                .bind(row.parent_key)
+                .bind(row.author_key)
+                .bind(row.status)
+                .bind(row.reasons)
+                .bind(row.payload)
+                .bind(row.fingerprint)
+                .bind(row.ip)
+                .bind(row.created_at);
+                let id: i64 = $crate::port::bind_log!(query, &entry)
+                    .fetch_one(&mut *self.writer().await?)
                     .await
                     .map_err(StorageError::from)?;
-                insert_log(&mut tx, id, &entry).await?;
-                tx.commit().await.map_err(StorageError::from)?;
                 Ok($crate::record::inserted(id, item))
             }
 
@@ -66,7 +100,8 @@ macro_rules! impl_moderation_store {
                     .map(|(item, log)| Ok((EncodedItem::new(item, limits)?, EncodedLog::new(log)?)))
                     .collect::<Result<Vec<_>, moderation_core::ModerationError>>()?;
                 let mut ids = Vec::with_capacity(encoded.len());
-                let mut tx = self.begin_write().await?;
+                let mut conn = self.writer().await?;
+                let mut tx = $crate::port::begin_write!($store, conn)?;
                 for chunk in encoded.chunks($crate::sql::BATCH_ROWS) {
                     let sql = $crate::sql::insert_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
                     // Only placeholders and fixed fragments (see `sql`).
@@ -103,17 +138,7 @@ macro_rules! impl_moderation_store {
                     let sql = $crate::sql::insert_logs(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
                     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (id, (_, entry)) in chunk_ids.iter().zip(chunk) {
-                        query = query
-                            .bind(*id)
-                            .bind(entry.action)
-                            .bind(entry.actor.as_deref())
-                            .bind(entry.reason.as_deref())
-                            .bind(entry.detail.as_str())
-                            .bind(entry.ip.as_deref())
-                            .bind(entry.from_status)
-                            .bind(entry.to_status)
-                            .bind(entry.bulk.as_deref())
-                            .bind(entry.at);
+                        query = $crate::port::bind_log!(query.bind(*id), entry);
                     }
                     query.execute(&mut *tx).await.map_err(StorageError::from)?;
                     ids.extend(chunk_ids);
@@ -133,7 +158,7 @@ macro_rules! impl_moderation_store {
             ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
                 sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::SELECT_ITEM)
                     .bind(id.0)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?
                     .map($crate::record::ItemRow::decode)
@@ -149,7 +174,7 @@ macro_rules! impl_moderation_store {
                 sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::ITEM_FOR_OBJECT)
                     .bind(object.kind.as_str())
                     .bind(key)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?
                     .map($crate::record::ItemRow::decode)
@@ -184,7 +209,7 @@ macro_rules! impl_moderation_store {
                     .bind(query.kind.as_str()),
                 };
                 select
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?
                     .map($crate::record::ItemRow::decode)
@@ -200,7 +225,7 @@ macro_rules! impl_moderation_store {
                 let found: Option<i64> = sqlx::query_scalar($crate::sql::AUTHOR_HAS_PUBLIC)
                     .bind(kind.as_str())
                     .bind($crate::record::author_key(author)?)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 Ok(found.is_some())
@@ -211,10 +236,8 @@ macro_rules! impl_moderation_store {
                 &self,
                 change: moderation_core::StatusChange,
             ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
-                let mut tx = self.begin_write().await?;
-                let item = apply_status_change(&mut tx, &change).await?;
-                tx.commit().await.map_err($crate::error::StorageError::from)?;
-                Ok(item)
+                // One statement, atomic by itself: no transaction needed.
+                apply_status_change(&mut *self.writer().await?, &change).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = changes.len()))]
@@ -224,7 +247,8 @@ macro_rules! impl_moderation_store {
             ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
                 // Each change checks its own version, so each is its own
                 // UPDATE; they all share one transaction.
-                let mut tx = self.begin_write().await?;
+                let mut conn = self.writer().await?;
+                let mut tx = $crate::port::begin_write!($store, conn)?;
                 let mut items = Vec::with_capacity(changes.len());
                 for change in &changes {
                     items.push(apply_status_change(&mut tx, change).await?);
@@ -242,7 +266,8 @@ macro_rules! impl_moderation_store {
             ) -> Result<moderation_core::FlagOutcome, moderation_core::ModerationError> {
                 use $crate::error::StorageError;
                 let entry = $crate::record::EncodedLog::new(&log)?;
-                let mut tx = self.begin_write().await?;
+                let mut conn = self.writer().await?;
+                let mut tx = $crate::port::begin_write!($store, conn)?;
                 let added = sqlx::query($crate::sql::INSERT_FLAG)
                     .bind(item.0)
                     .bind(flagger.as_str())
@@ -293,7 +318,7 @@ macro_rules! impl_moderation_store {
                 // One row more than asked tells whether a next page exists.
                 let rows = query
                     .bind(i64::from(limit) + 1)
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 let mut items = $crate::record::decode_items(rows)?;
@@ -313,7 +338,7 @@ macro_rules! impl_moderation_store {
             ) -> Result<Vec<moderation_core::LogEntry>, moderation_core::ModerationError> {
                 sqlx::query_as::<_, $crate::record::LogRow>($crate::sql::LOG_FOR_ITEM)
                     .bind(item.0)
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?
                     .into_iter()
@@ -346,7 +371,7 @@ macro_rules! impl_moderation_store {
                     .bind(limit),
                 };
                 let rows = query
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 $crate::record::decode_items(rows)
@@ -361,7 +386,8 @@ macro_rules! impl_moderation_store {
                 if ids.is_empty() {
                     return Ok(0);
                 }
-                let mut tx = self.begin_write().await?;
+                let mut conn = self.writer().await?;
+                let mut tx = $crate::port::begin_write!($store, conn)?;
                 let mut deleted = 0;
                 for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
                     let sql = $crate::sql::delete_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
@@ -387,40 +413,32 @@ macro_rules! impl_moderation_store {
             item: i64,
             entry: &$crate::record::EncodedLog,
         ) -> Result<(), moderation_core::ModerationError> {
-            sqlx::query($crate::sql::INSERT_LOG)
-                .bind(item)
-                .bind(entry.action)
-                .bind(entry.actor.as_deref())
-                .bind(entry.reason.as_deref())
-                .bind(entry.detail.as_str())
-                .bind(entry.ip.as_deref())
-                .bind(entry.from_status)
-                .bind(entry.to_status)
-                .bind(entry.bulk.as_deref())
-                .bind(entry.at)
+            $crate::port::bind_log!(sqlx::query($crate::sql::INSERT_LOG).bind(item), entry)
                 .execute(&mut *conn)
                 .await
                 .map_err($crate::error::StorageError::from)?;
             Ok(())
         }
 
-        /// One version-checked status change and its log entry, inside an
-        /// open transaction.
+        /// One version-checked status change and its log entry, in one
+        /// statement.
         async fn apply_status_change(
             conn: &mut <$store as $crate::port::Backend>::Conn,
             change: &moderation_core::StatusChange,
         ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
             use $crate::error::StorageError;
             let entry = $crate::record::EncodedLog::new(&change.log)?;
-            let updated =
-                sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::CHANGE_STATUS)
-                    .bind(change.status.as_str())
-                    .bind(entry.at)
-                    .bind(change.item.0)
-                    .bind(change.expected_version)
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(StorageError::from)?;
+            let query = sqlx::query_as::<_, $crate::record::ItemRow>(
+                <$store as $crate::port::Backend>::CHANGE_STATUS_WITH_LOG,
+            )
+            .bind(change.status.as_str())
+            .bind(entry.at)
+            .bind(change.item.0)
+            .bind(change.expected_version);
+            let updated = $crate::port::bind_log!(query, &entry)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(StorageError::from)?;
             let Some(row) = updated else {
                 let actual: Option<i64> = sqlx::query_scalar($crate::sql::ITEM_VERSION)
                     .bind(change.item.0)
@@ -436,9 +454,7 @@ macro_rules! impl_moderation_store {
                     None => moderation_core::ModerationError::NotFound { item: change.item },
                 });
             };
-            let item = row.decode()?;
-            insert_log(conn, change.item.0, &entry).await?;
-            Ok(item)
+            row.decode()
         }
     };
 }
@@ -455,6 +471,13 @@ pub(crate) trait Backend {
     type Conn;
     /// The placeholder style of statements assembled at run time.
     const PLACEHOLDER: crate::sql::Placeholder;
+    /// The statement that opens a write transaction.
+    const BEGIN_WRITE: &'static str;
+    /// Inserts an item and its log entry in one statement, returning the id.
+    const INSERT_ITEM_WITH_LOG: &'static str;
+    /// Changes a status, checking the version, and writes the log entry in
+    /// one statement, returning the changed row (none on a version miss).
+    const CHANGE_STATUS_WITH_LOG: &'static str;
 }
 
 /// A flag on an item that does not exist violates the foreign key: that is

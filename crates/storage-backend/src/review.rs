@@ -95,7 +95,7 @@ macro_rules! impl_review_store {
             ) -> Result<Option<moderation_core::ReviewItem>, moderation_core::ModerationError> {
                 sqlx::query_as::<_, $crate::review_record::ReviewRow>($crate::review_sql::SELECT_REVIEW)
                     .bind(id.0)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?
                     .map($crate::review_record::decode_review)
@@ -111,7 +111,7 @@ macro_rules! impl_review_store {
                     $crate::review_sql::NEWEST_FOR_SUBJECT,
                 )
                 .bind(subject.key())
-                .fetch_optional(self.reader())
+                .fetch_optional(self.pool_reader())
                 .await
                 .map_err($crate::error::StorageError::from)?
                 .map($crate::review_record::decode_review)
@@ -176,7 +176,7 @@ macro_rules! impl_review_store {
                 // One row more than asked tells whether a next page exists.
                 let rows = query
                     .bind(i64::from(limit) + 1)
-                    .fetch_all(self.reader())
+                    .fetch_all(self.pool_reader())
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 let mut items = rows
@@ -298,7 +298,7 @@ macro_rules! impl_review_store {
                     $crate::review_sql::HISTORY_FOR_REVIEW,
                 )
                 .bind(review.0)
-                .fetch_all(self.reader())
+                .fetch_all(self.pool_reader())
                 .await
                 .map_err($crate::error::StorageError::from)?
                 .into_iter()

@@ -49,13 +49,61 @@ pub(crate) enum Placeholder {
 /// (32 766) and PostgreSQL's (65 535) limits on bound values.
 pub(crate) const BATCH_ROWS: usize = 1_000;
 
-pub(crate) const INSERT_ITEM: &str = "INSERT INTO moderation_items (kind, object_key, parent_kind, \
-     parent_key, author_key, status, reasons, payload, fingerprint, ip, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id";
-
 pub(crate) const INSERT_LOG: &str = "INSERT INTO moderation_item_log (item_id, action, actor, \
      reason, detail, ip, from_status, to_status, bulk_id, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Single-statement writes: an item change and its log entry in one
+/// statement, which each backend makes atomic by itself, so a submission or
+/// a status change is one round trip instead of four (begin, item, log,
+/// commit). Every statement binds the item values first, then the nine log
+/// values in `bind_log!` order: action, actor, reason, detail, ip,
+/// from_status, to_status, bulk_id, at.
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite {
+    /// The item carries its log entry in `pending_log`; the trigger of
+    /// migration `20261121000007` moves it to the log and clears the column.
+    pub(crate) const INSERT_ITEM_WITH_LOG: &str = "INSERT INTO moderation_items (kind, \
+         object_key, parent_kind, parent_key, author_key, status, reasons, payload, fingerprint, \
+         ip, created_at, updated_at, pending_log) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $11, json_array($12, $13, $14, $15, $16, $17, $18, $19, $20)) RETURNING id";
+
+    /// The optimistic-concurrency write with its log entry: no row matches
+    /// unless the version is still the one the caller read, and then no
+    /// trigger fires and nothing is written.
+    pub(crate) const CHANGE_STATUS_WITH_LOG: &str = concat!(
+        "UPDATE moderation_items SET status = $1, updated_at = $2, version = version + 1, \
+         pending_log = json_array($5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         WHERE id = $3 AND version = $4 RETURNING ",
+        item_columns!()
+    );
+}
+
+/// PostgreSQL's forms of the single-statement writes: data-modifying
+/// common table expressions.
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres {
+    pub(crate) const INSERT_ITEM_WITH_LOG: &str = "WITH item AS (INSERT INTO moderation_items \
+         (kind, object_key, parent_kind, parent_key, author_key, status, reasons, payload, \
+         fingerprint, ip, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id) \
+         INSERT INTO moderation_item_log (item_id, action, actor, reason, detail, ip, \
+         from_status, to_status, bulk_id, at) \
+         SELECT id, $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM item RETURNING item_id";
+
+    /// As SQLite's: no matching row, no log entry.
+    pub(crate) const CHANGE_STATUS_WITH_LOG: &str = concat!(
+        "WITH changed AS (UPDATE moderation_items \
+         SET status = $1, updated_at = $2, version = version + 1 \
+         WHERE id = $3 AND version = $4 RETURNING ",
+        item_columns!(),
+        "), logged AS (INSERT INTO moderation_item_log (item_id, action, actor, reason, detail, \
+         ip, from_status, to_status, bulk_id, at) \
+         SELECT id, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM changed) SELECT ",
+        item_columns!(),
+        " FROM changed"
+    );
+}
 
 pub(crate) const SELECT_ITEM: &str = concat!(
     "SELECT ",
@@ -89,14 +137,6 @@ pub(crate) const DUPLICATE_WITHOUT_PARENT: &str = concat!(
 /// partial index `moderation_items_author_public`.
 pub(crate) const AUTHOR_HAS_PUBLIC: &str = "SELECT id FROM moderation_items \
      WHERE kind = $1 AND author_key = $2 AND status = 'public' LIMIT 1";
-
-/// The optimistic-concurrency write: it matches no row unless the version
-/// is still the one the caller read.
-pub(crate) const CHANGE_STATUS: &str = concat!(
-    "UPDATE moderation_items SET status = $1, updated_at = $2, version = version + 1 \
-     WHERE id = $3 AND version = $4 RETURNING ",
-    item_columns!()
-);
 
 pub(crate) const ITEM_VERSION: &str = "SELECT version FROM moderation_items WHERE id = $1";
 

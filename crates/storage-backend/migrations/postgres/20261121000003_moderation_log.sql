@@ -32,7 +32,7 @@ CREATE INDEX moderation_log_ip_at ON moderation_log (at) WHERE ip IS NOT NULL;
 
 CREATE TABLE audit_records (
     id          BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    actor       TEXT,                               -- NULL for anonymous actions recorded by IP
+    actor       TEXT COLLATE "C",                   -- NULL for anonymous actions recorded by IP; byte order ranks ties as in memory
     ip          TEXT COLLATE "C",                   -- IP key (see above)
     ip_group    TEXT COLLATE "C",                   -- the /64 of an IPv6 address, else the IP key
     target_kind TEXT    NOT NULL,

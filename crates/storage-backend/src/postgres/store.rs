@@ -3,7 +3,8 @@
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 
 use crate::error::StorageError;
 use crate::options::StoreLimits;
@@ -84,15 +85,30 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    pub(crate) fn reader(&self) -> &PgPool {
-        &self.pool
+    /// A pooled connection for reads; the pool is shared with writes.
+    pub(crate) async fn reader(&self) -> Result<PoolConnection<Postgres>, StorageError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// A pooled connection for writes: PostgreSQL serves reads and writes
+    /// from the same pool.
+    pub(crate) async fn writer(&self) -> Result<PoolConnection<Postgres>, StorageError> {
+        self.reader().await
     }
 
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
     }
 
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StorageError> {
+    /// The pool, for the stores of other ports.
+    pub(crate) fn pool_reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A write transaction from the pool, for the stores of other ports.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, Postgres>, StorageError> {
         Ok(self.pool.begin().await?)
     }
 }

@@ -2,8 +2,10 @@
 
 mod audit;
 mod bans;
+mod community;
 mod items;
 mod review;
+mod objects;
 mod store;
 
 pub use store::{SqliteOptions, SqliteStore, Synchronous};

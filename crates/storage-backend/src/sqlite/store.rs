@@ -4,10 +4,15 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::Connection;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::error::StorageError;
 use crate::options::StoreLimits;
@@ -126,32 +131,45 @@ impl SqliteOptions {
             .busy_timeout(self.busy_timeout)
             .synchronous(self.synchronous.pragma());
         // SQLite allows one writer at a time. Funnelling this process's
-        // writes through one connection avoids lock contention between our
-        // own connections; other processes wait up to the busy timeout.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(connect.clone())
-            .await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(self.readers)
-            .connect_with(connect.read_only(true))
-            .await?;
+        // item writes through one connection avoids lock contention between
+        // our own connections; other processes wait up to the busy timeout.
+        let writer = Connections::open(&connect, 1).await?;
         let store = SqliteStore {
-            writer,
-            reader,
+            writer: Arc::new(writer),
+            readers: Arc::new(Connections::default()),
+            write_pool: SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(connect.clone()),
+            read_pool: SqlitePoolOptions::new()
+                .max_connections(self.readers)
+                .connect_lazy_with(connect.clone().read_only(true)),
             limits: self.limits,
         };
         store.migrate().await?;
-        Ok(store)
+        let readers = Connections::open(&connect.read_only(true), self.readers).await?;
+        Ok(SqliteStore {
+            readers: Arc::new(readers),
+            ..store
+        })
     }
 }
 
 /// The SQLite store: a database file in WAL mode, created and migrated on
 /// first open. Cloning is cheap and shares the connections.
+///
+/// The store keeps its own connections (one writer, a few readers) instead
+/// of checking them out of a pool for every statement: sqlx runs each SQLite
+/// connection on a worker thread and its pool pings that thread on every
+/// checkout and every return, two extra cross-thread round trips per
+/// statement. [`SqliteStore::write_pool`] and [`SqliteStore::read_pool`]
+/// still offer pools (connected on first use) for other stores sharing the
+/// file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    writer: Arc<Connections>,
+    readers: Arc<Connections>,
+    write_pool: SqlitePool,
+    read_pool: SqlitePool,
     limits: StoreLimits,
 }
 
@@ -172,42 +190,116 @@ impl SqliteStore {
     /// was changed.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<(), StorageError> {
-        sqlx::migrate!("migrations/sqlite")
-            .run(&self.writer)
-            .await?;
+        let mut conn = self.writer().await?;
+        sqlx::migrate!("migrations/sqlite").run(&mut *conn).await?;
         Ok(())
     }
 
-    /// The connection pool that performs writes (one connection), for the
-    /// stores of other ports that share this database.
+    /// A connection pool that performs writes (one connection, opened on
+    /// first use), for the stores of other ports that share this database.
+    /// SQLite serialises its writes with the store's own writer; each waits
+    /// up to the busy timeout for the other.
     #[must_use]
     pub fn write_pool(&self) -> &SqlitePool {
-        &self.writer
+        &self.write_pool
     }
 
-    /// The connection pool that serves reads.
+    /// A read-only connection pool (opened on first use).
     #[must_use]
     pub fn read_pool(&self) -> &SqlitePool {
-        &self.reader
+        &self.read_pool
     }
 
     /// Closes every connection, checkpointing the write-ahead log.
     pub async fn close(&self) {
-        self.reader.close().await;
+        self.read_pool.close().await;
+        self.write_pool.close().await;
+        self.readers.close().await;
         self.writer.close().await;
     }
 
-    pub(crate) fn reader(&self) -> &SqlitePool {
-        &self.reader
+    /// A read-only connection, free or soon free.
+    pub(crate) async fn reader(&self) -> Result<Held<'_>, StorageError> {
+        self.readers.get().await
+    }
+
+    /// The write connection, once the writes queued before are done.
+    pub(crate) async fn writer(&self) -> Result<Held<'_>, StorageError> {
+        self.writer.get().await
     }
 
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
     }
 
+    /// The read-only pool, for the stores of other ports: they issue fewer,
+    /// larger statements, so a pool checkout per statement costs little.
+    pub(crate) fn pool_reader(&self) -> &SqlitePool {
+        &self.read_pool
+    }
+
+    /// A write transaction on the write pool, for the stores of other ports.
     /// `BEGIN IMMEDIATE` takes the write lock at once, so a transaction that
-    /// read first can never fail to upgrade its lock halfway through.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StorageError> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    /// read first can never fail to upgrade its lock halfway through; it
+    /// waits up to the busy timeout while the item writer holds the lock.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StorageError> {
+        Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// A connection checked out of [`Connections`].
+pub(crate) type Held<'a> = MappedMutexGuard<'a, SqliteConnection>;
+
+/// Connections owned by the store, each behind an async mutex (`None` once
+/// closed). Checking one out is a lock, not a message to its worker thread.
+#[derive(Debug, Default)]
+struct Connections {
+    conns: Vec<Mutex<Option<SqliteConnection>>>,
+    /// Where the next checkout starts looking, so load spreads evenly.
+    next: AtomicUsize,
+}
+
+impl Connections {
+    async fn open(options: &SqliteConnectOptions, count: u32) -> Result<Self, StorageError> {
+        let mut conns = Vec::new();
+        for _ in 0..count.max(1) {
+            let conn = SqliteConnection::connect_with(options).await?;
+            conns.push(Mutex::new(Some(conn)));
+        }
+        Ok(Self {
+            conns,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// The first free connection from a rotating start, or, when all are
+    /// busy, the start one as soon as it is released (the mutex queues
+    /// waiters fairly).
+    async fn get(&self) -> Result<Held<'_>, StorageError> {
+        let count = self.conns.len().max(1);
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
+        let free = (0..count).find_map(|i| self.conns.get((start + i) % count)?.try_lock().ok());
+        let guard = match free {
+            Some(guard) => guard,
+            None => match self.conns.get(start) {
+                Some(conn) => conn.lock().await,
+                None => return Err(StorageError::Database(sqlx::Error::PoolClosed)),
+            },
+        };
+        MutexGuard::try_map(guard, Option::as_mut)
+            .map_err(|_| StorageError::Database(sqlx::Error::PoolClosed))
+    }
+
+    /// Closes every connection; later checkouts fail with `PoolClosed`.
+    async fn close(&self) {
+        for conn in &self.conns {
+            if let Some(conn) = conn.lock().await.take()
+                && let Err(error) = conn.close().await
+            {
+                tracing::warn!(%error, "closing a SQLite connection failed");
+            }
+        }
     }
 }

@@ -22,12 +22,17 @@
     reason = "test kit: a failed scenario must fail its test"
 )]
 
+pub mod audit;
 pub mod bans;
+pub mod community;
 pub mod items;
 pub mod modlog;
+mod pages;
 mod postgres;
+pub mod purge_load;
 pub mod review;
 mod sqlite;
+pub mod workflow;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,6 +40,7 @@ use std::sync::Arc;
 pub use moderation_core::{MemoryReviewStore, MemoryStore};
 use moderation_core::{ModerationError, ModerationStore};
 
+pub use pages::read_pages;
 pub use postgres::{DEFAULT_DATABASE_URL, TempPostgres};
 pub use sqlite::TempSqlite;
 

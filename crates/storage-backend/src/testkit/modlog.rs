@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use moderation_core::{
     Clock, Kind, ModLogEntry, ModLogFilter, ModerationError, ModerationLog, NewModLogEntry,
-    ObjectRef, PageRequest, SystemClock, UserId,
+    ObjectRef, SystemClock, UserId,
 };
 use uuid::Uuid;
 
@@ -47,20 +47,7 @@ pub async fn read_all(
     filter: &ModLogFilter,
     size: u32,
 ) -> Result<Vec<ModLogEntry>, ModerationError> {
-    let mut all = Vec::new();
-    let mut page = PageRequest::first(size);
-    loop {
-        let got = log.mod_log(filter, page).await?;
-        assert!(
-            got.items.len() <= size as usize,
-            "a page holds at most its limit"
-        );
-        all.extend(got.items);
-        match got.next {
-            Some(next) => page.after = Some(next),
-            None => return Ok(all),
-        }
-    }
+    super::read_pages(size, |page| log.mod_log(filter, page)).await
 }
 
 /// An appended entry reads back equal, with an id; every field survives,

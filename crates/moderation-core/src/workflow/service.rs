@@ -1,0 +1,784 @@
+//! `ObjectWorkflow`: saves, decisions and reads of moderated objects.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::entry::{EntryId, ObjectEntry};
+use super::event::ObjectChange;
+use super::notify::{AddressFn, RetryPolicy, WorkflowNotifications, install_templates};
+use super::options::WorkflowOptions;
+use super::record::ModeratedObject;
+use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
+use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
+use crate::actor::Actor;
+use crate::clock::{Clock, SystemClock};
+use crate::error::ModerationError;
+use crate::events::{EventSink, ModerationEvent, NullEventSink};
+use crate::ids::{Kind, ObjectId, ObjectRef};
+use crate::moderated::Moderated;
+use crate::notify::{LogNotifier, Notifier, Recipients, Templates};
+
+/// How many entries a bulk action writes per transaction by default.
+pub const DEFAULT_BULK_BATCH: usize = 1_000;
+
+/// How often an edit is replanned when another save changed the record
+/// between its read and its write.
+const EDIT_ATTEMPTS: usize = 3;
+
+/// What became of a save.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    /// What happened.
+    pub outcome: SaveOutcome,
+    /// The record as stored.
+    pub record: ModeratedObject,
+    /// The entry opened or updated; `None` when no entry was written.
+    pub entry: Option<ObjectEntry>,
+}
+
+/// What a moderator's action changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionTaken {
+    /// The record after the action.
+    pub record: ModeratedObject,
+    /// The entry after the action (its `version` is the new one).
+    pub entry: ObjectEntry,
+}
+
+/// An entry to act on and the version the moderator saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryVersion {
+    /// The entry.
+    pub id: EntryId,
+    /// The version read with it.
+    pub version: i64,
+}
+
+impl From<&ObjectEntry> for EntryVersion {
+    fn from(entry: &ObjectEntry) -> Self {
+        Self {
+            id: entry.id,
+            version: entry.version,
+        }
+    }
+}
+
+/// Builds an [`ObjectWorkflow`].
+pub struct ObjectWorkflowBuilder {
+    store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+    notifier: Arc<dyn Notifier>,
+    moderators: Recipients,
+    submitter_address: Arc<AddressFn>,
+    retry: RetryPolicy,
+    bulk_batch: usize,
+}
+
+impl fmt::Debug for ObjectWorkflowBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectWorkflowBuilder")
+            .field("store", &self.store)
+            .field("moderators", &self.moderators)
+            .field("bulk_batch", &self.bulk_batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectWorkflowBuilder {
+    /// Where "now" comes from (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Who receives events (default: nobody).
+    #[must_use]
+    pub fn events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// The message backend (default: [`LogNotifier`], a tracing event).
+    #[must_use]
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = notifier;
+        self
+    }
+
+    /// Who hears of queued changes (default: nobody).
+    #[must_use]
+    pub fn moderators(mut self, moderators: Recipients) -> Self {
+        self.moderators = moderators;
+        self
+    }
+
+    /// The address of a submitter (default: the user id as given; return
+    /// `None` to send nothing).
+    #[must_use]
+    pub fn submitter_address(
+        mut self,
+        address: impl Fn(&crate::ids::UserId) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.submitter_address = Arc::new(address);
+        self
+    }
+
+    /// How failed deliveries are retried.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Entries per transaction in bulk actions (at least 1).
+    #[must_use]
+    pub fn bulk_batch(mut self, size: usize) -> Self {
+        self.bulk_batch = size.max(1);
+        self
+    }
+
+    /// The workflow, with no kind registered yet.
+    #[must_use]
+    pub fn build(self) -> ObjectWorkflow {
+        let templates = Arc::new(Templates::new());
+        install_templates(&templates);
+        ObjectWorkflow {
+            store: self.store,
+            clock: self.clock,
+            events: self.events,
+            notifications: WorkflowNotifications {
+                notifier: self.notifier,
+                templates,
+                moderators: self.moderators,
+                submitter_address: self.submitter_address,
+                retry: self.retry,
+            },
+            kinds: RwLock::new(HashMap::new()),
+            bulk_batch: self.bulk_batch,
+        }
+    }
+}
+
+/// The object moderation workflow (django-moderation): new objects and
+/// edits wait for a moderator while the public keeps the approved version.
+///
+/// Register each kind with its own [`WorkflowOptions`], save objects through
+/// [`ObjectWorkflow::create`] and [`ObjectWorkflow::edit`], decide with
+/// [`ObjectWorkflow::approve`], [`ObjectWorkflow::reject`],
+/// [`ObjectWorkflow::set_pending`] or [`ObjectWorkflow::bulk`], and read
+/// what the public may see with [`ObjectWorkflow::public_version`] and
+/// [`ObjectWorkflow::filter_public`].
+///
+/// Every change is one [`ObjectStore::apply`] call; events and notifications
+/// follow only after it committed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moderation_core::workflow::{
+///     MemoryObjectStore, ObjectWorkflow, PublicRead, SaveOutcome, WorkflowOptions,
+/// };
+/// use moderation_core::{Actor, Moderated, ObjectId, UserId};
+///
+/// #[derive(serde::Serialize)]
+/// struct Profile { id: i64, bio: String }
+/// impl Moderated for Profile {
+///     const KIND: &'static str = "profile";
+///     fn object_id(&self) -> ObjectId { ObjectId::from(self.id) }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new())).build();
+/// workflow.register_type::<Profile>(WorkflowOptions::new())?;
+///
+/// let alice = Actor::user(UserId::from(7_i64));
+/// let saved = workflow.create(&alice, &Profile { id: 1, bio: "Hi".into() }).await?;
+/// assert_eq!(saved.outcome, SaveOutcome::Queued);
+/// assert_eq!(workflow.public_version(&saved.record.object).await?, PublicRead::Hidden);
+///
+/// let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
+/// let entry = saved.entry.as_ref().ok_or(moderation_core::ModerationError::Config("no entry".into()))?;
+/// workflow.approve(&moderator, entry.into(), Some("welcome")).await?;
+/// assert!(matches!(workflow.public_version(&saved.record.object).await?, PublicRead::Public(_)));
+/// # Ok::<(), moderation_core::ModerationError>(())
+/// # }).unwrap();
+/// ```
+pub struct ObjectWorkflow {
+    store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+    notifications: WorkflowNotifications,
+    kinds: RwLock<HashMap<Kind, Arc<WorkflowOptions>>>,
+    bulk_batch: usize,
+}
+
+impl fmt::Debug for ObjectWorkflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectWorkflow")
+            .field("store", &self.store)
+            .field("notifications", &self.notifications)
+            .field("bulk_batch", &self.bulk_batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectWorkflow {
+    /// A builder over `store`.
+    #[must_use]
+    pub fn builder(store: Arc<dyn ObjectStore>) -> ObjectWorkflowBuilder {
+        ObjectWorkflowBuilder {
+            store,
+            clock: Arc::new(SystemClock),
+            events: Arc::new(NullEventSink),
+            notifier: Arc::new(LogNotifier),
+            moderators: Recipients::Nobody,
+            submitter_address: Arc::new(|user| Some(user.as_str().to_owned())),
+            retry: RetryPolicy::default(),
+            bulk_batch: DEFAULT_BULK_BATCH,
+        }
+    }
+
+    /// The notification templates; [`Templates::set`] overrides one at run
+    /// time (names in [`super::notify`]'s constants).
+    #[must_use]
+    pub fn templates(&self) -> &Templates {
+        &self.notifications.templates
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// Puts `kind` under moderation with `options`, which belong to this
+    /// kind alone.
+    ///
+    /// # Errors
+    /// [`ModerationError::AlreadyModerated`] when `kind` is registered.
+    pub fn register(&self, kind: Kind, options: WorkflowOptions) -> Result<(), ModerationError> {
+        let mut kinds = self.kinds.write().unwrap_or_else(PoisonError::into_inner);
+        if kinds.contains_key(&kind) {
+            return Err(ModerationError::AlreadyModerated { kind });
+        }
+        kinds.insert(kind, Arc::new(options));
+        Ok(())
+    }
+
+    /// [`ObjectWorkflow::register`] for a [`Moderated`] type's kind.
+    ///
+    /// # Errors
+    /// [`ModerationError::InvalidKind`] for a malformed `T::KIND`,
+    /// [`ModerationError::AlreadyModerated`] when it is registered.
+    pub fn register_type<T: Moderated>(
+        &self,
+        options: WorkflowOptions,
+    ) -> Result<(), ModerationError> {
+        self.register(Kind::new(T::KIND)?, options)
+    }
+
+    /// The options of `kind`.
+    ///
+    /// # Errors
+    /// [`ModerationError::NotModerated`] when `kind` is not registered.
+    pub fn options(&self, kind: &Kind) -> Result<Arc<WorkflowOptions>, ModerationError> {
+        self.kinds
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(kind)
+            .cloned()
+            .ok_or_else(|| ModerationError::NotModerated { kind: kind.clone() })
+    }
+
+    /// Saves a new object: held for review, or decided by an auto rule.
+    ///
+    /// # Errors
+    /// [`ModerationError::NotModerated`] for an unregistered kind,
+    /// [`ModerationError::ObjectConflict`] when the object already has a
+    /// record, [`ModerationError::Serde`] when it does not serialise.
+    pub async fn create<T: Moderated>(
+        &self,
+        actor: &Actor,
+        object: &T,
+    ) -> Result<Saved, ModerationError> {
+        let (object_ref, snapshot) = snapshot(object)?;
+        self.create_value(actor, object_ref, snapshot).await
+    }
+
+    /// [`ObjectWorkflow::create`] for an object already in its JSON form.
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::create`].
+    pub async fn create_value(
+        &self,
+        actor: &Actor,
+        object: ObjectRef,
+        snapshot: Value,
+    ) -> Result<Saved, ModerationError> {
+        let span = tracing::info_span!("object_workflow.create", object = %object);
+        async {
+            let options = self.options(&object.kind)?;
+            let now = self.clock.now();
+            let record = transition::blank_record(object, None, now);
+            let submitted = Submitted { actor, at: now };
+            let planned = transition::save(&options, record, true, None, snapshot, &submitted);
+            self.commit_save(planned).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Saves an edit of an object that has a record. Unchanged saves write
+    /// nothing; edits of unmoderated fields only apply at once; anything
+    /// else is held, unless a rule or `bypass_moderation_after_approval`
+    /// decides it.
+    ///
+    /// # Errors
+    /// [`ModerationError::UnknownObject`] when the object has no record
+    /// (use [`ObjectWorkflow::edit_pre_existing`]), otherwise as
+    /// [`ObjectWorkflow::create`].
+    pub async fn edit<T: Moderated>(
+        &self,
+        actor: &Actor,
+        object: &T,
+    ) -> Result<Saved, ModerationError> {
+        let (object_ref, snapshot) = snapshot(object)?;
+        self.edit_value(actor, object_ref, None, snapshot).await
+    }
+
+    /// Edits an object that may predate moderation: without a record,
+    /// `original` becomes its approved, public version first, so the
+    /// public keeps seeing it while the edit waits (C1).
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::edit`], never `UnknownObject`.
+    pub async fn edit_pre_existing<T: Moderated>(
+        &self,
+        actor: &Actor,
+        original: &T,
+        edited: &T,
+    ) -> Result<Saved, ModerationError> {
+        let (object_ref, snapshot) = snapshot(edited)?;
+        let original = serde_json::to_value(original)?;
+        self.edit_value(actor, object_ref, Some(original), snapshot)
+            .await
+    }
+
+    /// [`ObjectWorkflow::edit`] for an object in its JSON form; `original`
+    /// as in [`ObjectWorkflow::edit_pre_existing`].
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::edit`].
+    pub async fn edit_value(
+        &self,
+        actor: &Actor,
+        object: ObjectRef,
+        original: Option<Value>,
+        snapshot: Value,
+    ) -> Result<Saved, ModerationError> {
+        let span = tracing::info_span!("object_workflow.edit", object = %object);
+        async {
+            let options = self.options(&object.kind)?;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let now = self.clock.now();
+                let (record, insert) = match self.store.object(&object).await? {
+                    Some(record) => (record, false),
+                    None => match original.clone() {
+                        Some(original) => (
+                            transition::blank_record(object.clone(), Some(original), now),
+                            true,
+                        ),
+                        None => return Err(ModerationError::UnknownObject { object }),
+                    },
+                };
+                let latest = self.latest_entry(&record).await?;
+                let submitted = Submitted { actor, at: now };
+                let planned = transition::save(
+                    &options,
+                    record,
+                    insert,
+                    latest,
+                    snapshot.clone(),
+                    &submitted,
+                );
+                match self.commit_save(planned).await {
+                    // Another save won the race; an edit does not depend on
+                    // what the caller read, so plan it again on the new state.
+                    Err(
+                        ModerationError::ObjectConflict { .. } | ModerationError::Conflict { .. },
+                    ) if attempt < EDIT_ATTEMPTS => {
+                        tracing::debug!(attempt, "record changed during the edit; replanning");
+                    }
+                    other => return other,
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Stores many objects as approved and public, bypassing moderation
+    /// (bulk imports): no entries, no events, no notifications, one
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`ModerationError::NotModerated`] for an unregistered kind,
+    /// [`ModerationError::ObjectConflict`] when one already has a record
+    /// (then none is stored).
+    pub async fn import<T: Moderated>(
+        &self,
+        objects: &[T],
+    ) -> Result<Vec<ModeratedObject>, ModerationError> {
+        let span = tracing::info_span!("object_workflow.import", count = objects.len());
+        async {
+            let now = self.clock.now();
+            let mut writes = Vec::with_capacity(objects.len());
+            for object in objects {
+                let (object_ref, snapshot) = snapshot(object)?;
+                self.options(&object_ref.kind)?;
+                writes.push(super::store::ObjectWrite {
+                    record: transition::blank_record(object_ref, Some(snapshot), now),
+                    insert: true,
+                    entries: Vec::new(),
+                });
+            }
+            let stored = self.store.apply(writes).await?;
+            Ok(stored.into_iter().map(|stored| stored.record).collect())
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Approves `entry`: its version becomes public. `reason` is stored and
+    /// sent to the submitter.
+    ///
+    /// # Errors
+    /// [`ModerationError::AnonymousActor`] for an anonymous moderator,
+    /// [`ModerationError::UnknownEntry`], [`ModerationError::Conflict`] when
+    /// the entry changed since `entry.version`,
+    /// [`ModerationError::NotLatestEntry`] for an entry a newer edit replaced.
+    pub async fn approve(
+        &self,
+        moderator: &Actor,
+        entry: EntryVersion,
+        reason: Option<&str>,
+    ) -> Result<ActionTaken, ModerationError> {
+        self.act(moderator, ObjectAction::Approve, entry, reason)
+            .await
+    }
+
+    /// Rejects `entry`: it is never published; under
+    /// `visible_until_rejected` the last approved version comes back (or the
+    /// object is hidden when it never had one).
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::approve`].
+    pub async fn reject(
+        &self,
+        moderator: &Actor,
+        entry: EntryVersion,
+        reason: Option<&str>,
+    ) -> Result<ActionTaken, ModerationError> {
+        self.act(moderator, ObjectAction::Reject, entry, reason)
+            .await
+    }
+
+    /// Puts the object of `entry` back under moderation: its status is
+    /// pending again and later edits wait for review, also under
+    /// `bypass_moderation_after_approval`. Nothing is published or hidden.
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::approve`].
+    pub async fn set_pending(
+        &self,
+        moderator: &Actor,
+        entry: EntryVersion,
+        reason: Option<&str>,
+    ) -> Result<ActionTaken, ModerationError> {
+        self.act(moderator, ObjectAction::SetPending, entry, reason)
+            .await
+    }
+
+    /// One action on one entry.
+    async fn act(
+        &self,
+        moderator: &Actor,
+        action: ObjectAction,
+        entry: EntryVersion,
+        reason: Option<&str>,
+    ) -> Result<ActionTaken, ModerationError> {
+        let span = tracing::info_span!("object_workflow.act", action = action.log_action(), entry = %entry.id);
+        async {
+            let mut taken = self.bulk(moderator, action, &[entry], reason).await?;
+            taken
+                .pop()
+                .ok_or(ModerationError::UnknownEntry { entry: entry.id.0 })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Applies `action` to many entries: entries and records are read in
+    /// one query each, and each batch (see
+    /// [`ObjectWorkflowBuilder::bulk_batch`]) is written in one transaction,
+    /// all of it or nothing. Events and notifications follow per entry.
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::approve`], for the first entry that fails; the
+    /// batches before it stay committed.
+    pub async fn bulk(
+        &self,
+        moderator: &Actor,
+        action: ObjectAction,
+        entries: &[EntryVersion],
+        reason: Option<&str>,
+    ) -> Result<Vec<ActionTaken>, ModerationError> {
+        let span = tracing::info_span!(
+            "object_workflow.bulk",
+            action = action.log_action(),
+            count = entries.len()
+        );
+        async {
+            let Some(by) = moderator.user.clone() else {
+                return Err(ModerationError::AnonymousActor {
+                    action: action.log_action(),
+                });
+            };
+            let mut taken = Vec::with_capacity(entries.len());
+            for batch in entries.chunks(self.bulk_batch) {
+                let ids: Vec<EntryId> = batch.iter().map(|entry| entry.id).collect();
+                let mut loaded: HashMap<EntryId, ObjectEntry> = self
+                    .store
+                    .entries(&ids)
+                    .await?
+                    .into_iter()
+                    .map(|entry| (entry.id, entry))
+                    .collect();
+                let refs: Vec<ObjectRef> =
+                    loaded.values().map(|entry| entry.object.clone()).collect();
+                let mut records: HashMap<ObjectRef, ModeratedObject> = self
+                    .store
+                    .objects(&refs)
+                    .await?
+                    .into_iter()
+                    .map(|record| (record.object.clone(), record))
+                    .collect();
+                let at = self.clock.now();
+                let mut planned = Vec::with_capacity(batch.len());
+                for wanted in batch {
+                    let entry = loaded
+                        .remove(&wanted.id)
+                        .ok_or(ModerationError::UnknownEntry { entry: wanted.id.0 })?;
+                    let record = records.remove(&entry.object).ok_or_else(|| {
+                        ModerationError::UnknownObject {
+                            object: entry.object.clone(),
+                        }
+                    })?;
+                    let options = self.options(&record.object.kind)?;
+                    let decided = Decided {
+                        by: Some(by.clone()),
+                        reason: reason.map(str::to_owned),
+                        at,
+                    };
+                    planned.push(transition::decide(
+                        &options,
+                        record,
+                        entry,
+                        wanted.version,
+                        action,
+                        decided,
+                    )?);
+                }
+                let (writes, facts): (Vec<_>, Vec<_>) = planned
+                    .into_iter()
+                    .map(|plan| (plan.write, (plan.from, plan.public_before)))
+                    .unzip();
+                let stored = self.store.apply(writes).await?;
+                for (stored, (from, public_before)) in stored.into_iter().zip(facts) {
+                    let StoredWrite { record, entries } = stored;
+                    let Some(entry) = entries.into_iter().next() else {
+                        continue;
+                    };
+                    let change = ObjectChange::new(&record, &entry, from, public_before);
+                    self.emit(ModerationEvent::PreModeration {
+                        change: change.clone(),
+                    })
+                    .await;
+                    self.emit(ModerationEvent::PostModeration { change }).await;
+                    self.notifications.decided(&record, &entry).await;
+                    taken.push(ActionTaken { record, entry });
+                }
+            }
+            Ok(taken)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Stores a planned save, then sends its events and notifications.
+    async fn commit_save(&self, planned: Planned) -> Result<Saved, ModerationError> {
+        let Planned {
+            write,
+            outcome,
+            from,
+            public_before,
+            ..
+        } = planned;
+        if outcome == SaveOutcome::Unchanged {
+            return Ok(Saved {
+                outcome,
+                record: write.record,
+                entry: None,
+            });
+        }
+        let mut stored = self.store.apply(vec![write]).await?;
+        let StoredWrite { record, entries } = stored
+            .pop()
+            .ok_or_else(|| ModerationError::store("the store returned no record for a write"))?;
+        // The entry opened or updated is the last one written (a superseded
+        // one comes first).
+        let entry = entries.into_iter().last();
+        if let Some(entry) = &entry {
+            let change = ObjectChange::new(&record, entry, from, public_before);
+            match outcome {
+                SaveOutcome::Queued => {
+                    self.emit(ModerationEvent::ObjectQueued { change }).await;
+                    self.notifications.queued(entry).await;
+                }
+                SaveOutcome::AutoApproved | SaveOutcome::AutoRejected => {
+                    self.emit(ModerationEvent::PreModeration {
+                        change: change.clone(),
+                    })
+                    .await;
+                    self.emit(ModerationEvent::PostModeration { change }).await;
+                    self.notifications.decided(&record, entry).await;
+                }
+                SaveOutcome::Applied | SaveOutcome::Unchanged => {}
+            }
+        }
+        Ok(Saved {
+            outcome,
+            record,
+            entry,
+        })
+    }
+
+    async fn emit(&self, event: ModerationEvent) {
+        if let Err(error) = self.events.emit(&event).await {
+            tracing::error!(%error, "event subscriber failed; the change stands");
+        }
+    }
+
+    async fn latest_entry(
+        &self,
+        record: &ModeratedObject,
+    ) -> Result<Option<ObjectEntry>, ModerationError> {
+        if record.revision == 0 {
+            return Ok(None);
+        }
+        self.store.revision(&record.object, record.revision).await
+    }
+
+    /// What public reads see of `object`: one primary-key lookup.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn public_version(&self, object: &ObjectRef) -> Result<PublicRead, ModerationError> {
+        self.store.public_version(object).await
+    }
+
+    /// The ids among `ids` that public reads may show, in their order:
+    /// filter an application's own list with one query.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn filter_public(
+        &self,
+        kind: &Kind,
+        ids: &[ObjectId],
+    ) -> Result<Vec<ObjectId>, ModerationError> {
+        let hidden = self.store.hidden_among(kind, ids).await?;
+        Ok(ids
+            .iter()
+            .filter(|id| !hidden.contains(id))
+            .cloned()
+            .collect())
+    }
+
+    /// One page of public objects of `kind`, in key order after `after`.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn public_page(
+        &self,
+        kind: &Kind,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<PublicObject>, ModerationError> {
+        self.store.public_page(kind, after, limit).await
+    }
+
+    /// The latest saved version, approved or not (the "unmoderated" read);
+    /// `None` when the object has no record.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn unmoderated(&self, object: &ObjectRef) -> Result<Option<Value>, ModerationError> {
+        Ok(self
+            .store
+            .object(object)
+            .await?
+            .map(|record| record.current))
+    }
+
+    /// The record of `object`.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn record(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<Option<ModeratedObject>, ModerationError> {
+        self.store.object(object).await
+    }
+
+    /// One entry.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn entry(&self, id: EntryId) -> Result<Option<ObjectEntry>, ModerationError> {
+        Ok(self.store.entries(&[id]).await?.pop())
+    }
+
+    /// Every entry of `object`: who submitted, who decided, when and why.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn history(&self, object: &ObjectRef) -> Result<Vec<ObjectEntry>, ModerationError> {
+        self.store.history(object).await
+    }
+
+    /// One keyset page of the pending list, oldest first.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    pub async fn pending(&self, query: &PendingQuery) -> Result<EntryPage, ModerationError> {
+        self.store.pending(query).await
+    }
+}
+
+/// The reference and JSON form of a moderated object.
+fn snapshot<T: Moderated>(object: &T) -> Result<(ObjectRef, Value), ModerationError> {
+    Ok((
+        ObjectRef::new(Kind::new(T::KIND)?, object.object_id()),
+        serde_json::to_value(object)?,
+    ))
+}

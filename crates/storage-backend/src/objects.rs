@@ -1,0 +1,836 @@
+//! moderation-core's `ObjectStore` on the SQL backends: the
+//! `moderated_objects` and `moderation_entries` tables of migration 000005.
+//!
+//! The statements, encoding and row decoding are shared; the backends differ
+//! only in how a JSON array of keys becomes rows ([`BatchSql`]) and in their
+//! pools, so [`impl_object_store!`] instantiates the port once per backend.
+
+use moderation_core::workflow::{
+    EntryId, EntryStatus, EntryWrite, ModeratedObject, NewEntry, ObjectEntry, ObjectState,
+    ObjectStatus, ObjectWrite,
+};
+use moderation_core::{Kind, ModerationError, ObjectId, ObjectRef, UserId};
+use serde_json::Value;
+
+use crate::bans::decode_time;
+use crate::error::StorageError;
+use crate::options::StoreLimits;
+use crate::record::{object_key, to_micros};
+
+/// The columns of a `moderated_objects` row, in [`ObjectRow`]'s order.
+macro_rules! object_columns {
+    () => {
+        "kind, object_key, state, status, decided_by, decided_at, reason, public_version, \
+         approved_version, current_version, revision, version, created_at, updated_at"
+    };
+}
+
+/// The columns of a `moderation_entries` row, in [`EntryRow`]'s order.
+macro_rules! entry_columns {
+    () => {
+        "id, kind, object_key, revision, status, snapshot, submitted_by, submitted_at, \
+         decided_by, decided_at, reason, version"
+    };
+}
+
+pub(crate) const SELECT_OBJECT: &str = concat!(
+    "SELECT ",
+    object_columns!(),
+    " FROM moderated_objects WHERE kind = $1 AND object_key = $2"
+);
+
+pub(crate) const SELECT_PUBLIC: &str =
+    "SELECT public_version FROM moderated_objects WHERE kind = $1 AND object_key = $2";
+
+pub(crate) const SELECT_OBJECT_VERSION: &str =
+    "SELECT version FROM moderated_objects WHERE kind = $1 AND object_key = $2";
+
+pub(crate) const PUBLIC_PAGE: &str = "SELECT object_key, public_version FROM moderated_objects \
+     WHERE kind = $1 AND object_key > $2 AND public_version IS NOT NULL \
+     ORDER BY object_key LIMIT $3";
+
+pub(crate) const INSERT_OBJECT: &str = concat!(
+    "INSERT INTO moderated_objects (",
+    object_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) \
+     ON CONFLICT (kind, object_key) DO NOTHING"
+);
+
+/// Writes the record only if it still has the version the caller read.
+pub(crate) const UPDATE_OBJECT: &str = "UPDATE moderated_objects SET state = $3, status = $4, \
+     decided_by = $5, decided_at = $6, reason = $7, public_version = $8, approved_version = $9, \
+     current_version = $10, revision = $11, version = version + 1, updated_at = $13 \
+     WHERE kind = $1 AND object_key = $2 AND version = $12";
+
+pub(crate) const SELECT_HISTORY: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    " FROM moderation_entries WHERE kind = $1 AND object_key = $2 ORDER BY revision"
+);
+
+pub(crate) const SELECT_REVISION: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    " FROM moderation_entries WHERE kind = $1 AND object_key = $2 AND revision = $3"
+);
+
+pub(crate) const SELECT_ENTRY_VERSION: &str =
+    "SELECT version FROM moderation_entries WHERE id = $1";
+
+/// Oldest first after the cursor `($1, $2)`; the first page starts at the
+/// smallest cursor, so one statement serves every page.
+pub(crate) const PENDING: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    " FROM moderation_entries WHERE status = 'pending' \
+     AND (submitted_at > $1 OR (submitted_at = $1 AND id > $2)) \
+     ORDER BY submitted_at, id LIMIT $3"
+);
+
+pub(crate) const PENDING_OF_KIND: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    " FROM moderation_entries WHERE kind = $4 AND status = 'pending' \
+     AND (submitted_at > $1 OR (submitted_at = $1 AND id > $2)) \
+     ORDER BY submitted_at, id LIMIT $3"
+);
+
+pub(crate) const INSERT_ENTRY: &str = "INSERT INTO moderation_entries (kind, object_key, \
+     revision, status, snapshot, submitted_by, submitted_at, decided_by, decided_at, reason, \
+     version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING id";
+
+/// Writes the entry only if it still has the version the caller read.
+pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $2, snapshot = $3, \
+     submitted_by = $4, submitted_at = $5, decided_by = $6, decided_at = $7, reason = $8, \
+     version = version + 1 WHERE id = $1 AND version = $9";
+
+/// The statements that take a batch of keys as one JSON array parameter,
+/// so a batch costs one query whatever its size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchSql {
+    /// Records whose `[kind, key]` pair is in the JSON array `$1`.
+    pub(crate) objects: &'static str,
+    /// Entries whose id is in the JSON array `$1`.
+    pub(crate) entries: &'static str,
+    /// Hidden keys of kind `$1` among the JSON array `$2`.
+    pub(crate) hidden: &'static str,
+}
+
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE_BATCH: BatchSql = BatchSql {
+    objects: "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, o.decided_at, \
+         o.reason, o.public_version, o.approved_version, o.current_version, o.revision, \
+         o.version, o.created_at, o.updated_at FROM json_each($1) AS j JOIN moderated_objects \
+         AS o ON o.kind = (j.value ->> 0) AND o.object_key = (j.value ->> 1)",
+    entries: concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM moderation_entries WHERE id IN (SELECT value FROM json_each($1))"
+    ),
+    hidden: "SELECT object_key FROM moderated_objects WHERE kind = $1 \
+         AND object_key IN (SELECT value FROM json_each($2)) AND public_version IS NULL",
+};
+
+#[cfg(feature = "postgres")]
+pub(crate) const POSTGRES_BATCH: BatchSql = BatchSql {
+    objects: "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, o.decided_at, \
+         o.reason, o.public_version, o.approved_version, o.current_version, o.revision, \
+         o.version, o.created_at, o.updated_at FROM jsonb_array_elements($1::text::jsonb) AS j(v) \
+         JOIN moderated_objects AS o ON o.kind = (j.v ->> 0) AND o.object_key = (j.v ->> 1)",
+    entries: concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM moderation_entries WHERE id IN \
+         (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)"
+    ),
+    hidden: "SELECT object_key FROM moderated_objects WHERE kind = $1 \
+         AND object_key IN (SELECT jsonb_array_elements_text($2::text::jsonb)) \
+         AND public_version IS NULL",
+};
+
+/// One `moderated_objects` row as read.
+pub(crate) type ObjectRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// One `moderation_entries` row as read.
+pub(crate) type EntryRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
+
+/// A JSON version as stored text, refused when over the payload limit.
+fn encode_json(value: &Value, limits: StoreLimits) -> Result<String, ModerationError> {
+    let text = serde_json::to_string(value)?;
+    if text.len() > limits.max_payload_bytes {
+        return Err(ModerationError::PayloadTooLarge {
+            len: text.len(),
+            max: limits.max_payload_bytes,
+        });
+    }
+    Ok(text)
+}
+
+fn decode_json(column: &'static str, text: &str) -> Result<Value, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::corrupt(column, &e))
+}
+
+fn decode_user(column: &'static str, text: Option<String>) -> Result<Option<UserId>, StorageError> {
+    text.map(|text| UserId::new(text).map_err(|e| StorageError::corrupt(column, &e)))
+        .transpose()
+}
+
+fn decode_ref(kind: String, key: &str) -> Result<ObjectRef, StorageError> {
+    let kind = Kind::new(kind).map_err(|e| StorageError::corrupt("kind", &e))?;
+    let id = ObjectId::from_key(key).map_err(|e| StorageError::corrupt("object_key", &e))?;
+    Ok(ObjectRef::new(kind, id))
+}
+
+/// The stored `[kind, key]` of an object.
+pub(crate) fn encode_ref(object: &ObjectRef) -> Result<(String, String), ModerationError> {
+    Ok((object.kind.as_str().to_owned(), object_key(&object.id)?))
+}
+
+/// A batch of object references as the JSON array parameter of [`BatchSql::objects`].
+pub(crate) fn encode_refs(objects: &[ObjectRef]) -> Result<String, ModerationError> {
+    let pairs = objects
+        .iter()
+        .map(|object| encode_ref(object).map(|(kind, key)| [kind, key]))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(serde_json::to_string(&pairs)?)
+}
+
+/// A batch of object ids as the JSON array parameter of [`BatchSql::hidden`].
+pub(crate) fn encode_keys(ids: &[ObjectId]) -> Result<String, ModerationError> {
+    let keys = ids.iter().map(object_key).collect::<Result<Vec<_>, _>>()?;
+    Ok(serde_json::to_string(&keys)?)
+}
+
+/// A batch of entry ids as the JSON array parameter of [`BatchSql::entries`].
+pub(crate) fn encode_entry_ids(ids: &[EntryId]) -> Result<String, ModerationError> {
+    Ok(serde_json::to_string(
+        &ids.iter().map(|id| id.0).collect::<Vec<_>>(),
+    )?)
+}
+
+pub(crate) fn decode_object(row: ObjectRow) -> Result<ModeratedObject, ModerationError> {
+    let (
+        kind,
+        key,
+        state,
+        status,
+        decided_by,
+        decided_at,
+        reason,
+        public,
+        approved,
+        current,
+        revision,
+        version,
+        created_at,
+        updated_at,
+    ) = row;
+    Ok(ModeratedObject {
+        object: decode_ref(kind, &key)?,
+        state: state
+            .parse::<ObjectState>()
+            .map_err(|e| StorageError::corrupt("state", &e))?,
+        status: status
+            .parse::<ObjectStatus>()
+            .map_err(|e| StorageError::corrupt("status", &e))?,
+        decided_by: decode_user("decided_by", decided_by)?,
+        decided_at: decided_at
+            .map(|at| decode_time("decided_at", at))
+            .transpose()?,
+        reason,
+        public: public
+            .map(|text| decode_json("public_version", &text))
+            .transpose()?,
+        approved: approved
+            .map(|text| decode_json("approved_version", &text))
+            .transpose()?,
+        current: decode_json("current_version", &current)?,
+        revision,
+        version,
+        created_at: decode_time("created_at", created_at)?,
+        updated_at: decode_time("updated_at", updated_at)?,
+    })
+}
+
+pub(crate) fn decode_entry(row: EntryRow) -> Result<ObjectEntry, ModerationError> {
+    let (
+        id,
+        kind,
+        key,
+        revision,
+        status,
+        snapshot,
+        submitted_by,
+        submitted_at,
+        decided_by,
+        decided_at,
+        reason,
+        version,
+    ) = row;
+    Ok(ObjectEntry {
+        id: EntryId(id),
+        object: decode_ref(kind, &key)?,
+        revision,
+        status: status
+            .parse::<EntryStatus>()
+            .map_err(|e| StorageError::corrupt("status", &e))?,
+        snapshot: decode_json("snapshot", &snapshot)?,
+        submitted_by: decode_user("submitted_by", submitted_by)?,
+        submitted_at: decode_time("submitted_at", submitted_at)?,
+        decided_by: decode_user("decided_by", decided_by)?,
+        decided_at: decided_at
+            .map(|at| decode_time("decided_at", at))
+            .transpose()?,
+        reason,
+        version,
+    })
+}
+
+pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
+    Ok(decode_json("public_version", text)?)
+}
+
+/// A record as column values, in the order of [`INSERT_OBJECT`] and
+/// [`UPDATE_OBJECT`].
+pub(crate) struct EncodedObject {
+    pub(crate) kind: String,
+    pub(crate) key: String,
+    pub(crate) state: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) decided_at: Option<i64>,
+    pub(crate) reason: Option<String>,
+    pub(crate) public: Option<String>,
+    pub(crate) approved: Option<String>,
+    pub(crate) current: String,
+    pub(crate) revision: i64,
+    pub(crate) version: i64,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
+/// An entry's column values.
+pub(crate) struct EncodedEntry {
+    pub(crate) status: &'static str,
+    pub(crate) snapshot: String,
+    pub(crate) submitted_by: Option<String>,
+    pub(crate) submitted_at: i64,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) decided_at: Option<i64>,
+    pub(crate) reason: Option<String>,
+}
+
+/// A write with every value encoded and checked, before any SQL runs.
+pub(crate) struct EncodedWrite {
+    pub(crate) object: EncodedObject,
+    pub(crate) entries: Vec<EncodedEntry>,
+}
+
+fn encode_entry_fields(
+    status: EntryStatus,
+    snapshot: &Value,
+    submitted_by: Option<&UserId>,
+    submitted_at: chrono::DateTime<chrono::Utc>,
+    decided: (
+        Option<&UserId>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<&String>,
+    ),
+    limits: StoreLimits,
+) -> Result<EncodedEntry, ModerationError> {
+    let (decided_by, decided_at, reason) = decided;
+    Ok(EncodedEntry {
+        status: status.as_str(),
+        snapshot: encode_json(snapshot, limits)?,
+        submitted_by: submitted_by.map(|user| user.as_str().to_owned()),
+        submitted_at: to_micros(submitted_at),
+        decided_by: decided_by.map(|user| user.as_str().to_owned()),
+        decided_at: decided_at.map(to_micros),
+        reason: reason.cloned(),
+    })
+}
+
+fn encode_new_entry(
+    entry: &NewEntry,
+    limits: StoreLimits,
+) -> Result<EncodedEntry, ModerationError> {
+    encode_entry_fields(
+        entry.status,
+        &entry.snapshot,
+        entry.submitted_by.as_ref(),
+        entry.submitted_at,
+        (
+            entry.decided_by.as_ref(),
+            entry.decided_at,
+            entry.reason.as_ref(),
+        ),
+        limits,
+    )
+}
+
+fn encode_stored_entry(
+    entry: &ObjectEntry,
+    limits: StoreLimits,
+) -> Result<EncodedEntry, ModerationError> {
+    encode_entry_fields(
+        entry.status,
+        &entry.snapshot,
+        entry.submitted_by.as_ref(),
+        entry.submitted_at,
+        (
+            entry.decided_by.as_ref(),
+            entry.decided_at,
+            entry.reason.as_ref(),
+        ),
+        limits,
+    )
+}
+
+/// Encodes `write`, checking every key and payload size.
+pub(crate) fn encode_write(
+    write: &ObjectWrite,
+    limits: StoreLimits,
+) -> Result<EncodedWrite, ModerationError> {
+    let record = &write.record;
+    let (kind, key) = encode_ref(&record.object)?;
+    let object = EncodedObject {
+        kind,
+        key,
+        state: record.state.as_str(),
+        status: record.status.as_str(),
+        decided_by: record.decided_by.as_ref().map(|u| u.as_str().to_owned()),
+        decided_at: record.decided_at.map(to_micros),
+        reason: record.reason.clone(),
+        public: record
+            .public
+            .as_ref()
+            .map(|v| encode_json(v, limits))
+            .transpose()?,
+        approved: record
+            .approved
+            .as_ref()
+            .map(|v| encode_json(v, limits))
+            .transpose()?,
+        current: encode_json(&record.current, limits)?,
+        revision: record.revision,
+        version: record.version,
+        created_at: to_micros(record.created_at),
+        updated_at: to_micros(record.updated_at),
+    };
+    let entries = write
+        .entries
+        .iter()
+        .map(|entry| match entry {
+            EntryWrite::Insert(new) => {
+                if new.object != record.object {
+                    return Err(ModerationError::Config(format!(
+                        "an entry of {} was written with the record of {}; write each object's entries with its own record",
+                        new.object, record.object
+                    )));
+                }
+                encode_new_entry(new, limits)
+            }
+            EntryWrite::Update { entry, .. } => encode_stored_entry(entry, limits),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(EncodedWrite { object, entries })
+}
+
+/// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
+/// given the backend's name, its sqlx database type and its [`BatchSql`].
+/// The store provides `pool_reader()`, `begin_write()` and `limits()`.
+macro_rules! impl_object_store {
+    ($store:ty, $backend:literal, $db:ty, $batch:path) => {
+        impl $store {
+            /// Writes one entry inside the transaction.
+            async fn write_entry(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                kind: &str,
+                key: &str,
+                write: moderation_core::workflow::EntryWrite,
+                encoded: $crate::objects::EncodedEntry,
+            ) -> Result<moderation_core::workflow::ObjectEntry, moderation_core::ModerationError> {
+                use moderation_core::workflow::{EntryId, EntryWrite};
+                let e = encoded;
+                match write {
+                    EntryWrite::Insert(new) => {
+                        let id: i64 = sqlx::query_scalar($crate::objects::INSERT_ENTRY)
+                            .bind(kind)
+                            .bind(key)
+                            .bind(new.revision)
+                            .bind(e.status)
+                            .bind(e.snapshot)
+                            .bind(e.submitted_by)
+                            .bind(e.submitted_at)
+                            .bind(e.decided_by)
+                            .bind(e.decided_at)
+                            .bind(e.reason)
+                            .fetch_one(&mut **tx)
+                            .await
+                            .map_err($crate::error::StorageError::from)?;
+                        Ok(new.stored(EntryId(id)))
+                    }
+                    EntryWrite::Update {
+                        mut entry,
+                        expected_version,
+                    } => {
+                        let updated = sqlx::query($crate::objects::UPDATE_ENTRY)
+                            .bind(entry.id.0)
+                            .bind(e.status)
+                            .bind(e.snapshot)
+                            .bind(e.submitted_by)
+                            .bind(e.submitted_at)
+                            .bind(e.decided_by)
+                            .bind(e.decided_at)
+                            .bind(e.reason)
+                            .bind(expected_version)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err($crate::error::StorageError::from)?
+                            .rows_affected();
+                        if updated == 0 {
+                            let actual: Option<i64> =
+                                sqlx::query_scalar($crate::objects::SELECT_ENTRY_VERSION)
+                                    .bind(entry.id.0)
+                                    .fetch_optional(&mut **tx)
+                                    .await
+                                    .map_err($crate::error::StorageError::from)?;
+                            return Err(match actual {
+                                None => moderation_core::ModerationError::UnknownEntry {
+                                    entry: entry.id.0,
+                                },
+                                Some(actual) => moderation_core::ModerationError::Conflict {
+                                    item: moderation_core::ItemId(entry.id.0),
+                                    expected: expected_version,
+                                    actual,
+                                },
+                            });
+                        }
+                        entry.version = expected_version + 1;
+                        Ok(entry)
+                    }
+                }
+            }
+
+            /// The record's stored version, 0 when it has none.
+            async fn object_version(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                kind: &str,
+                key: &str,
+            ) -> Result<i64, moderation_core::ModerationError> {
+                let version: Option<i64> = sqlx::query_scalar($crate::objects::SELECT_OBJECT_VERSION)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                Ok(version.unwrap_or(0))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl moderation_core::workflow::ObjectStore for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
+            async fn object(
+                &self,
+                object: &moderation_core::ObjectRef,
+            ) -> Result<Option<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
+                let (kind, key) = $crate::objects::encode_ref(object)?;
+                let row: Option<$crate::objects::ObjectRow> = sqlx::query_as($crate::objects::SELECT_OBJECT)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                row.map($crate::objects::decode_object).transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = objects.len()))]
+            async fn objects(
+                &self,
+                objects: &[moderation_core::ObjectRef],
+            ) -> Result<Vec<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
+                if objects.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::objects::ObjectRow> = sqlx::query_as($batch.objects)
+                    .bind($crate::objects::encode_refs(objects)?)
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                rows.into_iter().map($crate::objects::decode_object).collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
+            async fn entries(
+                &self,
+                ids: &[moderation_core::workflow::EntryId],
+            ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($batch.entries)
+                    .bind($crate::objects::encode_entry_ids(ids)?)
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                rows.into_iter().map($crate::objects::decode_entry).collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object, revision))]
+            async fn revision(
+                &self,
+                object: &moderation_core::ObjectRef,
+                revision: i64,
+            ) -> Result<Option<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
+                let (kind, key) = $crate::objects::encode_ref(object)?;
+                let row: Option<$crate::objects::EntryRow> = sqlx::query_as($crate::objects::SELECT_REVISION)
+                    .bind(kind)
+                    .bind(key)
+                    .bind(revision)
+                    .fetch_optional(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                row.map($crate::objects::decode_entry).transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
+            async fn history(
+                &self,
+                object: &moderation_core::ObjectRef,
+            ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
+                let (kind, key) = $crate::objects::encode_ref(object)?;
+                let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($crate::objects::SELECT_HISTORY)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                rows.into_iter().map($crate::objects::decode_entry).collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
+            async fn pending(
+                &self,
+                query: &moderation_core::workflow::PendingQuery,
+            ) -> Result<moderation_core::workflow::EntryPage, moderation_core::ModerationError> {
+                let limit = query.clamped_limit();
+                let (at, id) = query
+                    .after
+                    .map_or((i64::MIN, i64::MIN), |after| {
+                        ($crate::record::to_micros(after.submitted_at), after.id.0)
+                    });
+                let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+                let statement = if query.kind.is_some() {
+                    $crate::objects::PENDING_OF_KIND
+                } else {
+                    $crate::objects::PENDING
+                };
+                let mut sql = sqlx::query_as(statement).bind(at).bind(id).bind(fetch);
+                if let Some(kind) = &query.kind {
+                    sql = sql.bind(kind.as_str());
+                }
+                let rows: Vec<$crate::objects::EntryRow> = sql
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                let entries = rows
+                    .into_iter()
+                    .map($crate::objects::decode_entry)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(moderation_core::workflow::EntryPage::from_fetched(entries, limit))
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
+            async fn public_version(
+                &self,
+                object: &moderation_core::ObjectRef,
+            ) -> Result<moderation_core::workflow::PublicRead, moderation_core::ModerationError> {
+                use moderation_core::workflow::PublicRead;
+                let (kind, key) = $crate::objects::encode_ref(object)?;
+                let row: Option<(Option<String>,)> = sqlx::query_as($crate::objects::SELECT_PUBLIC)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                Ok(match row {
+                    None => PublicRead::Unmoderated,
+                    Some((None,)) => PublicRead::Hidden,
+                    Some((Some(text),)) => PublicRead::Public($crate::objects::decode_public(&text)?),
+                })
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %kind, count = ids.len()))]
+            async fn hidden_among(
+                &self,
+                kind: &moderation_core::Kind,
+                ids: &[moderation_core::ObjectId],
+            ) -> Result<Vec<moderation_core::ObjectId>, moderation_core::ModerationError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let keys: Vec<String> = sqlx::query_scalar($batch.hidden)
+                    .bind(kind.as_str())
+                    .bind($crate::objects::encode_keys(ids)?)
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                keys.iter()
+                    .map(|key| {
+                        moderation_core::ObjectId::from_key(key).map_err(|e| {
+                            $crate::error::StorageError::corrupt("object_key", &e).into()
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %kind, limit))]
+            async fn public_page(
+                &self,
+                kind: &moderation_core::Kind,
+                after: Option<&moderation_core::ObjectId>,
+                limit: usize,
+            ) -> Result<Vec<moderation_core::workflow::PublicObject>, moderation_core::ModerationError> {
+                let after = after.map($crate::record::object_key).transpose()?.unwrap_or_default();
+                let limit = limit.clamp(1, moderation_core::workflow::MAX_WORKFLOW_PAGE);
+                let rows: Vec<(String, String)> = sqlx::query_as($crate::objects::PUBLIC_PAGE)
+                    .bind(kind.as_str())
+                    .bind(after)
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                rows.into_iter()
+                    .map(|(key, version)| {
+                        Ok(moderation_core::workflow::PublicObject {
+                            id: moderation_core::ObjectId::from_key(&key).map_err(|e| {
+                                $crate::error::StorageError::corrupt("object_key", &e)
+                            })?,
+                            version: $crate::objects::decode_public(&version)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = writes.len()))]
+            async fn apply(
+                &self,
+                writes: Vec<moderation_core::workflow::ObjectWrite>,
+            ) -> Result<Vec<moderation_core::workflow::StoredWrite>, moderation_core::ModerationError> {
+                // Every value is encoded and checked before the transaction opens.
+                let limits = self.limits();
+                let encoded = writes
+                    .iter()
+                    .map(|write| $crate::objects::encode_write(write, limits))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut tx = self.begin_write().await?;
+                let mut stored = Vec::with_capacity(writes.len());
+                for (write, encoded) in writes.into_iter().zip(encoded) {
+                    let $crate::objects::EncodedWrite { object: o, entries: encoded_entries } = encoded;
+                    let moderation_core::workflow::ObjectWrite { mut record, insert, entries } = write;
+                    let mut written = Vec::with_capacity(entries.len());
+                    if insert {
+                        // The record goes first: entries reference it.
+                        let inserted = sqlx::query($crate::objects::INSERT_OBJECT)
+                            .bind(&o.kind)
+                            .bind(&o.key)
+                            .bind(o.state)
+                            .bind(o.status)
+                            .bind(o.decided_by)
+                            .bind(o.decided_at)
+                            .bind(o.reason)
+                            .bind(o.public)
+                            .bind(o.approved)
+                            .bind(o.current)
+                            .bind(o.revision)
+                            .bind(o.created_at)
+                            .bind(o.updated_at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err($crate::error::StorageError::from)?
+                            .rows_affected();
+                        if inserted == 0 {
+                            let actual = Self::object_version(&mut tx, &o.kind, &o.key).await?;
+                            return Err(moderation_core::ModerationError::ObjectConflict {
+                                object: record.object,
+                                expected: 0,
+                                actual,
+                            });
+                        }
+                        for (entry, e) in entries.into_iter().zip(encoded_entries) {
+                            written.push(Self::write_entry(&mut tx, &o.kind, &o.key, entry, e).await?);
+                        }
+                        record.version = 1;
+                    } else {
+                        // Entries first, so the loser of two moderators
+                        // deciding one entry learns it from the entry's version.
+                        for (entry, e) in entries.into_iter().zip(encoded_entries) {
+                            written.push(Self::write_entry(&mut tx, &o.kind, &o.key, entry, e).await?);
+                        }
+                        let updated = sqlx::query($crate::objects::UPDATE_OBJECT)
+                            .bind(&o.kind)
+                            .bind(&o.key)
+                            .bind(o.state)
+                            .bind(o.status)
+                            .bind(o.decided_by)
+                            .bind(o.decided_at)
+                            .bind(o.reason)
+                            .bind(o.public)
+                            .bind(o.approved)
+                            .bind(o.current)
+                            .bind(o.revision)
+                            .bind(o.version)
+                            .bind(o.updated_at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err($crate::error::StorageError::from)?
+                            .rows_affected();
+                        if updated == 0 {
+                            let actual = Self::object_version(&mut tx, &o.kind, &o.key).await?;
+                            return Err(moderation_core::ModerationError::ObjectConflict {
+                                object: record.object,
+                                expected: o.version,
+                                actual,
+                            });
+                        }
+                        record.version = o.version + 1;
+                    }
+                    stored.push(moderation_core::workflow::StoredWrite { record, entries: written });
+                }
+                tx.commit().await.map_err($crate::error::StorageError::from)?;
+                Ok(stored)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_object_store;

@@ -1,0 +1,1250 @@
+//! Scenarios for moderation-core's [`ObjectStore`] port, through the
+//! [`ObjectWorkflow`] built on it: issue 4's "must show" list, one scenario
+//! per item, named `must_show_NN_...`. Each takes a fresh, empty store; run
+//! them with [`store_scenarios!`](crate::store_scenarios) and
+//! `port = dyn ObjectStore, memory = MemoryObjectStore::new()`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use moderation_core::workflow::{
+    APPROVED_GROUP, APPROVED_STAFF, APPROVED_SUPERUSER, AutoDecision, AutoRule, AutoVerdict,
+    ChannelNotifier, EditorSource, EntryCursor, EntryId, EntryPage, EntryStatus, EntryVersion,
+    ModeratedObject, ObjectAction, ObjectEntry, ObjectState, ObjectStatus, ObjectStore,
+    ObjectWorkflow, ObjectWrite, PendingQuery, PublicObject, PublicRead, REJECTED_ANONYMOUS,
+    REJECTED_GROUP, RetryPolicy, SaveOutcome, StoredWrite, WorkflowOptions,
+};
+use moderation_core::{
+    Actor, BoxError, Kind, ManualClock, Moderated, ModerationError, ModerationEvent, Notification,
+    Notifier, ObjectId, ObjectRef, Recipients, RecordingEventSink, RecordingNotifier, UserId,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::ScenarioResult;
+
+/// A user profile under moderation; `views` is a counter the site updates
+/// itself, so kinds that exclude it apply its edits at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The key.
+    pub id: i64,
+    /// The display name.
+    pub name: String,
+    /// Free text.
+    pub bio: String,
+    /// A page-view counter.
+    pub views: i64,
+}
+
+impl Moderated for Profile {
+    const KIND: &'static str = "profile";
+    fn object_id(&self) -> ObjectId {
+        ObjectId::from(self.id)
+    }
+}
+
+/// A listing keyed by a slug: string ids work like integers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    /// The key.
+    pub slug: String,
+    /// The title.
+    pub title: String,
+    /// The price in cents.
+    pub price: i64,
+}
+
+impl Moderated for Listing {
+    const KIND: &'static str = "listing";
+    fn object_id(&self) -> ObjectId {
+        ObjectId::Str(self.slug.clone())
+    }
+}
+
+/// Profile `id` with the given bio.
+#[must_use]
+pub fn profile(id: i64, bio: &str) -> Profile {
+    Profile {
+        id,
+        name: format!("user {id}"),
+        bio: bio.to_owned(),
+        views: 0,
+    }
+}
+
+/// The reference of profile `id`.
+///
+/// # Errors
+/// Never in practice: the kind name is valid.
+pub fn profile_ref(id: i64) -> Result<ObjectRef, ModerationError> {
+    Ok(ObjectRef::new(Kind::new(Profile::KIND)?, id))
+}
+
+/// A fixed instant with a non-zero microsecond part.
+#[must_use]
+pub fn base_time() -> DateTime<Utc> {
+    Utc.timestamp_opt(1_795_000_000, 654_321_000)
+        .single()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// A plain signed-in user.
+#[must_use]
+pub fn plain(id: i64) -> Actor {
+    Actor::user(UserId::from(id))
+}
+
+/// A staff moderator.
+#[must_use]
+pub fn moderator(id: i64) -> Actor {
+    Actor::user(UserId::from(id)).with_staff(true)
+}
+
+/// Where every moderator message goes in the scenarios.
+pub const MODERATORS: &str = "moderators@example.org";
+
+/// A workflow over a store, with its clock, events and notifications
+/// recorded.
+#[derive(Debug)]
+pub struct Harness {
+    /// The workflow.
+    pub workflow: Arc<ObjectWorkflow>,
+    /// Its clock, at [`base_time`].
+    pub clock: Arc<ManualClock>,
+    /// Every event.
+    pub events: Arc<RecordingEventSink>,
+    /// Every notification.
+    pub notes: Arc<RecordingNotifier>,
+}
+
+impl Harness {
+    /// A workflow with `profile` registered under `options`.
+    ///
+    /// # Errors
+    /// Never in practice: the kind is registered once.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        options: WorkflowOptions,
+    ) -> Result<Self, ModerationError> {
+        Self::with_notifier(store, options, None)
+    }
+
+    /// As [`Harness::new`], sending through `notifier` instead of the recorder.
+    ///
+    /// # Errors
+    /// Never in practice: the kind is registered once.
+    pub fn with_notifier(
+        store: Arc<dyn ObjectStore>,
+        options: WorkflowOptions,
+        notifier: Option<Arc<dyn Notifier>>,
+    ) -> Result<Self, ModerationError> {
+        let clock = Arc::new(ManualClock::new(base_time()));
+        let events = Arc::new(RecordingEventSink::new());
+        let notes = Arc::new(RecordingNotifier::new());
+        let workflow = ObjectWorkflow::builder(store)
+            .clock(clock.clone())
+            .events(events.clone())
+            .notifier(notifier.unwrap_or_else(|| notes.clone()))
+            .moderators(Recipients::Fixed(vec![MODERATORS.to_owned()]))
+            .submitter_address(|user| Some(format!("user-{user}@example.org")))
+            .retry(RetryPolicy {
+                attempts: 2,
+                delay: std::time::Duration::ZERO,
+            })
+            .build();
+        workflow.register_type::<Profile>(options)?;
+        Ok(Self {
+            workflow: Arc::new(workflow),
+            clock,
+            events,
+            notes,
+        })
+    }
+
+    /// The public version of profile `id`, as a profile.
+    ///
+    /// # Errors
+    /// A store error, or a public version that is not a profile.
+    pub async fn public(&self, id: i64) -> Result<Option<Profile>, ModerationError> {
+        match self.workflow.public_version(&profile_ref(id)?).await? {
+            PublicRead::Public(version) => Ok(Some(serde_json::from_value(version)?)),
+            PublicRead::Hidden | PublicRead::Unmoderated => Ok(None),
+        }
+    }
+
+    /// Profile `id`'s record, which must exist.
+    ///
+    /// # Errors
+    /// [`ModerationError::UnknownObject`] when it does not.
+    pub async fn record(&self, id: i64) -> Result<ModeratedObject, ModerationError> {
+        let object = profile_ref(id)?;
+        self.workflow
+            .record(&object)
+            .await?
+            .ok_or(ModerationError::UnknownObject { object })
+    }
+
+    /// Profile `id`'s newest entry, which must exist.
+    ///
+    /// # Errors
+    /// [`ModerationError::UnknownObject`] when there is none.
+    pub async fn latest(&self, id: i64) -> Result<ObjectEntry, ModerationError> {
+        let object = profile_ref(id)?;
+        self.workflow
+            .history(&object)
+            .await?
+            .pop()
+            .ok_or(ModerationError::UnknownObject { object })
+    }
+
+    /// Approves profile `id`'s newest entry as moderator `by`.
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::approve`].
+    pub async fn approve(&self, id: i64, by: i64, reason: &str) -> Result<(), ModerationError> {
+        let entry = self.latest(id).await?;
+        self.workflow
+            .approve(&moderator(by), (&entry).into(), Some(reason))
+            .await?;
+        Ok(())
+    }
+
+    /// Rejects profile `id`'s newest entry as moderator `by`.
+    ///
+    /// # Errors
+    /// As [`ObjectWorkflow::reject`].
+    pub async fn reject(&self, id: i64, by: i64, reason: &str) -> Result<(), ModerationError> {
+        let entry = self.latest(id).await?;
+        self.workflow
+            .reject(&moderator(by), (&entry).into(), Some(reason))
+            .await?;
+        Ok(())
+    }
+
+    /// Notifications sent to `address`.
+    #[must_use]
+    pub fn sent_to(&self, address: &str) -> Vec<Notification> {
+        self.notes
+            .sent()
+            .into_iter()
+            .filter(|note| note.recipients.iter().any(|to| to == address))
+            .collect()
+    }
+}
+
+fn value<T: Serialize>(object: &T) -> Result<Value, ModerationError> {
+    Ok(serde_json::to_value(object)?)
+}
+
+/// 1. A plain user creates an object: public reads miss it, the
+///    unmoderated read finds it, exactly one pending entry whose snapshot
+///    equals the object.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_01_plain_user_create_is_hidden_and_queued(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let alice = profile(1, "Hello");
+    let saved = h.workflow.create(&plain(7), &alice).await?;
+    assert_eq!(saved.outcome, SaveOutcome::Queued);
+    let object = profile_ref(1)?;
+    assert_eq!(
+        h.workflow.public_version(&object).await?,
+        PublicRead::Hidden
+    );
+    assert_eq!(h.public(1).await?, None);
+    assert_eq!(h.workflow.unmoderated(&object).await?, Some(value(&alice)?));
+    let history = h.workflow.history(&object).await?;
+    assert_eq!(history.len(), 1);
+    let entry = history
+        .first()
+        .cloned()
+        .ok_or(ModerationError::UnknownObject { object })?;
+    assert_eq!(entry.status, EntryStatus::Pending);
+    assert_eq!(entry.snapshot, value(&alice)?);
+    assert_eq!(entry.submitted_by, Some(UserId::from(7_i64)));
+    assert_eq!(entry.submitted_at, base_time());
+    let pending = h.workflow.pending(&PendingQuery::first(10)).await?;
+    assert_eq!(pending.entries, vec![entry]);
+    let record = h.record(1).await?;
+    assert_eq!(
+        (record.state, record.status),
+        (ObjectState::Draft, ObjectStatus::Pending)
+    );
+    Ok(())
+}
+
+/// 2. Approve by M with reason R: public; ready; approved; by M; at now;
+///    reason R.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_02_approve_publishes_with_who_when_why(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let alice = profile(1, "Hello");
+    h.workflow.create(&plain(7), &alice).await?;
+    h.clock.advance(Duration::minutes(5));
+    h.approve(1, 99, "Looks fine").await?;
+    let record = h.record(1).await?;
+    assert_eq!(h.public(1).await?, Some(alice));
+    assert_eq!(record.state, ObjectState::Ready);
+    assert_eq!(record.status, ObjectStatus::Approved);
+    assert_eq!(record.decided_by, Some(UserId::from(99_i64)));
+    assert_eq!(record.decided_at, Some(base_time() + Duration::minutes(5)));
+    assert_eq!(record.reason.as_deref(), Some("Looks fine"));
+    let entry = h.latest(1).await?;
+    assert_eq!(entry.status, EntryStatus::Approved);
+    assert_eq!(entry.decided_by, Some(UserId::from(99_i64)));
+    assert!(
+        h.workflow
+            .pending(&PendingQuery::first(10))
+            .await?
+            .entries
+            .is_empty()
+    );
+    Ok(())
+}
+
+/// 3. Reject a never-approved object: still hidden, still draft.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_03_reject_new_object_keeps_it_hidden_draft(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    h.workflow
+        .create(&plain(7), &profile(1, "Buy pills"))
+        .await?;
+    h.reject(1, 99, "Spam").await?;
+    let record = h.record(1).await?;
+    assert_eq!(h.public(1).await?, None);
+    assert_eq!(
+        (record.state, record.status),
+        (ObjectState::Draft, ObjectStatus::Rejected)
+    );
+    assert_eq!(record.reason.as_deref(), Some("Spam"));
+    Ok(())
+}
+
+/// 4. Edit an approved object: public still old, the pending entry holds
+///    the new version, still one entry.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_04_edit_keeps_public_old_and_one_entry(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let old = profile(1, "Hello");
+    h.workflow.create(&plain(7), &old).await?;
+    h.approve(1, 99, "ok").await?;
+    let new = profile(1, "Hello, world");
+    let saved = h.workflow.edit(&plain(7), &new).await?;
+    assert_eq!(saved.outcome, SaveOutcome::Queued);
+    assert_eq!(h.public(1).await?, Some(old));
+    let history = h.workflow.history(&profile_ref(1)?).await?;
+    assert_eq!(
+        history.len(),
+        1,
+        "without keep_history the one entry is reused"
+    );
+    let entry = h.latest(1).await?;
+    assert_eq!(entry.status, EntryStatus::Pending);
+    assert_eq!(entry.snapshot, value(&new)?);
+    let record = h.record(1).await?;
+    assert_eq!(
+        (record.state, record.status),
+        (ObjectState::Ready, ObjectStatus::Pending)
+    );
+    Ok(())
+}
+
+/// 5. Approve the edit: the new version is public. Reject instead: the old
+///    stays public; a second rejected edit still leaves the first approved
+///    values.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_05_approve_or_reject_an_edit(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let first = profile(1, "first");
+    h.workflow.create(&plain(7), &first).await?;
+    h.approve(1, 99, "ok").await?;
+    let second = profile(1, "second");
+    h.workflow.edit(&plain(7), &second).await?;
+    h.approve(1, 99, "ok").await?;
+    assert_eq!(h.public(1).await?, Some(second.clone()));
+
+    h.workflow.edit(&plain(7), &profile(1, "third")).await?;
+    h.reject(1, 99, "no").await?;
+    assert_eq!(h.public(1).await?, Some(second.clone()));
+    h.workflow.edit(&plain(7), &profile(1, "fourth")).await?;
+    h.reject(1, 99, "still no").await?;
+    assert_eq!(h.public(1).await?, Some(second));
+    assert_eq!(h.record(1).await?.status, ObjectStatus::Rejected);
+    Ok(())
+}
+
+/// 6. Objects with no moderation record (pre-existing) are public; after
+///    their first unapproved edit the public still sees the approved
+///    (pre-existing) version.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_06_pre_existing_objects_stay_public(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let object = profile_ref(5)?;
+    assert_eq!(
+        h.workflow.public_version(&object).await?,
+        PublicRead::Unmoderated
+    );
+    assert_eq!(
+        h.workflow
+            .filter_public(&object.kind, std::slice::from_ref(&object.id))
+            .await?,
+        vec![object.id.clone()]
+    );
+    let original = profile(5, "from before moderation");
+    let edited = profile(5, "edited");
+    assert!(matches!(
+        h.workflow.edit(&plain(7), &edited).await,
+        Err(ModerationError::UnknownObject { .. })
+    ));
+    let saved = h
+        .workflow
+        .edit_pre_existing(&plain(7), &original, &edited)
+        .await?;
+    assert_eq!(saved.outcome, SaveOutcome::Queued);
+    assert_eq!(h.public(5).await?, Some(original));
+    assert_eq!(h.latest(5).await?.snapshot, value(&edited)?);
+    h.approve(5, 99, "ok").await?;
+    assert_eq!(h.public(5).await?, Some(edited));
+    Ok(())
+}
+
+/// 7. Bulk import bypass creates no entries and the objects are public.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_07_bulk_import_bypasses_moderation(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let profiles: Vec<Profile> = (1..=50).map(|id| profile(id, "imported")).collect();
+    let records = h.workflow.import(&profiles).await?;
+    assert_eq!(records.len(), 50);
+    for record in &records {
+        assert_eq!(
+            (record.state, record.status),
+            (ObjectState::Ready, ObjectStatus::Approved)
+        );
+        assert_eq!(record.revision, 0);
+    }
+    assert_eq!(h.public(17).await?, profiles.get(16).cloned());
+    assert!(h.workflow.history(&profile_ref(17)?).await?.is_empty());
+    assert!(
+        h.workflow
+            .pending(&PendingQuery::first(100))
+            .await?
+            .entries
+            .is_empty()
+    );
+    assert!(h.events.events().is_empty() && h.notes.sent().is_empty());
+    // An object imported twice is refused and nothing of the batch is stored.
+    let again = vec![profile(51, "new"), profile(1, "again")];
+    assert!(matches!(
+        h.workflow.import(&again).await,
+        Err(ModerationError::ObjectConflict { .. })
+    ));
+    assert_eq!(
+        h.workflow.public_version(&profile_ref(51)?).await?,
+        PublicRead::Unmoderated
+    );
+    Ok(())
+}
+
+#[derive(Debug)]
+struct TrustedEditors;
+
+impl AutoRule for TrustedEditors {
+    fn stage(&self) -> AutoVerdict {
+        AutoVerdict::Approve
+    }
+    fn check(&self, actor: &Actor, _object: &Value) -> Option<AutoDecision> {
+        actor
+            .in_group("trusted")
+            .then(|| AutoDecision::approve("Approved: trusted editor"))
+    }
+}
+
+/// 8. Rules: superuser, staff, allow group: auto-approved with the exact
+///    reason texts; anonymous, deny group: auto-rejected; plain user:
+///    pending; deny beats allow; a missing group name does not stop a later
+///    one matching; a custom rule's reason replaces the default.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_08_auto_rules_and_their_reasons(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let options = WorkflowOptions::new()
+        .auto_approve_groups(["no-such-group", "editors"])
+        .auto_reject_groups(["banned"])
+        .rule(TrustedEditors);
+    let h = Harness::new(store, options)?;
+    let cases: Vec<(Actor, SaveOutcome, Option<&str>)> = vec![
+        (
+            Actor::user(UserId::from(1_i64)).with_superuser(true),
+            SaveOutcome::AutoApproved,
+            Some(APPROVED_SUPERUSER),
+        ),
+        (
+            moderator(2),
+            SaveOutcome::AutoApproved,
+            Some(APPROVED_STAFF),
+        ),
+        (
+            plain(3).with_group("editors"),
+            SaveOutcome::AutoApproved,
+            Some(APPROVED_GROUP),
+        ),
+        (
+            Actor::anonymous(),
+            SaveOutcome::AutoRejected,
+            Some(REJECTED_ANONYMOUS),
+        ),
+        (
+            plain(5).with_group("banned"),
+            SaveOutcome::AutoRejected,
+            Some(REJECTED_GROUP),
+        ),
+        (plain(6), SaveOutcome::Queued, None),
+        (
+            moderator(7).with_group("editors").with_group("banned"),
+            SaveOutcome::AutoRejected,
+            Some(REJECTED_GROUP),
+        ),
+        (
+            moderator(8).with_group("trusted"),
+            SaveOutcome::AutoApproved,
+            Some("Approved: trusted editor"),
+        ),
+    ];
+    for (n, (actor, outcome, reason)) in (1_i64..).zip(cases) {
+        let saved = h.workflow.create(&actor, &profile(n, "text")).await?;
+        assert_eq!(saved.outcome, outcome, "case {n}");
+        assert_eq!(saved.record.reason.as_deref(), reason, "case {n}");
+        let public = h.public(n).await?.is_some();
+        assert_eq!(public, outcome == SaveOutcome::AutoApproved, "case {n}");
+        let entry = h.latest(n).await?;
+        assert_eq!(entry.reason.as_deref(), reason, "case {n}");
+    }
+    assert_eq!(REJECTED_ANONYMOUS, "Auto-rejected: Anonymous User");
+    Ok(())
+}
+
+/// 9. Saving the same pending edit twice does not publish it.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_09_saving_a_pending_edit_twice_never_publishes(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let old = profile(1, "approved");
+    h.workflow.create(&plain(7), &old).await?;
+    h.approve(1, 99, "ok").await?;
+    let edit = profile(1, "pending");
+    h.workflow.edit(&plain(7), &edit).await?;
+    let again = h.workflow.edit(&plain(7), &edit).await?;
+    assert_eq!(again.outcome, SaveOutcome::Unchanged);
+    assert_eq!(h.public(1).await?, Some(old));
+    assert_eq!(h.latest(1).await?.status, EntryStatus::Pending);
+    Ok(())
+}
+
+/// 10. `visible_until_rejected`: new objects public at once; reject hides a
+///     never-approved object and reverts an edit to the last approved
+///     version.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_10_visible_until_rejected(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new().visible_until_rejected(true))?;
+    let first = profile(1, "visible at once");
+    h.workflow.create(&plain(7), &first).await?;
+    assert_eq!(h.public(1).await?, Some(first));
+    h.reject(1, 99, "no").await?;
+    assert_eq!(h.public(1).await?, None);
+    assert_eq!(h.record(1).await?.state, ObjectState::Draft);
+
+    let approved = profile(2, "approved");
+    h.workflow.create(&plain(7), &approved).await?;
+    h.approve(2, 99, "ok").await?;
+    let edit = profile(2, "live edit");
+    h.workflow.edit(&plain(7), &edit).await?;
+    assert_eq!(h.public(2).await?, Some(edit));
+    h.reject(2, 99, "revert").await?;
+    assert_eq!(h.public(2).await?, Some(approved));
+    Ok(())
+}
+
+/// 11. `keep_history`: each differing edit opens a new entry; history lists
+///     them all; public reads keep working.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_11_keep_history(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new().keep_history(true))?;
+    let first = profile(1, "v1");
+    h.workflow.create(&plain(7), &first).await?;
+    h.approve(1, 99, "ok").await?;
+    h.workflow.edit(&plain(7), &profile(1, "v2")).await?;
+    h.workflow.edit(&plain(8), &profile(1, "v3")).await?;
+    // Not a differing edit: no new entry.
+    h.workflow.edit(&plain(8), &profile(1, "v3")).await?;
+    let history = h.workflow.history(&profile_ref(1)?).await?;
+    let revisions: Vec<(i64, EntryStatus)> =
+        history.iter().map(|e| (e.revision, e.status)).collect();
+    assert_eq!(
+        revisions,
+        vec![
+            (1, EntryStatus::Approved),
+            (2, EntryStatus::Superseded),
+            (3, EntryStatus::Pending)
+        ]
+    );
+    assert_eq!(h.public(1).await?, Some(first));
+    let pending = h.workflow.pending(&PendingQuery::first(10)).await?;
+    assert_eq!(
+        pending.entries.len(),
+        1,
+        "a superseded entry leaves the queue"
+    );
+    let old = history
+        .get(1)
+        .cloned()
+        .ok_or(ModerationError::UnknownEntry { entry: 0 })?;
+    assert!(matches!(
+        h.workflow
+            .approve(&moderator(99), (&old).into(), None)
+            .await,
+        Err(ModerationError::NotLatestEntry { .. })
+    ));
+    h.approve(1, 99, "ok").await?;
+    assert_eq!(h.public(1).await?, Some(profile(1, "v3")));
+    assert_eq!(h.workflow.history(&profile_ref(1)?).await?.len(), 3);
+    Ok(())
+}
+
+/// 12. `bypass_moderation_after_approval`: after the first approval edits
+///     are live, status stays approved; set-pending puts the object back
+///     under moderation.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_12_bypass_after_approval(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(
+        store,
+        WorkflowOptions::new().bypass_moderation_after_approval(true),
+    )?;
+    h.workflow.create(&plain(7), &profile(1, "v1")).await?;
+    assert_eq!(h.public(1).await?, None, "the first version still waits");
+    h.approve(1, 99, "ok").await?;
+    let live = profile(1, "v2 live");
+    let saved = h.workflow.edit(&plain(7), &live).await?;
+    assert_eq!(saved.outcome, SaveOutcome::AutoApproved);
+    assert_eq!(h.public(1).await?, Some(live.clone()));
+    assert_eq!(h.record(1).await?.status, ObjectStatus::Approved);
+
+    let entry = h.latest(1).await?;
+    let events_before = h.events.events().len();
+    h.workflow
+        .set_pending(&moderator(99), (&entry).into(), Some("recheck"))
+        .await?;
+    assert!(
+        h.events.events().len() > events_before,
+        "set-pending sends events"
+    );
+    assert_eq!(h.record(1).await?.status, ObjectStatus::Pending);
+    let held = h.workflow.edit(&plain(7), &profile(1, "v3 held")).await?;
+    assert_eq!(held.outcome, SaveOutcome::Queued);
+    assert_eq!(h.public(1).await?, Some(live));
+    Ok(())
+}
+
+/// 13. Field scope: an edit of excluded fields only is applied at once; a
+///     mixed edit applies the excluded fields and holds the rest; one
+///     model's whitelist never changes another model's.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_13_field_scope(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new().exclude_fields(["views"]))?;
+    h.workflow
+        .register_type::<Listing>(WorkflowOptions::new().moderated_fields(["title"]))?;
+    let mut p = profile(1, "bio");
+    h.workflow.create(&plain(7), &p).await?;
+    h.approve(1, 99, "ok").await?;
+
+    p.views = 10;
+    let saved = h.workflow.edit(&plain(7), &p).await?;
+    assert_eq!(saved.outcome, SaveOutcome::Applied);
+    assert_eq!(h.public(1).await?, Some(p.clone()));
+
+    let mut mixed = p.clone();
+    mixed.views = 11;
+    mixed.bio = "new bio".to_owned();
+    let saved = h.workflow.edit(&plain(7), &mixed).await?;
+    assert_eq!(saved.outcome, SaveOutcome::Queued);
+    let mut expected = p.clone();
+    expected.views = 11;
+    assert_eq!(h.public(1).await?, Some(expected), "views live, bio held");
+    h.approve(1, 99, "ok").await?;
+    assert_eq!(h.public(1).await?, Some(mixed));
+    let diff = h.workflow.diff(&h.latest(1).await?).await?;
+    assert!(
+        diff.changes()
+            .iter()
+            .all(|c| c.path().segments() != ["views".to_owned()])
+    );
+
+    // The listing's whitelist: price is applied at once, title is held.
+    let listing = Listing {
+        slug: "red-bike".to_owned(),
+        title: "Red bike".to_owned(),
+        price: 100,
+    };
+    h.workflow.create(&moderator(2), &listing).await?;
+    let cheaper = Listing {
+        price: 90,
+        ..listing.clone()
+    };
+    assert_eq!(
+        h.workflow.edit(&plain(2), &cheaper).await?.outcome,
+        SaveOutcome::Applied
+    );
+    let renamed = Listing {
+        title: "Blue bike".to_owned(),
+        ..cheaper.clone()
+    };
+    assert_eq!(
+        h.workflow.edit(&plain(2), &renamed).await?.outcome,
+        SaveOutcome::Queued
+    );
+    // The profile's scope is untouched by the listing's whitelist: a name
+    // change (not in the listing's whitelist) is still moderated.
+    let renamed_profile = Profile {
+        name: "New name".to_owned(),
+        ..h.public(1).await?.unwrap_or_else(|| profile(1, ""))
+    };
+    assert_eq!(
+        h.workflow.edit(&plain(7), &renamed_profile).await?.outcome,
+        SaveOutcome::Queued
+    );
+    Ok(())
+}
+
+/// Counts [`ObjectStore::apply`] calls (transactions) of the store it wraps.
+#[derive(Debug)]
+pub struct CountingStore {
+    inner: Arc<dyn ObjectStore>,
+    applies: AtomicUsize,
+}
+
+impl CountingStore {
+    /// Wraps `inner`.
+    #[must_use]
+    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
+        Self {
+            inner,
+            applies: AtomicUsize::new(0),
+        }
+    }
+
+    /// `apply` calls so far.
+    #[must_use]
+    pub fn applies(&self) -> usize {
+        self.applies.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for CountingStore {
+    async fn object(&self, object: &ObjectRef) -> Result<Option<ModeratedObject>, ModerationError> {
+        self.inner.object(object).await
+    }
+    async fn objects(
+        &self,
+        objects: &[ObjectRef],
+    ) -> Result<Vec<ModeratedObject>, ModerationError> {
+        self.inner.objects(objects).await
+    }
+    async fn entries(&self, ids: &[EntryId]) -> Result<Vec<ObjectEntry>, ModerationError> {
+        self.inner.entries(ids).await
+    }
+    async fn revision(
+        &self,
+        object: &ObjectRef,
+        revision: i64,
+    ) -> Result<Option<ObjectEntry>, ModerationError> {
+        self.inner.revision(object, revision).await
+    }
+    async fn history(&self, object: &ObjectRef) -> Result<Vec<ObjectEntry>, ModerationError> {
+        self.inner.history(object).await
+    }
+    async fn pending(&self, query: &PendingQuery) -> Result<EntryPage, ModerationError> {
+        self.inner.pending(query).await
+    }
+    async fn public_version(&self, object: &ObjectRef) -> Result<PublicRead, ModerationError> {
+        self.inner.public_version(object).await
+    }
+    async fn hidden_among(
+        &self,
+        kind: &Kind,
+        ids: &[ObjectId],
+    ) -> Result<Vec<ObjectId>, ModerationError> {
+        self.inner.hidden_among(kind, ids).await
+    }
+    async fn public_page(
+        &self,
+        kind: &Kind,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<PublicObject>, ModerationError> {
+        self.inner.public_page(kind, after, limit).await
+    }
+    async fn apply(&self, writes: Vec<ObjectWrite>) -> Result<Vec<StoredWrite>, ModerationError> {
+        self.applies.fetch_add(1, Ordering::SeqCst);
+        self.inner.apply(writes).await
+    }
+}
+
+/// All pending entries, page by page.
+///
+/// # Errors
+/// A store error.
+pub async fn all_pending(workflow: &ObjectWorkflow) -> Result<Vec<ObjectEntry>, ModerationError> {
+    let mut all = Vec::new();
+    let mut after: Option<EntryCursor> = None;
+    loop {
+        let page = workflow
+            .pending(&PendingQuery {
+                kind: None,
+                after,
+                limit: 300,
+            })
+            .await?;
+        all.extend(page.entries);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// 14. Bulk approve of 1 000 entries: one transaction per batch, 1 000
+///     events, 1 000 submitter notifications (and, once the moderation log
+///     is wired in, 1 000 log entries).
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_14_bulk_approve_one_transaction_per_batch(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let counting = Arc::new(CountingStore::new(store));
+    let h = Harness::new(counting.clone(), WorkflowOptions::new())?;
+    for id in 1..=1_000 {
+        h.workflow.create(&plain(id), &profile(id, "bulk")).await?;
+    }
+    let pending = all_pending(&h.workflow).await?;
+    assert_eq!(pending.len(), 1_000);
+    let targets: Vec<EntryVersion> = pending.iter().map(EntryVersion::from).collect();
+    let events_before = h.events.events().len();
+    let notes_before = h.notes.sent().len();
+    let applies_before = counting.applies();
+    let taken = h
+        .workflow
+        .bulk(
+            &moderator(99),
+            ObjectAction::Approve,
+            &targets,
+            Some("bulk ok"),
+        )
+        .await?;
+    assert_eq!(taken.len(), 1_000);
+    assert_eq!(
+        counting.applies() - applies_before,
+        1,
+        "one batch, one transaction"
+    );
+    let events = h.events.events();
+    let post = events
+        .iter()
+        .skip(events_before)
+        .filter(|event| matches!(event, ModerationEvent::PostModeration { .. }))
+        .count();
+    assert_eq!(post, 1_000);
+    let notes = h.notes.sent();
+    assert_eq!(notes.len() - notes_before, 1_000);
+    assert!(
+        notes
+            .iter()
+            .skip(notes_before)
+            .all(|note| note.body.contains("bulk ok"))
+    );
+    assert_eq!(h.public(500).await?, Some(profile(500, "bulk")));
+    assert!(all_pending(&h.workflow).await?.is_empty());
+    Ok(())
+}
+
+/// 15. Two moderators approve and reject the same entry concurrently:
+///     exactly one wins, the other gets `Conflict`.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_15_concurrent_approve_and_reject_one_wins(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    for round in 1..=10 {
+        h.workflow
+            .create(&plain(7), &profile(round, "race"))
+            .await?;
+        let entry = EntryVersion::from(&h.latest(round).await?);
+        let approve = {
+            let workflow = h.workflow.clone();
+            tokio::spawn(async move { workflow.approve(&moderator(1), entry, Some("yes")).await })
+        };
+        let reject = {
+            let workflow = h.workflow.clone();
+            tokio::spawn(async move { workflow.reject(&moderator(2), entry, Some("no")).await })
+        };
+        let results = [approve.await, reject.await];
+        let mut wins = 0;
+        for result in results {
+            match result.map_err(ModerationError::store)? {
+                Ok(_) => wins += 1,
+                Err(ModerationError::Conflict { expected, .. }) => {
+                    assert_eq!(expected, entry.version);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}: exactly one moderator wins");
+        let record = h.record(round).await?;
+        let entry = h.latest(round).await?;
+        assert_eq!(entry.version, 2, "one decision was written");
+        let public = h.public(round).await?.is_some();
+        assert_eq!(public, record.status == ObjectStatus::Approved);
+    }
+    Ok(())
+}
+
+/// The profile before `website` was added and while it still had `nickname`.
+#[derive(Debug, Serialize)]
+struct ProfileV1 {
+    id: i64,
+    name: String,
+    bio: String,
+    nickname: String,
+}
+
+impl Moderated for ProfileV1 {
+    const KIND: &'static str = "profile";
+    fn object_id(&self) -> ObjectId {
+        ObjectId::from(self.id)
+    }
+}
+
+/// The profile after: `nickname` removed, `website` added with a default.
+#[derive(Debug, Deserialize, PartialEq)]
+struct ProfileV2 {
+    id: i64,
+    name: String,
+    bio: String,
+    #[serde(default)]
+    views: i64,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+/// 16. A snapshot written before a field was added or removed still loads
+///     and renders in the queue.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_16_old_snapshots_load_and_render(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let old = ProfileV1 {
+        id: 1,
+        name: "Ada".to_owned(),
+        bio: "<b>old</b> bio".to_owned(),
+        nickname: "ada".to_owned(),
+    };
+    h.workflow.create(&plain(7), &old).await?;
+    h.approve(1, 99, "ok").await?;
+    // The new schema edits it: `website` added, `nickname` gone.
+    let edited = json!({"id": 1, "name": "Ada", "bio": "new bio", "views": 0, "website": "https://ada.example"});
+    h.workflow
+        .edit_value(&plain(7), profile_ref(1)?, None, edited)
+        .await?;
+    let entry = h.latest(1).await?;
+    let loaded: ProfileV2 = serde_json::from_value(entry.snapshot.clone())?;
+    assert_eq!(loaded.website.as_deref(), Some("https://ada.example"));
+    // The approved snapshot of the old schema loads into the new type.
+    let public = match h.workflow.public_version(&profile_ref(1)?).await? {
+        PublicRead::Public(version) => version,
+        other => panic!("expected a public version, got {other:?}"),
+    };
+    let old_loaded: ProfileV2 = serde_json::from_value(public)?;
+    assert_eq!(old_loaded.website, None);
+    let diff = h.workflow.diff(&entry).await?;
+    let html = diff.to_html();
+    assert!(html.contains("website") && html.contains("nickname"));
+    assert!(!html.contains("<b>old</b>"), "user text is escaped");
+    assert!(diff.to_json().is_ok());
+    assert!(!diff.to_unified_text().is_empty());
+    Ok(())
+}
+
+#[derive(Debug)]
+struct FailingNotifier {
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Notifier for FailingNotifier {
+    async fn notify(&self, _notification: &Notification) -> Result<(), BoxError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err("mail server down".into())
+    }
+}
+
+/// 17. Notifications: moderators on queued create and edit, not on
+///     auto-approved saves; the submitter on each decision with the reason;
+///     a failing backend is logged and the decision stands.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_17_notifications(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store.clone(), WorkflowOptions::new())?;
+    h.workflow.create(&plain(7), &profile(1, "new")).await?;
+    assert_eq!(h.sent_to(MODERATORS).len(), 1, "queued create");
+    h.approve(1, 99, "Welcome aboard").await?;
+    let to_submitter = h.sent_to("user-7@example.org");
+    assert_eq!(to_submitter.len(), 1);
+    assert!(
+        to_submitter
+            .iter()
+            .all(|note| note.body.contains("Welcome aboard"))
+    );
+    h.workflow.edit(&plain(7), &profile(1, "edited")).await?;
+    assert_eq!(h.sent_to(MODERATORS).len(), 2, "queued edit");
+    h.reject(1, 99, "Too short").await?;
+    let to_submitter = h.sent_to("user-7@example.org");
+    assert_eq!(to_submitter.len(), 2);
+    assert!(
+        to_submitter
+            .last()
+            .is_some_and(|note| note.body.contains("Too short"))
+    );
+    h.workflow
+        .create(&moderator(3), &profile(2, "staff"))
+        .await?;
+    assert_eq!(
+        h.sent_to(MODERATORS).len(),
+        2,
+        "auto-approved saves do not reach moderators"
+    );
+
+    // A backend that always fails: tried per the retry policy, logged, and
+    // the decision stands.
+    let (channel, mut received) = ChannelNotifier::new();
+    drop(channel);
+    assert!(received.try_recv().is_err());
+    let failing = Arc::new(FailingNotifier {
+        calls: AtomicUsize::new(0),
+    });
+    let f = Harness::with_notifier(store, WorkflowOptions::new(), Some(failing.clone()))?;
+    f.workflow.create(&plain(7), &profile(10, "queued")).await?;
+    f.approve(10, 99, "ok").await?;
+    assert_eq!(f.public(10).await?, Some(profile(10, "queued")));
+    assert_eq!(
+        failing.calls.load(Ordering::SeqCst),
+        4,
+        "two tries each for two messages"
+    );
+    Ok(())
+}
+
+/// C15: the editor's view is their own pending or rejected change, and the
+/// public version for everybody else.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn editor_sees_own_pending_version(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    h.workflow.create(&plain(7), &profile(1, "v1")).await?;
+    h.approve(1, 99, "ok").await?;
+    h.workflow.edit(&plain(7), &profile(1, "v2")).await?;
+    let object = profile_ref(1)?;
+    let mine = h.workflow.editor_view(&plain(7), &object).await?;
+    assert_eq!(mine.as_ref().map(|v| v.source), Some(EditorSource::Pending));
+    assert_eq!(mine.map(|v| v.version), Some(value(&profile(1, "v2"))?));
+    let theirs = h.workflow.editor_view(&plain(8), &object).await?;
+    assert_eq!(
+        theirs.as_ref().map(|v| v.source),
+        Some(EditorSource::Public)
+    );
+    assert_eq!(theirs.map(|v| v.version), Some(value(&profile(1, "v1"))?));
+    h.reject(1, 99, "no").await?;
+    let mine = h.workflow.editor_view(&plain(7), &object).await?;
+    assert_eq!(mine.map(|v| v.source), Some(EditorSource::Rejected));
+    Ok(())
+}
+
+/// C13 and C14: string and UUID ids round-trip; `filter_public` keeps the
+/// public and unmoderated ids of a batch in one query; `public_page` pages
+/// by key.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn ids_of_every_shape_and_public_filters(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    h.workflow
+        .register(Kind::new("wiki.page")?, WorkflowOptions::new())?;
+    h.workflow
+        .register_type::<Listing>(WorkflowOptions::new())?;
+    let uuid = uuid::Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0);
+    let page = ObjectRef::new(Kind::new("wiki.page")?, uuid);
+    h.workflow
+        .create_value(&plain(7), page.clone(), json!({"title": "Ünïcode ✓"}))
+        .await?;
+    assert_eq!(
+        h.workflow.record(&page).await?.map(|r| r.object),
+        Some(page.clone())
+    );
+    let listing = Listing {
+        slug: "s:colon/slash".to_owned(),
+        title: "t".to_owned(),
+        price: 1,
+    };
+    h.workflow.create(&moderator(1), &listing).await?;
+    assert!(matches!(
+        h.workflow
+            .public_version(&ObjectRef::new(
+                Kind::new("listing")?,
+                ObjectId::Str(listing.slug.clone())
+            ))
+            .await?,
+        PublicRead::Public(_)
+    ));
+
+    for id in 1..=6 {
+        let actor = if id % 2 == 0 { moderator(1) } else { plain(7) };
+        h.workflow.create(&actor, &profile(id, "x")).await?;
+    }
+    let kind = Kind::new(Profile::KIND)?;
+    let ids: Vec<ObjectId> = (1..=8).map(ObjectId::from).collect();
+    let visible = h.workflow.filter_public(&kind, &ids).await?;
+    let expected: Vec<ObjectId> = [2, 4, 6, 7, 8].into_iter().map(ObjectId::from).collect();
+    assert_eq!(
+        visible, expected,
+        "hidden drafts are filtered, unmoderated ids kept"
+    );
+    let first = h.workflow.public_page(&kind, None, 2).await?;
+    assert_eq!(first.len(), 2);
+    let rest = h
+        .workflow
+        .public_page(&kind, first.last().map(|o| &o.id), 10)
+        .await?;
+    assert_eq!(first.len() + rest.len(), 3);
+    assert!(rest.iter().all(|o| !first.iter().any(|f| f.id == o.id)));
+    Ok(())
+}
+
+/// The pending list pages by keyset, filters by kind, and a stale version
+/// or an anonymous moderator is refused without writing.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn pending_pages_and_stale_versions(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    h.workflow
+        .register_type::<Listing>(WorkflowOptions::new())?;
+    for id in 1..=25 {
+        h.workflow.create(&plain(7), &profile(id, "p")).await?;
+        if id % 5 == 0 {
+            h.clock.advance(Duration::microseconds(1));
+        }
+    }
+    h.workflow
+        .create(
+            &plain(7),
+            &Listing {
+                slug: "bike".to_owned(),
+                title: "Bike".to_owned(),
+                price: 5,
+            },
+        )
+        .await?;
+    let all = all_pending(&h.workflow).await?;
+    assert_eq!(all.len(), 26);
+    let mut sorted = all.clone();
+    sorted.sort_by_key(|e| (e.submitted_at, e.id));
+    assert_eq!(all, sorted);
+    let listings = h
+        .workflow
+        .pending(&PendingQuery {
+            kind: Some(Kind::new("listing")?),
+            after: None,
+            limit: 10,
+        })
+        .await?;
+    assert_eq!(listings.entries.len(), 1);
+    assert_eq!(listings.next, None);
+
+    let entry = h.latest(3).await?;
+    let stale = EntryVersion {
+        id: entry.id,
+        version: entry.version + 1,
+    };
+    assert!(matches!(
+        h.workflow.approve(&moderator(99), stale, None).await,
+        Err(ModerationError::Conflict { .. })
+    ));
+    assert!(matches!(
+        h.workflow
+            .approve(&Actor::anonymous(), (&entry).into(), None)
+            .await,
+        Err(ModerationError::AnonymousActor { .. })
+    ));
+    assert!(matches!(
+        h.workflow
+            .approve(
+                &moderator(99),
+                EntryVersion {
+                    id: EntryId(999_999),
+                    version: 1
+                },
+                None
+            )
+            .await,
+        Err(ModerationError::UnknownEntry { .. })
+    ));
+    assert_eq!(h.latest(3).await?, entry, "nothing was written");
+    Ok(())
+}

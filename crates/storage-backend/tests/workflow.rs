@@ -1,0 +1,42 @@
+//! The object moderation workflow on every backend: memory, SQLite and
+//! PostgreSQL. Issue 4's "must show" items are the `must_show_NN_*`
+//! modules; run one on one backend with e.g. `cargo test -p
+//! moderation-storage --all-features --test workflow must_show_15 `.
+
+use moderation_core::workflow::{MemoryObjectStore, ObjectStore};
+use moderation_storage::testkit::workflow as scenarios;
+
+moderation_storage::store_scenarios! {
+    port = dyn ObjectStore, memory = MemoryObjectStore::new();
+    must_show_01_plain_user_create_is_hidden_and_queued =>
+        scenarios::must_show_01_plain_user_create_is_hidden_and_queued,
+    must_show_02_approve_publishes_with_who_when_why =>
+        scenarios::must_show_02_approve_publishes_with_who_when_why,
+    must_show_03_reject_new_object_keeps_it_hidden_draft =>
+        scenarios::must_show_03_reject_new_object_keeps_it_hidden_draft,
+    must_show_04_edit_keeps_public_old_and_one_entry =>
+        scenarios::must_show_04_edit_keeps_public_old_and_one_entry,
+    must_show_05_approve_or_reject_an_edit => scenarios::must_show_05_approve_or_reject_an_edit,
+    must_show_06_pre_existing_objects_stay_public =>
+        scenarios::must_show_06_pre_existing_objects_stay_public,
+    must_show_07_bulk_import_bypasses_moderation =>
+        scenarios::must_show_07_bulk_import_bypasses_moderation,
+    must_show_08_auto_rules_and_their_reasons =>
+        scenarios::must_show_08_auto_rules_and_their_reasons,
+    must_show_09_saving_a_pending_edit_twice_never_publishes =>
+        scenarios::must_show_09_saving_a_pending_edit_twice_never_publishes,
+    must_show_10_visible_until_rejected => scenarios::must_show_10_visible_until_rejected,
+    must_show_11_keep_history => scenarios::must_show_11_keep_history,
+    must_show_12_bypass_after_approval => scenarios::must_show_12_bypass_after_approval,
+    must_show_13_field_scope => scenarios::must_show_13_field_scope,
+    must_show_14_bulk_approve_one_transaction_per_batch =>
+        scenarios::must_show_14_bulk_approve_one_transaction_per_batch,
+    must_show_15_concurrent_approve_and_reject_one_wins =>
+        scenarios::must_show_15_concurrent_approve_and_reject_one_wins,
+    must_show_16_old_snapshots_load_and_render =>
+        scenarios::must_show_16_old_snapshots_load_and_render,
+    must_show_17_notifications => scenarios::must_show_17_notifications,
+    editor_sees_own_pending_version => scenarios::editor_sees_own_pending_version,
+    ids_of_every_shape_and_public_filters => scenarios::ids_of_every_shape_and_public_filters,
+    pending_pages_and_stale_versions => scenarios::pending_pages_and_stale_versions,
+}
