@@ -11,6 +11,10 @@
 //! at once cannot both win (the loser gets
 //! [`ModerationError::Conflict`](moderation_core::ModerationError::Conflict)).
 //!
+//! The same stores implement moderation-core's `ReviewStore` (the review
+//! queue, in the `review_*` tables), with every action's history step and
+//! moderation-log entry written in the action's transaction.
+//!
 //! The `testkit` feature exports [`testkit`], the conformance suite every
 //! backend passes, so a third-party store can prove it behaves the same.
 //!

@@ -49,13 +49,9 @@ pub(crate) struct EncodedReview {
 
 impl EncodedReview {
     pub(crate) fn new(review: &NewReview) -> Result<Self, ModerationError> {
-        let subject_key = review.subject.key();
-        // A subject built from an unchecked string id must read back as itself.
-        if ReviewSubject::from_key(&subject_key)? != review.subject {
-            return Err(ModerationError::InvalidSubject { key: subject_key });
-        }
+        review.validate()?;
         Ok(Self {
-            subject_key,
+            subject_key: review.subject.key(),
             author_key: review.author.as_ref().map(author_key).transpose()?,
         })
     }

@@ -15,4 +15,5 @@ moderation_storage::store_scenarios! {
     list_filters_sorts_and_pages => review::list_filters_sorts_and_pages,
     bulk_transition_of_1000 => review::bulk_transition_of_1000,
     stale_lists_old_pending_items => review::stale_lists_old_pending_items,
+    invalid_subjects_are_refused => review::invalid_subjects_are_refused,
 }

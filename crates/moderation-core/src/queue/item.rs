@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::AuthorKey;
+use crate::error::ModerationError;
 use crate::ids::{Kind, UserId};
 use crate::queue::subject::ReviewSubject;
 
@@ -223,6 +224,23 @@ pub struct NewReview {
 }
 
 impl NewReview {
+    /// Checks the review before anything is written: the subject must read
+    /// back from its key as itself (a string id with a control character,
+    /// say, cannot), and an anonymous author's identity must be a valid id.
+    ///
+    /// # Errors
+    /// [`ModerationError::InvalidSubject`] or [`ModerationError::InvalidId`].
+    pub fn validate(&self) -> Result<(), ModerationError> {
+        let key = self.subject.key();
+        if ReviewSubject::from_key(&key).ok().as_ref() != Some(&self.subject) {
+            return Err(ModerationError::InvalidSubject { key });
+        }
+        if let Some(AuthorKey::Identity(identity)) = &self.author {
+            UserId::new(identity.as_str())?;
+        }
+        Ok(())
+    }
+
     /// The pending item this review opens as, under the store's `id`, at
     /// version 1 with its reasons merged by code.
     #[must_use]

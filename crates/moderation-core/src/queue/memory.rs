@@ -129,6 +129,7 @@ impl MemoryReviewStore {
 #[async_trait]
 impl ReviewStore for MemoryReviewStore {
     async fn open(&self, review: NewReview) -> Result<Opened, ModerationError> {
+        review.validate()?;
         let key = review.subject.key();
         let mut state = self.state();
         if let Some(id) = state.pending.get(&key).copied() {

@@ -406,8 +406,10 @@ impl ReviewQueue {
     /// # Errors
     /// [`ModerationError::ReviewNotFound`]; the store's error.
     pub async fn get(&self, review: ReviewId) -> Result<ReviewItem, ModerationError> {
+        let span = tracing::debug_span!("review.get", %review);
         self.store
             .review(review)
+            .instrument(span)
             .await?
             .ok_or(ModerationError::ReviewNotFound { review })
     }
@@ -420,7 +422,11 @@ impl ReviewQueue {
         &self,
         subject: &ReviewSubject,
     ) -> Result<Option<ReviewItem>, ModerationError> {
-        self.store.review_for_subject(subject).await
+        let span = tracing::debug_span!("review.for_subject", %subject);
+        self.store
+            .review_for_subject(subject)
+            .instrument(span)
+            .await
     }
 
     /// One keyset page of items.
@@ -444,7 +450,8 @@ impl ReviewQueue {
         &self,
         review: ReviewId,
     ) -> Result<Vec<ReviewHistoryEntry>, ModerationError> {
-        self.store.history(review).await
+        let span = tracing::debug_span!("review.history", %review);
+        self.store.history(review).instrument(span).await
     }
 
     /// Claims a pending item for the configured lease (or renews one's own claim).

@@ -736,3 +736,27 @@ pub async fn actions_write_the_moderation_log(
     );
     Ok(())
 }
+
+/// A subject whose key does not read back as itself (a string id with a
+/// control character) is `InvalidSubject`, and nothing is written.
+pub async fn invalid_subjects_are_refused(store: Arc<dyn ReviewStore>) -> ScenarioResult {
+    let mut review = submission_review(1, 1, "hold", 1, 0)?;
+    review.subject = ReviewSubject::Content(ObjectRef::new(
+        Kind::new("wiki.page")?,
+        moderation_core::ObjectId::Str("bad\nid".to_owned()),
+    ));
+    let outcome = store.open(review.clone()).await;
+    assert!(
+        matches!(outcome, Err(ModerationError::InvalidSubject { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(store.review_for_subject(&review.subject).await?, None);
+    let listed = store
+        .list(
+            &ReviewFilter::default(),
+            &ReviewPageRequest::first(ReviewSort::Oldest, 10),
+        )
+        .await?;
+    assert!(listed.items.is_empty());
+    Ok(())
+}
