@@ -461,14 +461,18 @@ pub(crate) fn encode_write(
             EntryWrite::Update { entry, .. } => encode_stored_entry(entry, limits),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    for entry in &write.log {
+        crate::modlog::EncodedEntry::new(entry)?;
+    }
     Ok(EncodedWrite { object, entries })
 }
 
 /// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
-/// given the backend's name, its sqlx database type and its [`BatchSql`].
+/// given the backend's name, its sqlx database type, its [`BatchSql`] and
+/// the moderation log's in-transaction append helper.
 /// The store provides `pool_reader()`, `begin_write()` and `limits()`.
 macro_rules! impl_object_store {
-    ($store:ty, $backend:literal, $db:ty, $batch:path) => {
+    ($store:ty, $backend:literal, $db:ty, $batch:path, $append:path) => {
         impl $store {
             /// Writes one entry inside the transaction.
             async fn write_entry(
@@ -756,7 +760,7 @@ macro_rules! impl_object_store {
                 let mut stored = Vec::with_capacity(writes.len());
                 for (write, encoded) in writes.into_iter().zip(encoded) {
                     let $crate::objects::EncodedWrite { object: o, entries: encoded_entries } = encoded;
-                    let moderation_core::workflow::ObjectWrite { mut record, insert, entries } = write;
+                    let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
                     let mut written = Vec::with_capacity(entries.len());
                     if insert {
                         // The record goes first: entries reference it.
@@ -823,6 +827,9 @@ macro_rules! impl_object_store {
                             });
                         }
                         record.version = o.version + 1;
+                    }
+                    for entry in &log {
+                        $append(&mut *tx, entry).await?;
                     }
                     stored.push(moderation_core::workflow::StoredWrite { record, entries: written });
                 }

@@ -3,7 +3,11 @@
 //! modules; run one on one backend with e.g. `cargo test -p
 //! moderation-storage --all-features --test workflow must_show_15 `.
 
+use std::sync::Arc;
+
+use moderation_core::MemoryModerationLog;
 use moderation_core::workflow::{MemoryObjectStore, ObjectStore};
+use moderation_storage::testkit;
 use moderation_storage::testkit::workflow as scenarios;
 
 moderation_storage::store_scenarios! {
@@ -29,8 +33,6 @@ moderation_storage::store_scenarios! {
     must_show_11_keep_history => scenarios::must_show_11_keep_history,
     must_show_12_bypass_after_approval => scenarios::must_show_12_bypass_after_approval,
     must_show_13_field_scope => scenarios::must_show_13_field_scope,
-    must_show_14_bulk_approve_one_transaction_per_batch =>
-        scenarios::must_show_14_bulk_approve_one_transaction_per_batch,
     must_show_15_concurrent_approve_and_reject_one_wins =>
         scenarios::must_show_15_concurrent_approve_and_reject_one_wins,
     must_show_16_old_snapshots_load_and_render =>
@@ -39,4 +41,37 @@ moderation_storage::store_scenarios! {
     editor_sees_own_pending_version => scenarios::editor_sees_own_pending_version,
     ids_of_every_shape_and_public_filters => scenarios::ids_of_every_shape_and_public_filters,
     pending_pages_and_stale_versions => scenarios::pending_pages_and_stale_versions,
+}
+
+/// Issue 4's item 14 needs the moderation log the store writes to.
+mod must_show_14_bulk_approve_one_transaction_per_batch {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memory() {
+        let log = MemoryModerationLog::new();
+        let store = Arc::new(MemoryObjectStore::with_log(log.clone())) as Arc<dyn ObjectStore>;
+        testkit::run_scenario("memory", store, |store| {
+            scenarios::must_show_14_bulk_approve_one_transaction_per_batch(store, Arc::new(log))
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        testkit::with_sqlite(|store| {
+            let store = Arc::new(store);
+            scenarios::must_show_14_bulk_approve_one_transaction_per_batch(store.clone(), store)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        testkit::with_postgres(|store| {
+            let store = Arc::new(store);
+            scenarios::must_show_14_bulk_approve_one_transaction_per_batch(store.clone(), store)
+        })
+        .await;
+    }
 }

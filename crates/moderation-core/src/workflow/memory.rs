@@ -13,6 +13,7 @@ use super::store::{
 };
 use crate::error::ModerationError;
 use crate::ids::{ItemId, Kind, ObjectId, ObjectRef};
+use crate::memory_log::MemoryModerationLog;
 
 #[derive(Debug, Default)]
 struct State {
@@ -37,13 +38,24 @@ struct State {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryObjectStore {
     state: Arc<Mutex<State>>,
+    log: Option<MemoryModerationLog>,
 }
 
 impl MemoryObjectStore {
-    /// An empty store.
+    /// An empty store that keeps no moderation log.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that appends each decision's moderation-log entry to
+    /// `log` in the same atomic step as the decision.
+    #[must_use]
+    pub fn with_log(log: MemoryModerationLog) -> Self {
+        Self {
+            state: Arc::default(),
+            log: Some(log),
+        }
     }
 
     fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
@@ -198,7 +210,14 @@ impl ObjectStore for MemoryObjectStore {
         let mut entries: BTreeMap<EntryId, ObjectEntry> = BTreeMap::new();
         let mut last_entry = state.last_entry;
         let mut stored = Vec::with_capacity(writes.len());
+        let mut log = Vec::new();
+        for write in &writes {
+            for entry in &write.log {
+                entry.validate()?;
+            }
+        }
         for write in writes {
+            log.extend(write.log);
             let mut written = Vec::with_capacity(write.entries.len());
             for entry_write in write.entries {
                 match entry_write {
@@ -253,6 +272,13 @@ impl ObjectStore for MemoryObjectStore {
         state.objects.extend(objects);
         state.entries.extend(entries);
         state.last_entry = last_entry;
+        // Appended under the state lock, so no reader sees the decision
+        // without its log entry.
+        if let Some(modlog) = &self.log {
+            for entry in log {
+                modlog.append_now(entry);
+            }
+        }
         Ok(stored)
     }
 }

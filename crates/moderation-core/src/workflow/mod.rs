@@ -26,6 +26,9 @@
 mod channel;
 mod diff;
 mod editor;
+/// E-mail delivery of notifications through lettre.
+#[cfg(feature = "email")]
+mod email;
 mod entry;
 mod event;
 mod memory;
@@ -40,6 +43,8 @@ mod transition;
 
 pub use channel::ChannelNotifier;
 pub use editor::{EditorSource, EditorView};
+#[cfg(feature = "email")]
+pub use email::EmailNotifier;
 pub use entry::{EntryId, EntryStatus, NewEntry, ObjectEntry};
 pub use event::ObjectChange;
 pub use memory::MemoryObjectStore;

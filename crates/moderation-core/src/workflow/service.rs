@@ -448,6 +448,7 @@ impl ObjectWorkflow {
                     record: transition::blank_record(object_ref, Some(snapshot), now),
                     insert: true,
                     entries: Vec::new(),
+                    log: Vec::new(),
                 });
             }
             let stored = self.store.apply(writes).await?;
@@ -552,6 +553,8 @@ impl ObjectWorkflow {
                     action: action.log_action(),
                 });
             };
+            // One id ties the log entries of a bulk action together.
+            let bulk = (entries.len() > 1).then(uuid::Uuid::new_v4);
             let mut taken = Vec::with_capacity(entries.len());
             for batch in entries.chunks(self.bulk_batch) {
                 let ids: Vec<EntryId> = batch.iter().map(|entry| entry.id).collect();
@@ -587,6 +590,7 @@ impl ObjectWorkflow {
                         by: Some(by.clone()),
                         reason: reason.map(str::to_owned),
                         at,
+                        bulk,
                     };
                     planned.push(transition::decide(
                         &options,
@@ -594,7 +598,7 @@ impl ObjectWorkflow {
                         entry,
                         wanted.version,
                         action,
-                        decided,
+                        &decided,
                     )?);
                 }
                 let (writes, facts): (Vec<_>, Vec<_>) = planned

@@ -11,6 +11,7 @@ use super::entry::{EntryId, NewEntry, ObjectEntry};
 use super::record::ModeratedObject;
 use crate::error::ModerationError;
 use crate::ids::{Kind, ObjectId, ObjectRef};
+use crate::modlog::NewModLogEntry;
 
 /// The most entries or objects one page holds.
 pub const MAX_WORKFLOW_PAGE: usize = 1_000;
@@ -29,8 +30,8 @@ pub enum EntryWrite {
     },
 }
 
-/// One object's change: its record and the entries it touches, stored
-/// together or not at all.
+/// One object's change: its record, the entries it touches and its
+/// moderation-log entries, stored together or not at all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectWrite {
     /// The record as it should be stored. Its `version` is the version the
@@ -40,6 +41,9 @@ pub struct ObjectWrite {
     pub insert: bool,
     /// The entries written with it.
     pub entries: Vec<EntryWrite>,
+    /// The moderation-log entries of the decision it carries (none for a
+    /// queued or unmoderated change), appended in the same transaction.
+    pub log: Vec<NewModLogEntry>,
 }
 
 /// What a stored [`ObjectWrite`] became.

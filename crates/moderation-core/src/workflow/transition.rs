@@ -16,6 +16,8 @@ use super::store::{EntryWrite, ObjectWrite};
 use crate::actor::Actor;
 use crate::error::ModerationError;
 use crate::ids::{ItemId, ObjectRef, UserId};
+use crate::modlog::NewModLogEntry;
+use uuid::Uuid;
 
 /// The reason recorded when an edit goes live under
 /// `bypass_moderation_after_approval`.
@@ -140,6 +142,7 @@ pub(crate) fn save(
                 record,
                 insert,
                 entries: Vec::new(),
+                log: Vec::new(),
             },
             outcome: SaveOutcome::Unchanged,
             from,
@@ -162,6 +165,7 @@ pub(crate) fn save(
                 record,
                 insert,
                 entries: Vec::new(),
+                log: Vec::new(),
             },
             outcome: SaveOutcome::Applied,
             from,
@@ -254,11 +258,30 @@ pub(crate) fn save(
             }));
         }
     }
+    // Auto decisions are decisions too: they are logged, by nobody.
+    let log = match outcome {
+        SaveOutcome::AutoApproved | SaveOutcome::AutoRejected => {
+            let action = if outcome == SaveOutcome::AutoApproved {
+                ObjectAction::Approve
+            } else {
+                ObjectAction::Reject
+            };
+            let decided = Decided {
+                by: None,
+                reason: record.reason.clone(),
+                at: submitted.at,
+                bulk: None,
+            };
+            vec![log_entry(action, &record, from, &decided)]
+        }
+        _ => Vec::new(),
+    };
     Planned {
         write: ObjectWrite {
             record,
             insert,
             entries,
+            log,
         },
         outcome,
         from,
@@ -266,12 +289,35 @@ pub(crate) fn save(
     }
 }
 
-/// Who decided, why and when.
+/// Who decided, why and when, and the bulk action it belongs to.
 #[derive(Debug, Clone)]
 pub(crate) struct Decided {
     pub(crate) by: Option<UserId>,
     pub(crate) reason: Option<String>,
     pub(crate) at: DateTime<Utc>,
+    pub(crate) bulk: Option<Uuid>,
+}
+
+/// The moderation-log entry of a decision that moved `record` from `from`
+/// to its current status through the entry of `revision`.
+fn log_entry(
+    action: ObjectAction,
+    record: &ModeratedObject,
+    from: Option<ObjectStatus>,
+    decided: &Decided,
+) -> NewModLogEntry {
+    NewModLogEntry {
+        action: action.log_action().to_owned(),
+        actor: decided.by.clone(),
+        target: record.object.clone(),
+        reason: decided.reason.clone(),
+        before: from.map(|status| status.as_str().to_owned()),
+        after: Some(record.status.as_str().to_owned()),
+        detail: serde_json::json!({ "revision": record.revision }),
+        ip: None,
+        bulk: decided.bulk,
+        at: decided.at,
+    }
 }
 
 /// Plans a moderator's `action` on `entry`, which must be the object's
@@ -286,9 +332,9 @@ pub(crate) fn decide(
     mut entry: ObjectEntry,
     expected_version: i64,
     action: ObjectAction,
-    decision: Decided,
+    decision: &Decided,
 ) -> Result<Planned, ModerationError> {
-    let Decided { by, reason, at } = decision;
+    let Decided { by, reason, at, .. } = decision.clone();
     if entry.version != expected_version {
         return Err(ModerationError::Conflict {
             item: ItemId(entry.id.0),
@@ -331,6 +377,7 @@ pub(crate) fn decide(
     entry.decided_by = record.decided_by.clone();
     entry.decided_at = record.decided_at;
     entry.reason = record.reason.clone();
+    let log = vec![log_entry(action, &record, from, decision)];
     Ok(Planned {
         write: ObjectWrite {
             record,
@@ -339,6 +386,7 @@ pub(crate) fn decide(
                 entry,
                 expected_version,
             }],
+            log,
         },
         outcome: match action {
             ObjectAction::Approve => SaveOutcome::AutoApproved,

@@ -6,5 +6,6 @@ crate::objects::impl_object_store!(
     super::PgStore,
     "postgres",
     sqlx::Postgres,
-    crate::objects::POSTGRES_BATCH
+    crate::objects::POSTGRES_BATCH,
+    crate::modlog::pg_append
 );

@@ -6,5 +6,6 @@ crate::objects::impl_object_store!(
     super::SqliteStore,
     "sqlite",
     sqlx::Sqlite,
-    crate::objects::SQLITE_BATCH
+    crate::objects::SQLITE_BATCH,
+    crate::modlog::sqlite_append
 );

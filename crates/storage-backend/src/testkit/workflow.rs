@@ -17,8 +17,9 @@ use moderation_core::workflow::{
     REJECTED_GROUP, RetryPolicy, SaveOutcome, StoredWrite, WorkflowOptions,
 };
 use moderation_core::{
-    Actor, BoxError, Kind, ManualClock, Moderated, ModerationError, ModerationEvent, Notification,
-    Notifier, ObjectId, ObjectRef, Recipients, RecordingEventSink, RecordingNotifier, UserId,
+    Actor, BoxError, Kind, ManualClock, ModLogFilter, Moderated, ModerationError, ModerationEvent,
+    ModerationLog, Notification, Notifier, ObjectId, ObjectRef, Recipients, RecordingEventSink,
+    RecordingNotifier, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -854,13 +855,15 @@ pub async fn all_pending(workflow: &ObjectWorkflow) -> Result<Vec<ObjectEntry>, 
 }
 
 /// 14. Bulk approve of 1 000 entries: one transaction per batch, 1 000
-///     events, 1 000 submitter notifications (and, once the moderation log
-///     is wired in, 1 000 log entries).
+///     events, 1 000 moderation-log entries (under one bulk id) and 1 000
+///     submitter notifications. `log` must be the moderation log `store`
+///     writes to.
 ///
 /// # Errors
 /// An unexpected store error.
 pub async fn must_show_14_bulk_approve_one_transaction_per_batch(
     store: Arc<dyn ObjectStore>,
+    log: Arc<dyn ModerationLog>,
 ) -> ScenarioResult {
     let counting = Arc::new(CountingStore::new(store));
     let h = Harness::new(counting.clone(), WorkflowOptions::new())?;
@@ -905,6 +908,15 @@ pub async fn must_show_14_bulk_approve_one_transaction_per_batch(
     );
     assert_eq!(h.public(500).await?, Some(profile(500, "bulk")));
     assert!(all_pending(&h.workflow).await?.is_empty());
+    let logged = super::review::all_log_entries(log.as_ref(), &ModLogFilter::default()).await?;
+    assert_eq!(logged.len(), 1_000);
+    assert!(logged.iter().all(|entry| entry.action == "object.approve"
+        && entry.actor == Some(UserId::from(99_i64))
+        && entry.reason.as_deref() == Some("bulk ok")
+        && entry.before.as_deref() == Some("pending")
+        && entry.after.as_deref() == Some("approved")));
+    let bulk = logged.first().and_then(|entry| entry.bulk);
+    assert!(bulk.is_some() && logged.iter().all(|entry| entry.bulk == bulk));
     Ok(())
 }
 
