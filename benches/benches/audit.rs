@@ -4,7 +4,8 @@
 //! transaction, the sock-puppet lookup of one account among 1 000 000
 //! records (50 000 accounts, see `audit_population`), and the retention
 //! purge, each iteration deleting the next 100 000 of the 1 000 000 records
-//! in transactions of 2 000 (the table is refilled, untimed, when empty).
+//! in transactions of `DEFAULT_PURGE_BATCH` (500; the table is refilled,
+//! untimed, when empty).
 //! PostgreSQL runs on `DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) in a database created for the
 //! run and dropped after; it is skipped when no server answers.
@@ -15,6 +16,10 @@
 #![allow(
     clippy::expect_used,
     reason = "a benchmark whose setup fails must stop, not measure nothing"
+)]
+#![allow(
+    clippy::print_stderr,
+    reason = "the untimed seeding of 1 000 000 records is reported beside the figures"
 )]
 
 use std::hint::black_box;

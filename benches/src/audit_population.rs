@@ -42,9 +42,9 @@ pub fn record(n: u64, start: DateTime<Utc>) -> Result<NewAuditRecord, Moderation
         user
     };
     let home = mix(home_owner * 4 + h % 3);
-    let ip = if h % 10 == 0 {
+    let ip = if h.is_multiple_of(10) {
         IpAddr::V4(Ipv4Addr::new(198, 18, (h >> 8) as u8 % 20, (h >> 16) as u8))
-    } else if home % 2 == 0 {
+    } else if home.is_multiple_of(2) {
         IpAddr::V4(Ipv4Addr::from((home >> 32) as u32))
     } else {
         let prefix = (0x2001_0db8_u128 << 96) | (u128::from(home >> 32) << 64);

@@ -209,6 +209,7 @@ pub trait ModerationLog: Send + Sync + std::fmt::Debug {
     ) -> Result<Page<ModLogEntry>, ModerationError>;
 
     /// Clears the actor and IP of every entry `actor` wrote (GDPR erasure);
-    /// returns how many entries changed.
+    /// returns how many entries changed. SQL stores clear them in the item
+    /// log of comment actions too (`ModerationStore::log_entries`).
     async fn anonymise_actor(&self, actor: &UserId) -> Result<u64, ModerationError>;
 }

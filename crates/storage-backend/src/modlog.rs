@@ -39,8 +39,13 @@ pub(crate) const INSERT_ENTRY: &str = "INSERT INTO moderation_log (action, actor
      target_key, reason, before_state, after_state, detail, ip, bulk_id, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
 
-pub(crate) const ANONYMISE_ACTOR: &str =
-    "UPDATE moderation_log SET actor = NULL, ip = NULL WHERE actor = $1";
+/// Erasure of an actor: the moderation log, and the item log that
+/// moderation-core's comment actions (flag, approve, reject, remove) write,
+/// keep their entries without the actor and the IP.
+pub(crate) const ANONYMISE_ACTOR: [&str; 2] = [
+    "UPDATE moderation_log SET actor = NULL, ip = NULL WHERE actor = $1",
+    "UPDATE moderation_item_log SET actor = NULL, ip = NULL WHERE actor = $1",
+];
 
 /// One `moderation_log` row as read.
 pub(crate) type ModLogRow = (
@@ -282,14 +287,18 @@ macro_rules! impl_moderation_log {
                 actor: &moderation_core::UserId,
             ) -> Result<u64, moderation_core::ModerationError> {
                 use $crate::error::StorageError;
+                let mut changed = 0;
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query($crate::modlog::ANONYMISE_ACTOR)
-                    .bind(actor.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StorageError::from)?;
+                for statement in $crate::modlog::ANONYMISE_ACTOR {
+                    let done = sqlx::query(statement)
+                        .bind(actor.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StorageError::from)?;
+                    changed += done.rows_affected();
+                }
                 tx.commit().await.map_err(StorageError::from)?;
-                Ok(done.rows_affected())
+                Ok(changed)
             }
         }
     };

@@ -160,6 +160,15 @@ where
         .await
         .map_err(ModerationError::store)?;
     assert_eq!(erased.audit_records_deleted, 1);
+    assert_eq!(
+        erased.log_entries_anonymised, 2,
+        "her two items' log entries"
+    );
+    for id in [old_item.id, new_item.id] {
+        let entries = store.log_entries(id).await?;
+        assert!(entries.iter().all(|e| e.actor.is_none() && e.ip.is_none()));
+        assert_eq!(entries.len(), 1, "the entries are kept");
+    }
     assert_eq!(store.item(new_item.id).await?.unwrap().ip, None);
     let left = store
         .records(&AuditQuery::default(), PageRequest::first(10))
