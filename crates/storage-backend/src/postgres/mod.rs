@@ -4,8 +4,8 @@ mod audit;
 mod bans;
 mod community;
 mod items;
-mod review;
 mod objects;
+mod review;
 mod store;
 
 pub use store::PgStore;
