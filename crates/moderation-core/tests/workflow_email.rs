@@ -22,9 +22,12 @@ impl Moderated for Profile {
     }
 }
 
+/// The e-mail notifier under test, shared with the workflow.
+type Email = Arc<EmailNotifier<AsyncStubTransport>>;
+
 fn workflow(
     transport: AsyncStubTransport,
-) -> Result<(ObjectWorkflow, Arc<EmailNotifier<AsyncStubTransport>>), Box<dyn std::error::Error>> {
+) -> Result<(ObjectWorkflow, Email), Box<dyn std::error::Error>> {
     let notifier = Arc::new(EmailNotifier::new(
         transport,
         "Moderation <mod@example.org>".parse()?,

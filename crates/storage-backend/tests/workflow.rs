@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use moderation_core::MemoryModerationLog;
 use moderation_core::workflow::{MemoryObjectStore, ObjectStore};
+use moderation_core::{MemoryModerationLog, MemoryReviewStore};
 use moderation_storage::testkit;
 use moderation_storage::testkit::workflow as scenarios;
 
@@ -71,6 +71,42 @@ mod must_show_14_bulk_approve_one_transaction_per_batch {
         testkit::with_postgres(|store| {
             let store = Arc::new(store);
             scenarios::must_show_14_bulk_approve_one_transaction_per_batch(store.clone(), store)
+        })
+        .await;
+    }
+}
+
+/// Issue 4's item 15 through the review queue: claims and the queue's
+/// decisions reaching the workflow.
+mod must_show_15_review_queue_claims_and_decisions {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memory() {
+        let store = Arc::new(MemoryObjectStore::new()) as Arc<dyn ObjectStore>;
+        testkit::run_scenario("memory", store, |store| {
+            scenarios::must_show_15_review_queue_claims_and_decisions(
+                store,
+                Arc::new(MemoryReviewStore::new()),
+            )
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        testkit::with_sqlite(|store| {
+            let store = Arc::new(store);
+            scenarios::must_show_15_review_queue_claims_and_decisions(store.clone(), store)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        testkit::with_postgres(|store| {
+            let store = Arc::new(store);
+            scenarios::must_show_15_review_queue_claims_and_decisions(store.clone(), store)
         })
         .await;
     }

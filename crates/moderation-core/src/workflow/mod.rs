@@ -35,6 +35,7 @@ mod memory;
 pub mod notify;
 mod options;
 mod record;
+mod review;
 mod rules;
 mod scope;
 mod service;
@@ -51,6 +52,9 @@ pub use memory::MemoryObjectStore;
 pub use notify::{AddressFn, RetryPolicy};
 pub use options::WorkflowOptions;
 pub use record::{ModeratedObject, ObjectState, ObjectStatus};
+pub use review::{
+    OBJECT_CHANGE_REASON, OBJECT_CHANGE_SCORE, ObjectChangeHandler, object_change_review,
+};
 pub use rules::{
     APPROVED_GROUP, APPROVED_STAFF, APPROVED_SUPERUSER, AutoDecision, AutoRule, AutoVerdict,
     REJECTED_ANONYMOUS, REJECTED_GROUP,

@@ -13,6 +13,7 @@ use super::event::ObjectChange;
 use super::notify::{AddressFn, RetryPolicy, WorkflowNotifications, install_templates};
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
+use super::review::object_change_review;
 use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
 use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
 use crate::actor::Actor;
@@ -22,6 +23,7 @@ use crate::events::{EventSink, ModerationEvent, NullEventSink};
 use crate::ids::{Kind, ObjectId, ObjectRef};
 use crate::moderated::Moderated;
 use crate::notify::{LogNotifier, Notifier, Recipients, Templates};
+use crate::queue::ReviewStore;
 
 /// How many entries a bulk action writes per transaction by default.
 pub const DEFAULT_BULK_BATCH: usize = 1_000;
@@ -78,6 +80,7 @@ pub struct ObjectWorkflowBuilder {
     submitter_address: Arc<AddressFn>,
     retry: RetryPolicy,
     bulk_batch: usize,
+    reviews: Option<Arc<dyn ReviewStore>>,
 }
 
 impl fmt::Debug for ObjectWorkflowBuilder {
@@ -144,6 +147,17 @@ impl ObjectWorkflowBuilder {
         self
     }
 
+    /// Opens a review item ([`crate::ReviewSubject::ObjectChange`]) in
+    /// `reviews` for every queued create or edit, after it committed;
+    /// register [`super::ObjectChangeHandler`] on the queue so its decisions
+    /// reach the workflow. A failure to open is logged; the change stays
+    /// queued in the workflow's own pending list.
+    #[must_use]
+    pub fn review_store(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
+        self.reviews = Some(reviews);
+        self
+    }
+
     /// The workflow, with no kind registered yet.
     #[must_use]
     pub fn build(self) -> ObjectWorkflow {
@@ -162,6 +176,7 @@ impl ObjectWorkflowBuilder {
             },
             kinds: RwLock::new(HashMap::new()),
             bulk_batch: self.bulk_batch,
+            reviews: self.reviews,
         }
     }
 }
@@ -216,6 +231,7 @@ pub struct ObjectWorkflow {
     notifications: WorkflowNotifications,
     kinds: RwLock<HashMap<Kind, Arc<WorkflowOptions>>>,
     bulk_batch: usize,
+    reviews: Option<Arc<dyn ReviewStore>>,
 }
 
 impl fmt::Debug for ObjectWorkflow {
@@ -241,6 +257,7 @@ impl ObjectWorkflow {
             submitter_address: Arc::new(|user| Some(user.as_str().to_owned())),
             retry: RetryPolicy::default(),
             bulk_batch: DEFAULT_BULK_BATCH,
+            reviews: None,
         }
     }
 
@@ -654,6 +671,7 @@ impl ObjectWorkflow {
             let change = ObjectChange::new(&record, entry, from, public_before);
             match outcome {
                 SaveOutcome::Queued => {
+                    self.open_review(entry, from.is_none()).await;
                     self.emit(ModerationEvent::ObjectQueued { change }).await;
                     self.notifications.queued(entry).await;
                 }
@@ -673,6 +691,16 @@ impl ObjectWorkflow {
             record,
             entry,
         })
+    }
+
+    /// Queues a committed pending entry for review, when a review store is set.
+    async fn open_review(&self, entry: &ObjectEntry, is_new: bool) {
+        let Some(reviews) = &self.reviews else {
+            return;
+        };
+        if let Err(error) = reviews.open(object_change_review(entry, is_new)).await {
+            tracing::error!(%error, object = %entry.object, "change stored but not queued for review");
+        }
     }
 
     async fn emit(&self, event: ModerationEvent) {

@@ -12,14 +12,17 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use moderation_core::workflow::{
     APPROVED_GROUP, APPROVED_STAFF, APPROVED_SUPERUSER, AutoDecision, AutoRule, AutoVerdict,
     ChannelNotifier, EditorSource, EntryCursor, EntryId, EntryPage, EntryStatus, EntryVersion,
-    ModeratedObject, ObjectAction, ObjectEntry, ObjectState, ObjectStatus, ObjectStore,
-    ObjectWorkflow, ObjectWrite, PendingQuery, PublicObject, PublicRead, REJECTED_ANONYMOUS,
-    REJECTED_GROUP, RetryPolicy, SaveOutcome, StoredWrite, WorkflowOptions,
+    ModeratedObject, ObjectAction, ObjectChangeHandler, ObjectEntry, ObjectState, ObjectStatus,
+    ObjectStore, ObjectWorkflow, ObjectWrite, PendingQuery, PublicObject, PublicRead,
+    REJECTED_ANONYMOUS, REJECTED_GROUP, RetryPolicy, SaveOutcome, StoredWrite, WorkflowOptions,
 };
 use moderation_core::{
     Actor, BoxError, Kind, ManualClock, ModLogFilter, Moderated, ModerationError, ModerationEvent,
     ModerationLog, Notification, Notifier, ObjectId, ObjectRef, Recipients, RecordingEventSink,
     RecordingNotifier, UserId,
+};
+use moderation_core::{
+    ClaimPolicy, ReviewAction, ReviewQueue, ReviewStore, ReviewSubject, SubjectType,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -1258,5 +1261,121 @@ pub async fn pending_pages_and_stale_versions(store: Arc<dyn ObjectStore>) -> Sc
         Err(ModerationError::UnknownEntry { .. })
     ));
     assert_eq!(h.latest(3).await?, entry, "nothing was written");
+    Ok(())
+}
+
+/// The workflow in the review queue: a queued create opens an
+/// `ObjectChange` item; with claims required an unclaimed item cannot be
+/// acted on and another moderator's claim is refused until its lease ends;
+/// the queue's approve publishes the object and its reject keeps an edit
+/// from the public. `reviews` is the review store next to `store`.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_15_review_queue_claims_and_decisions(
+    store: Arc<dyn ObjectStore>,
+    reviews: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let clock = Arc::new(ManualClock::new(base_time()));
+    let workflow = Arc::new(
+        ObjectWorkflow::builder(store)
+            .clock(clock.clone())
+            .review_store(reviews.clone())
+            .build(),
+    );
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let queue = ReviewQueue::builder(reviews)
+        .clock(clock.clone())
+        .claims(ClaimPolicy::Required, Duration::minutes(10))
+        .handler(
+            SubjectType::ObjectChange,
+            Arc::new(ObjectChangeHandler::new(workflow.clone())),
+        )
+        .build();
+    let first = profile(1, "first");
+    workflow.create(&plain(7), &first).await?;
+    let subject = ReviewSubject::ObjectChange {
+        object: profile_ref(1)?,
+        revision: 1,
+    };
+    let item = queue
+        .for_subject(&subject)
+        .await?
+        .ok_or(ModerationError::UnknownObject {
+            object: profile_ref(1)?,
+        })?;
+    assert_eq!(item.kind.as_str(), Profile::KIND);
+
+    let (alice, bob) = (moderator(1), moderator(2));
+    assert!(
+        queue
+            .decide(item.id, item.version, ReviewAction::Approve, &alice, None)
+            .await
+            .is_err(),
+        "claims required: an unclaimed item cannot be acted on"
+    );
+    let claimed = queue.claim(item.id, &bob).await?;
+    assert!(
+        queue.claim(item.id, &alice).await.is_err(),
+        "bob holds the claim"
+    );
+    assert!(
+        queue
+            .decide(
+                claimed.id,
+                claimed.version,
+                ReviewAction::Approve,
+                &alice,
+                None
+            )
+            .await
+            .is_err()
+    );
+    let workflow_public = |id| {
+        let workflow = workflow.clone();
+        async move {
+            match workflow.public_version(&profile_ref(id)?).await? {
+                PublicRead::Public(version) => Ok::<_, ModerationError>(Some(version)),
+                _ => Ok(None),
+            }
+        }
+    };
+    assert_eq!(workflow_public(1).await?, None);
+    clock.advance(Duration::minutes(11));
+    let claimed = queue.claim(item.id, &alice).await?;
+    queue
+        .decide(
+            claimed.id,
+            claimed.version,
+            ReviewAction::Approve,
+            &alice,
+            Some("ok".to_owned()),
+        )
+        .await?;
+    assert_eq!(workflow_public(1).await?, Some(value(&first)?));
+    let record = workflow.record(&profile_ref(1)?).await?;
+    assert_eq!(record.and_then(|r| r.decided_by), Some(UserId::from(1_i64)));
+
+    workflow.edit(&plain(7), &profile(1, "edited")).await?;
+    let item = queue
+        .for_subject(&subject)
+        .await?
+        .filter(|item| item.id != claimed.id)
+        .ok_or(ModerationError::UnknownObject {
+            object: profile_ref(1)?,
+        })?;
+    let claimed = queue.claim(item.id, &bob).await?;
+    queue
+        .decide(
+            claimed.id,
+            claimed.version,
+            ReviewAction::Reject,
+            &bob,
+            Some("no".to_owned()),
+        )
+        .await?;
+    assert_eq!(workflow_public(1).await?, Some(value(&first)?));
+    let entry = workflow.history(&profile_ref(1)?).await?.pop();
+    assert_eq!(entry.map(|e| e.status), Some(EntryStatus::Rejected));
     Ok(())
 }

@@ -1,0 +1,215 @@
+//! The object-workflow workload, phase by phase, on a fresh store.
+//!
+//! ```text
+//! cargo run --release -p moderation-benches --bin workflow-workload -- \
+//!     --backend sqlite|postgres --n 10000 --edit 1000
+//! ```
+//!
+//! Phases, as django-moderation's reference measured them: create N
+//! objects as a plain user (each held for review), list the pending queue
+//! (pages of 100), approve all (one moderator action each), list the public
+//! objects (pages of 100), get each object as the public would, edit E of
+//! them, re-approve those E. Each phase prints one line:
+//! `<phase> <count> ops <seconds> s <ms per op> ms/op`.
+//!
+//! SQLite runs with the store's default settings (WAL, `synchronous =
+//! NORMAL`) on a file in the temporary directory; PostgreSQL runs on
+//! `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) in a
+//! database created for the run and dropped after.
+#![allow(
+    clippy::print_stdout,
+    reason = "a workload program reports its figures on standard output"
+)]
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Instant;
+
+use moderation_core::workflow::{
+    EntryCursor, EntryVersion, ObjectStore, ObjectWorkflow, PendingQuery, PublicRead,
+    WorkflowOptions,
+};
+use moderation_core::{Actor, Kind, ModerationError, ObjectId, ObjectRef, UserId};
+use moderation_storage::testkit::workflow::{Profile, profile};
+use moderation_storage::testkit::{TempPostgres, TempSqlite};
+
+/// Which store to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The command line.
+#[derive(Debug)]
+struct Args {
+    backend: Backend,
+    n: i64,
+    edit: i64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        backend: Backend::Sqlite,
+        n: 10_000,
+        edit: 1_000,
+    };
+    let mut words = std::env::args().skip(1);
+    while let Some(flag) = words.next() {
+        let value = words
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--backend" => {
+                args.backend = match value.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" => Backend::Postgres,
+                    other => {
+                        return Err(format!("unknown backend `{other}`: use sqlite or postgres"));
+                    }
+                };
+            }
+            "--n" => args.n = value.parse().map_err(|e| format!("--n {value}: {e}"))?,
+            "--edit" => args.edit = value.parse().map_err(|e| format!("--edit {value}: {e}"))?,
+            other => {
+                return Err(format!(
+                    "unknown flag `{other}`: use --backend sqlite|postgres --n N --edit E"
+                ));
+            }
+        }
+    }
+    if args.edit > args.n {
+        return Err(format!("--edit {} is more than --n {}", args.edit, args.n));
+    }
+    Ok(args)
+}
+
+/// Times one phase and prints its line.
+struct Phase {
+    name: &'static str,
+    started: Instant,
+}
+
+impl Phase {
+    fn start(name: &'static str) -> Self {
+        Self {
+            name,
+            started: Instant::now(),
+        }
+    }
+
+    fn done(self, ops: i64) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let per_op = if ops > 0 {
+            seconds * 1_000.0 / ops as f64
+        } else {
+            0.0
+        };
+        println!("{} {ops} ops {seconds:.3} s {per_op:.4} ms/op", self.name);
+    }
+}
+
+/// Every pending entry, oldest first, page by page.
+async fn pending_entries(workflow: &ObjectWorkflow) -> Result<Vec<EntryVersion>, ModerationError> {
+    let mut all = Vec::new();
+    let mut after: Option<EntryCursor> = None;
+    loop {
+        let page = workflow
+            .pending(&PendingQuery {
+                kind: None,
+                after,
+                limit: 100,
+            })
+            .await?;
+        all.extend(page.entries.iter().map(EntryVersion::from));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+async fn run(store: Arc<dyn ObjectStore>, args: &Args) -> Result<(), Box<dyn Error>> {
+    let workflow = ObjectWorkflow::builder(store).build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let kind = Kind::new("profile")?;
+    let member = Actor::user(UserId::from(7_i64));
+    let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
+
+    let phase = Phase::start("create");
+    for id in 1..=args.n {
+        workflow
+            .create(&member, &profile(id, "A short bio."))
+            .await?;
+    }
+    phase.done(args.n);
+
+    let phase = Phase::start("list-pending");
+    let pending = pending_entries(&workflow).await?;
+    phase.done(i64::try_from(pending.len())?);
+
+    let phase = Phase::start("approve");
+    for entry in &pending {
+        workflow.approve(&moderator, *entry, Some("ok")).await?;
+    }
+    phase.done(i64::try_from(pending.len())?);
+
+    let phase = Phase::start("public-list");
+    let mut listed = 0_i64;
+    let mut after: Option<ObjectId> = None;
+    loop {
+        let page = workflow.public_page(&kind, after.as_ref(), 100).await?;
+        listed += i64::try_from(page.len())?;
+        match page.last() {
+            Some(last) if page.len() == 100 => after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    phase.done(listed);
+
+    let phase = Phase::start("public-get");
+    for id in 1..=args.n {
+        let read = workflow
+            .public_version(&ObjectRef::new(kind.clone(), id))
+            .await?;
+        if !matches!(read, PublicRead::Public(_)) {
+            return Err(format!("profile {id} is not public after approval").into());
+        }
+    }
+    phase.done(args.n);
+
+    let phase = Phase::start("edit");
+    for id in 1..=args.edit {
+        workflow
+            .edit(&member, &profile(id, "A longer bio, edited."))
+            .await?;
+    }
+    phase.done(args.edit);
+
+    let phase = Phase::start("re-approve");
+    let pending = pending_entries(&workflow).await?;
+    for entry in &pending {
+        workflow.approve(&moderator, *entry, Some("ok")).await?;
+    }
+    phase.done(i64::try_from(pending.len())?);
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let args = parse_args()?;
+    match args.backend {
+        Backend::Sqlite => {
+            let temp = TempSqlite::new().await?;
+            let result = run(Arc::new(temp.store().clone()), &args).await;
+            temp.close().await;
+            result
+        }
+        Backend::Postgres => {
+            let temp = TempPostgres::new().await?;
+            let result = run(Arc::new(temp.store().clone()), &args).await;
+            temp.drop_database().await;
+            result
+        }
+    }
+}

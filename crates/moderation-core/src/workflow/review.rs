@@ -1,0 +1,121 @@
+//! The workflow in the review queue (D8): a queued create or edit opens a
+//! [`ReviewSubject::ObjectChange`] item, and [`ObjectChangeHandler`] applies
+//! the queue's decision to the entry through the workflow.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::entry::{EntryStatus, ObjectEntry};
+use super::service::ObjectWorkflow;
+use crate::actor::AuthorKey;
+use crate::error::ModerationError;
+use crate::queue::{
+    ActionContext, NewReview, ReviewAction, ReviewItem, ReviewReason, ReviewSubject, SubjectHandler,
+};
+
+/// The reason code of an object change in the queue.
+pub const OBJECT_CHANGE_REASON: &str = "object_change";
+/// The weight of that reason in the item's score.
+pub const OBJECT_CHANGE_SCORE: i32 = 1;
+
+/// The review item a pending entry opens: its object at its revision,
+/// by its submitter, with one reason saying whether it is new or an edit.
+#[must_use]
+pub fn object_change_review(entry: &ObjectEntry, is_new: bool) -> NewReview {
+    let text = if is_new {
+        "New object waiting for approval"
+    } else {
+        "Edit waiting for approval"
+    };
+    NewReview {
+        subject: ReviewSubject::ObjectChange {
+            object: entry.object.clone(),
+            revision: entry.revision,
+        },
+        kind: entry.object.kind.clone(),
+        author: entry.submitted_by.clone().map(AuthorKey::User),
+        reasons: vec![ReviewReason::new(
+            OBJECT_CHANGE_REASON,
+            text,
+            OBJECT_CHANGE_SCORE,
+        )],
+        priority: 0,
+        created_at: entry.submitted_at,
+    }
+}
+
+/// Applies review decisions on object changes to the workflow: approve
+/// approves the entry of the item's revision, reject and delete reject it;
+/// restore and ignore leave it as it is. An entry already in the target
+/// state is left alone, so running the handler twice does no harm. An
+/// entry a newer edit superseded is refused with
+/// [`ModerationError::NotLatestEntry`], and the queue reverts its item.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moderation_core::workflow::{MemoryObjectStore, ObjectChangeHandler, ObjectWorkflow};
+/// use moderation_core::{MemoryReviewStore, ReviewQueue, SubjectType};
+/// let reviews = Arc::new(MemoryReviewStore::new());
+/// let workflow = Arc::new(
+///     ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
+///         .review_store(reviews.clone())
+///         .build(),
+/// );
+/// let queue = ReviewQueue::builder(reviews)
+///     .handler(SubjectType::ObjectChange, Arc::new(ObjectChangeHandler::new(workflow)))
+///     .build();
+/// # let _ = queue;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ObjectChangeHandler {
+    workflow: Arc<ObjectWorkflow>,
+}
+
+impl ObjectChangeHandler {
+    /// A handler acting through `workflow`.
+    #[must_use]
+    pub fn new(workflow: Arc<ObjectWorkflow>) -> Self {
+        Self { workflow }
+    }
+}
+
+#[async_trait]
+impl SubjectHandler for ObjectChangeHandler {
+    async fn apply(
+        &self,
+        item: &ReviewItem,
+        context: &ActionContext,
+    ) -> Result<(), ModerationError> {
+        let ReviewSubject::ObjectChange { object, revision } = &item.subject else {
+            return Ok(());
+        };
+        let target = match context.action {
+            ReviewAction::Approve => EntryStatus::Approved,
+            ReviewAction::Reject | ReviewAction::Delete => EntryStatus::Rejected,
+            ReviewAction::Restore | ReviewAction::Ignore => return Ok(()),
+        };
+        let entry = self
+            .workflow
+            .store()
+            .revision(object, *revision)
+            .await?
+            .ok_or_else(|| ModerationError::UnknownObject {
+                object: object.clone(),
+            })?;
+        if entry.status == target {
+            return Ok(());
+        }
+        let reason = context.reason.as_deref();
+        if target == EntryStatus::Approved {
+            self.workflow
+                .approve(&context.actor, (&entry).into(), reason)
+                .await?;
+        } else {
+            self.workflow
+                .reject(&context.actor, (&entry).into(), reason)
+                .await?;
+        }
+        Ok(())
+    }
+}
