@@ -209,6 +209,37 @@ async fn approving_the_cause_lifts_the_freeze_and_deleting_keeps_it() {
     );
 }
 
+#[tokio::test]
+async fn an_edit_is_judged_on_what_it_adds_with_spans_in_the_whole_text() {
+    let config = CommunityConfig {
+        watched_words: vec![
+            WatchedWord::new("casino", WordAction::Block),
+            WatchedWord::new("darn", WordAction::Censor),
+        ],
+        ..CommunityConfig::default()
+    };
+    let rules = rules_with(config);
+    let author = Actor::user(UserId::from(50_i64)).with_trust_level(TrustLevel::Tl2);
+    // Approved before `casino` was watched; the edit only adds a word.
+    let before = "casino night was fun";
+    let after = "casino night was fun, darn";
+    let edit = Attempt::new(&author, ActionKind::Edit, after)
+        .editing(before)
+        .contributions(10);
+    let screening = rules.screen(&edit).await.unwrap();
+    assert_eq!(screening.verdict, ScreeningVerdict::Publish);
+    assert_eq!(screening.text, "casino night was fun, ■■■■");
+    let spans: Vec<_> = screening.matches.iter().map(|m| m.span.clone()).collect();
+    assert_eq!(spans, [0..6, 22..26]);
+    let adds_block_word = Attempt::new(&author, ActionKind::Edit, "night was fun at the casino")
+        .editing("night was fun")
+        .contributions(10);
+    match rules.screen(&adds_block_word).await {
+        Err(ModerationError::Refused { refusal }) => assert_eq!(refusal.code, "watched_word"),
+        other => panic!("an edit adding a blocked word is refused: {other:?}"),
+    }
+}
+
 /// The guard with the review queue: hold, freeze, notify, review item;
 /// approve lifts, delete keeps; both logged.
 mod with_the_queue {

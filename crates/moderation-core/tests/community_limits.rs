@@ -361,3 +361,59 @@ async fn gates_refuse_below_the_minimum_level_with_a_message() {
         other => panic!("expected a gate refusal, got {other:?}"),
     }
 }
+
+mod properties {
+    use chrono::Duration;
+    use moderation_core::UserId;
+    use moderation_core::community::{
+        ActionAttempt, ActionKind, ActionLog, Admission, LimitCheck, LimitCode, MemoryActionLog,
+    };
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the arrival times, no rolling window ever holds more
+        /// appended actions than the cap, and every refusal's retry time is
+        /// after the attempt and within one window of it.
+        #[test]
+        fn no_window_ever_exceeds_the_cap(
+            gaps in proptest::collection::vec(0..120_i64, 1..60),
+            max in 1..5_u32,
+            window_secs in 1..300_i64,
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let log = MemoryActionLog::new();
+            let user = UserId::from(1_i64);
+            let window = Duration::seconds(window_secs);
+            let check = LimitCheck::Count {
+                code: LimitCode::DailyCap,
+                actions: vec![ActionKind::Reply],
+                window,
+                max,
+            };
+            let mut at = super::start();
+            let mut appended = Vec::new();
+            for gap in gaps {
+                at += Duration::seconds(gap);
+                let attempt = ActionAttempt {
+                    user: user.clone(),
+                    action: ActionKind::Reply,
+                    at,
+                    fingerprint: None,
+                    hosts: Vec::new(),
+                    checks: vec![check.clone()],
+                };
+                match runtime.block_on(log.check_and_append(&attempt)).unwrap() {
+                    Admission::Appended => appended.push(at),
+                    Admission::Refused(breach) => {
+                        prop_assert!(breach.retry_at > at);
+                        prop_assert!(breach.retry_at <= at + window);
+                    }
+                }
+            }
+            for &end in &appended {
+                let inside = appended.iter().filter(|&&t| t <= end && end - t < window).count();
+                prop_assert!(inside <= max as usize, "{inside} actions in the window ending {end}");
+            }
+        }
+    }
+}

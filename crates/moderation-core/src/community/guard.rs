@@ -118,11 +118,11 @@ impl LowContributionGuard {
     }
 }
 
-/// What an edit adds to `before`: each inserted run widened to the
-/// whitespace-separated words around it (so a link completed by the edit,
-/// `example` to `example.com`, is seen whole), joined by newlines.
+/// The byte ranges of `after` that an edit of `before` added: each inserted
+/// run widened to the whitespace-separated words around it (so a link
+/// completed by the edit, `example` to `example.com`, is seen whole).
 #[must_use]
-pub fn added_text(before: &str, after: &str) -> String {
+pub fn added_ranges(before: &str, after: &str) -> Vec<Range<usize>> {
     let diff = TextDiff::new(before, after, Granularity::Word, Duration::from_millis(200));
     let mut ranges: Vec<Range<usize>> = Vec::new();
     let mut at = 0;
@@ -154,6 +154,17 @@ pub fn added_text(before: &str, after: &str) -> String {
         }
     }
     ranges
+}
+
+/// The text of [`added_ranges`], joined by newlines.
+///
+/// ```
+/// use moderation_core::community::added_text;
+/// assert_eq!(added_text("see example", "see example.com now"), "example.com now");
+/// ```
+#[must_use]
+pub fn added_text(before: &str, after: &str) -> String {
+    added_ranges(before, after)
         .into_iter()
         .filter_map(|r| after.get(r))
         .collect::<Vec<_>>()

@@ -33,7 +33,7 @@ pub use freeze_on_review::{
     AWAITS_REVIEW_MESSAGE, FreezeOnReview, GUARD_REASON_SCORE, HeldForReview, review_cause,
 };
 pub use gates::Gates;
-pub use guard::{GuardFinding, LowContributionGuard, added_text};
+pub use guard::{GuardFinding, LowContributionGuard, added_ranges, added_text};
 pub use limits::{LimitCheck, LimitCode, RateLimits};
 pub use refusal::Refusal;
 pub use rules::{Attempt, CommunityRules, Evaluation, Recipients, Screening, ScreeningVerdict};

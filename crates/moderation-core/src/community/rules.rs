@@ -24,7 +24,7 @@ use super::action_log::{ActionAttempt, ActionLog, Admission, Breach};
 use super::config::CommunityConfig;
 use super::content::PostFeatures;
 use super::gates::describe;
-use super::guard::added_text;
+use super::guard::added_ranges;
 use super::limits::LimitCheck;
 use super::refusal::Refusal;
 use super::sanctions::{NewSanction, Sanction, SanctionKind, SanctionStore};
@@ -299,22 +299,41 @@ impl CommunityRules {
             .content_limits
             .check(actor, &features, attempt.attachments)?;
 
-        // What is new: the whole text, or what an edit adds.
-        let added;
-        let (new_text, new_features) = match attempt.previous {
-            Some(previous) => {
-                added = added_text(previous, attempt.text);
-                let features = PostFeatures::of(&added);
-                (added.as_str(), features)
+        // What is new: the whole text, or what an edit adds. The words are
+        // scanned once over the whole text (so spans and rewrites refer to
+        // it); only matches inside what is new decide the verdict.
+        let scan = self.words.scan(attempt.text);
+        let added = attempt
+            .previous
+            .map(|previous| added_ranges(previous, attempt.text));
+        let new_features = match &added {
+            Some(ranges) => {
+                let text: Vec<&str> = ranges
+                    .iter()
+                    .filter_map(|r| attempt.text.get(r.clone()))
+                    .collect();
+                PostFeatures::of(&text.join("\n"))
             }
-            None => (attempt.text, features.clone()),
+            None => features.clone(),
         };
-        let scan = self.words.scan(new_text);
-        if scan.has(WordAction::Block) {
-            let matched: Vec<&str> = scan
-                .of(WordAction::Block)
-                .map(|m| m.matched.as_str())
-                .collect();
+        let is_new = |m: &&WordMatch| {
+            added.as_ref().is_none_or(|ranges| {
+                ranges
+                    .iter()
+                    .any(|r| r.start <= m.span.start && m.span.end <= r.end)
+            })
+        };
+        let new_matches: Vec<&WordMatch> = scan.matches.iter().filter(is_new).collect();
+        let of = |action: WordAction| -> Vec<&WordMatch> {
+            new_matches
+                .iter()
+                .copied()
+                .filter(|m| m.action == action)
+                .collect()
+        };
+        let blocked = of(WordAction::Block);
+        if !blocked.is_empty() {
+            let matched: Vec<&str> = blocked.iter().map(|m| m.matched.as_str()).collect();
             return Err(Refusal::new(
                 "watched_word",
                 format!(
@@ -322,12 +341,12 @@ impl CommunityRules {
                     matched.join(", ")
                 ),
             )
-            .with_detail(json!({ "matches": scan.of(WordAction::Block).collect::<Vec<_>>() })));
+            .with_detail(json!({ "matches": blocked })));
         }
 
         let log = self.log_attempt(attempt, &features, now);
         let mut reasons = Vec::new();
-        let freeze_words: Vec<&WordMatch> = scan.of(WordAction::Freeze).collect();
+        let freeze_words = of(WordAction::Freeze);
         let verdict = if let Some(finding) =
             config
                 .guard
@@ -335,35 +354,27 @@ impl CommunityRules {
         {
             reasons.extend(finding.reasons);
             ScreeningVerdict::HoldAndFreeze
-        } else if scan.has(WordAction::RequireApproval)
+        } else if !of(WordAction::RequireApproval).is_empty()
             || (!actor.is_staff() && !freeze_words.is_empty())
         {
             reasons.push(word_reason(
                 "watched_word_hold",
                 "Contains a watched word that needs approval",
-                &scan.matches,
+                &new_matches,
             ));
             ScreeningVerdict::Hold
-        } else if scan.has(WordAction::Flag) {
+        } else if !of(WordAction::Flag).is_empty() {
             reasons.push(word_reason(
                 "watched_word_flag",
                 "Contains a flagged watched word",
-                &scan.matches,
+                &new_matches,
             ));
             ScreeningVerdict::Flag
         } else {
             ScreeningVerdict::Publish
         };
-        let full_scan;
-        let rewrite_scan = if attempt.previous.is_some() {
-            full_scan = self.words.scan(attempt.text);
-            &full_scan
-        } else {
-            &scan
-        };
-        let text = if rewrite_scan.has(WordAction::Censor) || rewrite_scan.has(WordAction::Replace)
-        {
-            self.words.rewrite(attempt.text, rewrite_scan)
+        let text = if scan.has(WordAction::Censor) || scan.has(WordAction::Replace) {
+            self.words.rewrite(attempt.text, &scan)
         } else {
             attempt.text.to_owned()
         };
@@ -519,7 +530,7 @@ impl CommunityRules {
     }
 }
 
-fn word_reason(rule: &'static str, text: &str, matches: &[WordMatch]) -> Reason {
+fn word_reason(rule: &'static str, text: &str, matches: &[&WordMatch]) -> Reason {
     let matches: Vec<_> = matches
         .iter()
         .map(|m| json!({ "action": m.action, "word": m.word, "matched": m.matched, "span": [m.span.start, m.span.end] }))
