@@ -172,7 +172,7 @@ mod tests {
         let bans = list_with_hellbanned(9);
         let banned = AuthorKey::User(UserId::from(9_i64));
         let reader = bans.hidden_authors_for(&Actor::user(UserId::from(4_i64)));
-        assert_eq!(reader.authors, [banned.clone()]);
+        assert_eq!(reader.authors, std::slice::from_ref(&banned));
         assert!(!reader.shows(Some(&banned)));
         assert!(reader.shows(None));
         let author = bans.hidden_authors_for(&Actor::user(UserId::from(9_i64)));
