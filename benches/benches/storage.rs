@@ -211,6 +211,7 @@ fn list_workload(
         status: Some(ItemStatus::Held),
         kind: Some(Kind::new("blog.comment").expect("valid kind")),
         author: None,
+        ..ItemFilter::default()
     };
     group.throughput(Throughput::Elements(QUEUE as u64));
     group.bench_function("list_pending_10k_by_pages_of_100", |b| {

@@ -217,6 +217,7 @@ async fn review_queue(store: &dyn ModerationStore) -> Result<Vec<StoredItem>, Mo
         status: Some(ItemStatus::Held),
         kind: Some(Kind::new(Comment::KIND)?),
         author: None,
+        ..ItemFilter::default()
     };
     let mut page = PageRequest::first(50);
     let mut held = Vec::new();

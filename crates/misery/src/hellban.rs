@@ -1,8 +1,9 @@
 //! Hellban visibility (SPEC F8): who sees a hell-banned author's content.
 
-use moderation_core::{Actor, UserId};
+use moderation_core::{Actor, AuthorKey, HiddenAuthors, UserId};
 
 use crate::ban_list::BanList;
+use crate::entry::BanKind;
 
 /// How one piece of content is shown to one viewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,9 +53,41 @@ impl BanList {
         Visibility::of(author, self.is_hellbanned(author), viewer)
     }
 
+    /// The part of a store listing's filter that hides hell-banned authors
+    /// from `viewer` (`ItemFilter::hidden`): every author hell-banned now,
+    /// except the viewer, who keeps seeing their own items. Staff get an
+    /// empty set, since they see everything; mark what they see with
+    /// [`BanList::visibility`].
+    ///
+    /// ```
+    /// # use moderation_core::{Actor, ItemFilter, UserId};
+    /// # use moderation_misery::BanList;
+    /// # let bans = BanList::default();
+    /// let viewer = Actor::user(UserId::from(4_i64));
+    /// let filter = ItemFilter {
+    ///     hidden: bans.hidden_authors_for(&viewer),
+    ///     ..ItemFilter::default()
+    /// };
+    /// # let _ = filter;
+    /// ```
+    #[must_use]
+    pub fn hidden_authors_for(&self, viewer: &Actor) -> HiddenAuthors {
+        if viewer.is_staff() {
+            return HiddenAuthors::default();
+        }
+        let now = self.clock().now();
+        let authors = self
+            .snapshot()
+            .users_banned(BanKind::Hellban, now)
+            .map(|user| AuthorKey::User(user.clone()))
+            .collect();
+        HiddenAuthors::new(authors, viewer.user.clone().map(AuthorKey::User))
+    }
+
     /// Keeps the items `viewer` may see, pairing each with its visibility;
-    /// `author_of` names each item's author. For store queries, filter on
-    /// the hell-banned author ids instead (see [`BanList::snapshot`]).
+    /// `author_of` names each item's author. For store listings, put
+    /// [`BanList::hidden_authors_for`] in the filter instead, so pages keep
+    /// their size.
     pub fn visible_to<'a, T>(
         &'a self,
         viewer: &'a Actor,
@@ -132,6 +165,25 @@ mod tests {
             bans.visibility(&UserId::from(3_i64), &Actor::anonymous()),
             Visibility::Visible
         );
+    }
+
+    #[test]
+    fn hidden_authors_follow_the_viewer() {
+        let bans = list_with_hellbanned(9);
+        let banned = AuthorKey::User(UserId::from(9_i64));
+        let reader = bans.hidden_authors_for(&Actor::user(UserId::from(4_i64)));
+        assert_eq!(reader.authors, std::slice::from_ref(&banned));
+        assert!(!reader.shows(Some(&banned)));
+        assert!(reader.shows(None));
+        let author = bans.hidden_authors_for(&Actor::user(UserId::from(9_i64)));
+        assert!(author.shows(Some(&banned)));
+        assert!(
+            !bans
+                .hidden_authors_for(&Actor::anonymous())
+                .shows(Some(&banned))
+        );
+        let staff = Actor::user(UserId::from(2_i64)).with_staff(true);
+        assert_eq!(bans.hidden_authors_for(&staff), HiddenAuthors::default());
     }
 
     #[test]

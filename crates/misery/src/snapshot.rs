@@ -94,6 +94,20 @@ impl BanSnapshot {
             .find(|entry| entry.kind == kind && entry.is_active(now))
     }
 
+    /// The users under an active ban of `kind` at `now`, each once, in no
+    /// particular order. Walks the user bans only, not the networks.
+    pub fn users_banned(&self, kind: BanKind, now: DateTime<Utc>) -> impl Iterator<Item = &UserId> {
+        self.users.values().filter_map(move |entries| {
+            entries
+                .iter()
+                .filter(|entry| entry.kind == kind && entry.is_active(now))
+                .find_map(|entry| match &entry.target {
+                    BanTarget::User(user) => Some(user),
+                    BanTarget::Network(_) => None,
+                })
+        })
+    }
+
     /// Every entry, in no particular order.
     pub fn entries(&self) -> impl Iterator<Item = &BanEntry> {
         self.v4

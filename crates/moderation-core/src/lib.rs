@@ -135,8 +135,8 @@ pub use service::{
 };
 pub use spam::{SpamAction, SpamCheck, SpamClassifier, SpamScore, SpamVerdict};
 pub use store::{
-    Cursor, DuplicateQuery, FlagOutcome, ItemFilter, ItemStatus, LogAction, LogEntry,
-    MAX_PAGE_SIZE, ModerationStore, NewItem, NewLogEntry, Order, Page, PageRequest, StatusChange,
-    StoredItem,
+    Cursor, DuplicateQuery, FlagOutcome, HiddenAuthors, ItemFilter, ItemStatus, LogAction,
+    LogEntry, MAX_PAGE_SIZE, ModerationStore, NewItem, NewLogEntry, Order, Page, PageRequest,
+    StatusChange, StoredItem,
 };
 pub use submission::{ParentObject, RequestFacts, Submission};

@@ -231,6 +231,7 @@ fn matches(filter: &ItemFilter, item: &StoredItem) -> bool {
             .author
             .as_ref()
             .is_none_or(|a| item.author.as_ref() == Some(a))
+        && filter.hidden.shows(item.author.as_ref())
 }
 
 #[async_trait]

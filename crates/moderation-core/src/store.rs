@@ -323,6 +323,45 @@ pub struct ItemFilter {
     pub kind: Option<Kind>,
     /// Only this author.
     pub author: Option<AuthorKey>,
+    /// Leave out the items of these authors unless the viewer wrote them
+    /// (hell-banned authors, SPEC F8). Empty by default: nothing is hidden.
+    #[serde(default)]
+    pub hidden: HiddenAuthors,
+}
+
+/// Authors whose items a listing leaves out, as the viewer asking for it
+/// should see it: a hell-banned author sees their own items, nobody else
+/// does (staff ask with an empty set and mark the items themselves).
+///
+/// Stores apply it in the page query, so pages keep their size.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenAuthors {
+    /// Items by these authors are left out...
+    pub authors: Vec<AuthorKey>,
+    /// ...except those by the viewer, when the viewer is one of them.
+    pub viewer: Option<AuthorKey>,
+}
+
+impl HiddenAuthors {
+    /// Hides `authors` from `viewer` (`None` for an anonymous visitor).
+    #[must_use]
+    pub fn new(authors: Vec<AuthorKey>, viewer: Option<AuthorKey>) -> Self {
+        Self { authors, viewer }
+    }
+
+    /// The authors actually left out: every listed one but the viewer.
+    pub fn effective(&self) -> impl Iterator<Item = &AuthorKey> {
+        self.authors
+            .iter()
+            .filter(move |author| self.viewer.as_ref() != Some(*author))
+    }
+
+    /// Whether an item by `author` stays in the listing. Anonymous items
+    /// (no author) are never hidden.
+    #[must_use]
+    pub fn shows(&self, author: Option<&AuthorKey>) -> bool {
+        author.is_none_or(|author| !self.effective().any(|hidden| hidden == author))
+    }
 }
 
 /// The most items one page may hold.

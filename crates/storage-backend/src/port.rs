@@ -290,15 +290,20 @@ macro_rules! impl_moderation_store {
                 page: &moderation_core::PageRequest,
             ) -> Result<moderation_core::Page<moderation_core::StoredItem>, moderation_core::ModerationError> {
                 let limit = page.clamped_limit();
+                let hidden = $crate::record::hidden_authors(&filter.hidden)?;
                 let shape = $crate::sql::ListShape {
                     status: filter.status.is_some(),
                     kind: filter.kind.is_some(),
                     author: filter.author.is_some(),
+                    hidden: hidden.is_some(),
                     after: page.after.is_some(),
                     newest_first: page.order == moderation_core::Order::NewestFirst,
                 };
                 let author = filter.author.as_ref().map($crate::record::author_key).transpose()?;
-                let sql = $crate::sql::list_items(shape);
+                let sql = $crate::sql::list_items(
+                    shape,
+                    <$store as $crate::port::Backend>::PLACEHOLDER,
+                );
                 // Only placeholders and fixed fragments (see `sql`).
                 let mut query =
                     sqlx::query_as::<_, $crate::record::ItemRow>(sqlx::AssertSqlSafe(sql));
@@ -310,6 +315,9 @@ macro_rules! impl_moderation_store {
                 }
                 if let Some(author) = author {
                     query = query.bind(author);
+                }
+                if let Some(hidden) = hidden {
+                    query = query.bind(hidden);
                 }
                 if let Some(cursor) = &page.after {
                     let (at, id) = $crate::record::cursor_values(cursor);

@@ -9,8 +9,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use moderation_core::{
-    AuthorKey, Cursor, ItemId, ItemStatus, Kind, LogAction, LogEntry, ModerationError, NewItem,
-    NewLogEntry, ObjectId, ObjectRef, Reason, StoredItem, UserId,
+    AuthorKey, Cursor, HiddenAuthors, ItemId, ItemStatus, Kind, LogAction, LogEntry,
+    ModerationError, NewItem, NewLogEntry, ObjectId, ObjectRef, Reason, StoredItem, UserId,
 };
 use uuid::Uuid;
 
@@ -45,6 +45,19 @@ pub(crate) fn author_key(author: &AuthorKey) -> Result<String, ModerationError> 
         UserId::new(identity.as_str())?;
     }
     Ok(author.to_key())
+}
+
+/// The authors a listing hides, as one JSON array of author keys; `None`
+/// when it hides nobody (no condition at all then).
+pub(crate) fn hidden_authors(hidden: &HiddenAuthors) -> Result<Option<String>, ModerationError> {
+    let keys = hidden
+        .effective()
+        .map(author_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::to_string(&keys)?))
 }
 
 /// A [`NewItem`] as column values.

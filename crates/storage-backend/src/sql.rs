@@ -214,13 +214,19 @@ pub(crate) struct ListShape {
     pub(crate) status: bool,
     pub(crate) kind: bool,
     pub(crate) author: bool,
+    /// Leave out the items of the authors in a JSON array of author keys.
+    pub(crate) hidden: bool,
     pub(crate) after: bool,
     pub(crate) newest_first: bool,
 }
 
 /// A keyset page query. Placeholders are numbered in the order status,
-/// kind, author, cursor time, cursor id, limit, skipping absent ones.
-pub(crate) fn list_items(shape: ListShape) -> String {
+/// kind, author, hidden authors, cursor time, cursor id, limit, skipping
+/// absent ones. The hidden authors are one JSON array (`style` names the
+/// backend that unpacks it), so any number of them binds one value; the
+/// condition is a residual check on rows the index walk already visits,
+/// which leaves the plan and its early stop at the limit unchanged.
+pub(crate) fn list_items(shape: ListShape, style: Placeholder) -> String {
     let mut sql = String::from(concat!(
         "SELECT ",
         item_columns!(),
@@ -240,6 +246,19 @@ pub(crate) fn list_items(shape: ListShape) -> String {
     }
     if shape.author {
         conditions.push(format!("author_key = ${}", next()));
+    }
+    if shape.hidden {
+        let set = match style {
+            Placeholder::Anonymous => format!("SELECT value FROM json_each(${})", next()),
+            Placeholder::Numbered => {
+                format!(
+                    "SELECT jsonb_array_elements_text(CAST(${} AS jsonb))",
+                    next()
+                )
+            }
+        };
+        // Anonymous items have no author and are never hidden.
+        conditions.push(format!("(author_key IS NULL OR author_key NOT IN ({set}))"));
     }
     if shape.after {
         let op = if shape.newest_first { "<" } else { ">" };

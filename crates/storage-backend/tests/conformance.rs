@@ -19,4 +19,5 @@ moderation_storage::store_scenarios! {
     list_items_pages_and_filters => items::list_items_pages_and_filters,
     non_public_before_pages => items::non_public_before_pages,
     delete_items_removes_log => items::delete_items_removes_log,
+    hidden_authors_left_out_of_full_pages => items::hidden_authors_left_out_of_full_pages,
 }

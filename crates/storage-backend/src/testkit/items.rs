@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use moderation_core::{
-    AuthorKey, Cursor, DuplicateQuery, FlagOutcome, ItemFilter, ItemId, ItemStatus, Kind,
-    LogAction, ModerationError, ModerationStore, NewItem, NewLogEntry, ObjectId, ObjectRef, Order,
-    PageRequest, Reason, StatusChange, StoredItem, UserId,
+    AuthorKey, Cursor, DuplicateQuery, FlagOutcome, HiddenAuthors, ItemFilter, ItemId, ItemStatus,
+    Kind, LogAction, ModerationError, ModerationStore, NewItem, NewLogEntry, ObjectId, ObjectRef,
+    Order, PageRequest, Reason, StatusChange, StoredItem, UserId,
 };
 
 use super::ScenarioResult;
@@ -471,6 +471,7 @@ pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> Sc
         status: Some(ItemStatus::Held),
         kind: Some(comment_kind()?),
         author: Some(AuthorKey::User(UserId::from(11_i64))),
+        hidden: HiddenAuthors::default(),
     };
     let queue = all_pages(&*store, &filter, 3, Order::OldestFirst).await?;
     let wanted: Vec<StoredItem> = expected
@@ -557,5 +558,75 @@ pub async fn delete_items_removes_log(store: Arc<dyn ModerationStore>) -> Scenar
     for item in items.iter().skip(2) {
         assert!(store.item(item.id).await?.is_some());
     }
+    Ok(())
+}
+
+/// Hidden authors (hell-banned, SPEC F8) are left out of listings inside
+/// the page query: every page but the last stays full, the hidden author
+/// still sees their own items, anonymous items always show, and an empty
+/// set (what staff ask with) hides nothing.
+pub async fn hidden_authors_left_out_of_full_pages(
+    store: Arc<dyn ModerationStore>,
+) -> ScenarioResult {
+    let banned = AuthorKey::User(UserId::from(66_i64));
+    let reader = AuthorKey::User(UserId::from(10_i64));
+    let mut batch = Vec::new();
+    for n in 0..24 {
+        let (mut item, log) = held_comment(n, 10, n)?;
+        item.author = match n % 4 {
+            0 => Some(banned.clone()),
+            1 => None,
+            2 => Some(AuthorKey::Identity("guest@example.org".to_owned())),
+            _ => Some(reader.clone()),
+        };
+        batch.push((item, log));
+    }
+    let stored = store.insert_items(batch).await?;
+    let hidden_from = |viewer: Option<AuthorKey>| ItemFilter {
+        hidden: HiddenAuthors::new(vec![banned.clone()], viewer),
+        ..ItemFilter::default()
+    };
+    let without_banned: Vec<StoredItem> = stored
+        .iter()
+        .filter(|i| i.author.as_ref() != Some(&banned))
+        .cloned()
+        .collect();
+    for viewer in [None, Some(reader.clone())] {
+        let filter = hidden_from(viewer);
+        let mut page = PageRequest::first(5);
+        let mut seen = Vec::new();
+        loop {
+            let result = store.list_items(&filter, &page).await?;
+            if result.next.is_some() {
+                assert_eq!(result.items.len(), 5, "a page short of hidden items");
+            }
+            seen.extend(result.items);
+            match result.next {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, without_banned);
+    }
+    let own = all_pages(
+        &*store,
+        &hidden_from(Some(banned.clone())),
+        5,
+        Order::NewestFirst,
+    )
+    .await?;
+    let mut everything = stored.clone();
+    everything.reverse();
+    assert_eq!(own, everything);
+    let staff = all_pages(&*store, &ItemFilter::default(), 5, Order::OldestFirst).await?;
+    assert_eq!(staff, stored);
+    let held_only = ItemFilter {
+        status: Some(ItemStatus::Held),
+        ..hidden_from(None)
+    };
+    assert_eq!(
+        all_pages(&*store, &held_only, 7, Order::OldestFirst).await?,
+        without_banned
+    );
     Ok(())
 }
