@@ -5,6 +5,9 @@
 //! [`PgStore`] (many application servers sharing one PostgreSQL database).
 //! Both implement moderation-core's [`ModerationStore`] port with the same
 //! SQL, run at run time through sqlx (nothing needs a database to compile).
+//! They also keep the moderation log (`ModerationLog`) and the audit trail
+//! (`moderation_audit_trail::AuditStore`, and `IpHolder` for retention and
+//! erasure of the IPs the moderation tables keep).
 //!
 //! Every item write and its log entry share one transaction; status changes
 //! are checked against the version the caller read, so two moderators acting
