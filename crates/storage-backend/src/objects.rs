@@ -114,7 +114,23 @@ pub(crate) struct BatchSql {
     pub(crate) entries: &'static str,
     /// Hidden keys of kind `$1` among the JSON array `$2`.
     pub(crate) hidden: &'static str,
+    /// Entries whose id is in the JSON array `$1`, each followed by its
+    /// record's columns (`target_columns!`).
+    pub(crate) targets: &'static str,
 }
+
+/// Entry columns then record columns, as [`BatchSql::targets`] selects them.
+macro_rules! target_columns {
+    () => {
+        "e.id, e.kind, e.object_key, e.revision, e.status, e.snapshot, e.submitted_by, \
+         e.submitted_at, e.decided_by, e.decided_at, e.reason, e.version, o.kind, o.object_key, \
+         o.state, o.status, o.decided_by, o.decided_at, o.reason, o.public_version, \
+         o.approved_version, o.current_version, o.revision, o.version, o.created_at, o.updated_at"
+    };
+}
+
+/// How many columns of a [`BatchSql::targets`] row belong to the entry.
+pub(crate) const TARGET_ENTRY_COLUMNS: usize = 12;
 
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_BATCH: BatchSql = BatchSql {
@@ -129,6 +145,12 @@ pub(crate) const SQLITE_BATCH: BatchSql = BatchSql {
     ),
     hidden: "SELECT object_key FROM moderated_objects WHERE kind = $1 \
          AND object_key IN (SELECT value FROM json_each($2)) AND public_version IS NULL",
+    targets: concat!(
+        "SELECT ",
+        target_columns!(),
+        " FROM json_each($1) AS j JOIN moderation_entries AS e ON e.id = j.value \
+         JOIN moderated_objects AS o ON o.kind = e.kind AND o.object_key = e.object_key"
+    ),
 };
 
 #[cfg(feature = "postgres")]
@@ -146,6 +168,13 @@ pub(crate) const POSTGRES_BATCH: BatchSql = BatchSql {
     hidden: "SELECT object_key FROM moderated_objects WHERE kind = $1 \
          AND object_key IN (SELECT jsonb_array_elements_text($2::text::jsonb)) \
          AND public_version IS NULL",
+    targets: concat!(
+        "SELECT ",
+        target_columns!(),
+        " FROM moderation_entries AS e JOIN moderated_objects AS o \
+         ON o.kind = e.kind AND o.object_key = e.object_key \
+         WHERE e.id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)"
+    ),
 };
 
 /// One `moderated_objects` row as read.
@@ -312,6 +341,49 @@ pub(crate) fn decode_entry(row: EntryRow) -> Result<ObjectEntry, ModerationError
         reason,
         version,
     })
+}
+
+/// Splits a [`BatchSql::targets`] row into its entry and its record.
+pub(crate) fn decode_target<R>(row: &R) -> Result<(ObjectEntry, ModeratedObject), ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let o = TARGET_ENTRY_COLUMNS;
+    let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
+    let entry: EntryRow = (
+        row.try_get(0).map_err(failed)?,
+        row.try_get(1).map_err(failed)?,
+        row.try_get(2).map_err(failed)?,
+        row.try_get(3).map_err(failed)?,
+        row.try_get(4).map_err(failed)?,
+        row.try_get(5).map_err(failed)?,
+        row.try_get(6).map_err(failed)?,
+        row.try_get(7).map_err(failed)?,
+        row.try_get(8).map_err(failed)?,
+        row.try_get(9).map_err(failed)?,
+        row.try_get(10).map_err(failed)?,
+        row.try_get(11).map_err(failed)?,
+    );
+    let record: ObjectRow = (
+        row.try_get(o).map_err(failed)?,
+        row.try_get(o + 1).map_err(failed)?,
+        row.try_get(o + 2).map_err(failed)?,
+        row.try_get(o + 3).map_err(failed)?,
+        row.try_get(o + 4).map_err(failed)?,
+        row.try_get(o + 5).map_err(failed)?,
+        row.try_get(o + 6).map_err(failed)?,
+        row.try_get(o + 7).map_err(failed)?,
+        row.try_get(o + 8).map_err(failed)?,
+        row.try_get(o + 9).map_err(failed)?,
+        row.try_get(o + 10).map_err(failed)?,
+        row.try_get(o + 11).map_err(failed)?,
+        row.try_get(o + 12).map_err(failed)?,
+        row.try_get(o + 13).map_err(failed)?,
+    );
+    Ok((decode_entry(entry)?, decode_object(record)?))
 }
 
 pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
@@ -607,6 +679,25 @@ macro_rules! impl_object_store {
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_entry).collect()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
+            async fn decision_targets(
+                &self,
+                ids: &[moderation_core::workflow::EntryId],
+            ) -> Result<
+                Vec<(moderation_core::workflow::ObjectEntry, moderation_core::workflow::ModeratedObject)>,
+                moderation_core::ModerationError,
+            > {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query($batch.targets)
+                    .bind($crate::objects::encode_entry_ids(ids)?)
+                    .fetch_all(self.pool_reader())
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                rows.iter().map($crate::objects::decode_target).collect()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object, revision))]

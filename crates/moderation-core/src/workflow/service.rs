@@ -575,33 +575,19 @@ impl ObjectWorkflow {
             let mut taken = Vec::with_capacity(entries.len());
             for batch in entries.chunks(self.bulk_batch) {
                 let ids: Vec<EntryId> = batch.iter().map(|entry| entry.id).collect();
-                let mut loaded: HashMap<EntryId, ObjectEntry> = self
+                let mut loaded: HashMap<EntryId, (ObjectEntry, ModeratedObject)> = self
                     .store
-                    .entries(&ids)
+                    .decision_targets(&ids)
                     .await?
                     .into_iter()
-                    .map(|entry| (entry.id, entry))
-                    .collect();
-                let refs: Vec<ObjectRef> =
-                    loaded.values().map(|entry| entry.object.clone()).collect();
-                let mut records: HashMap<ObjectRef, ModeratedObject> = self
-                    .store
-                    .objects(&refs)
-                    .await?
-                    .into_iter()
-                    .map(|record| (record.object.clone(), record))
+                    .map(|(entry, record)| (entry.id, (entry, record)))
                     .collect();
                 let at = self.clock.now();
                 let mut planned = Vec::with_capacity(batch.len());
                 for wanted in batch {
-                    let entry = loaded
+                    let (entry, record) = loaded
                         .remove(&wanted.id)
                         .ok_or(ModerationError::UnknownEntry { entry: wanted.id.0 })?;
-                    let record = records.remove(&entry.object).ok_or_else(|| {
-                        ModerationError::UnknownObject {
-                            object: entry.object.clone(),
-                        }
-                    })?;
                     let options = self.options(&record.object.kind)?;
                     let decided = Decided {
                         by: Some(by.clone()),

@@ -171,6 +171,33 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// [`ModerationError::Store`] when the store fails.
     async fn entries(&self, ids: &[EntryId]) -> Result<Vec<ObjectEntry>, ModerationError>;
 
+    /// Entries by id with their objects' records, for decisions on them:
+    /// absent entries are left out. The default reads entries, then
+    /// records; SQL stores override it with one joined query.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    async fn decision_targets(
+        &self,
+        ids: &[EntryId],
+    ) -> Result<Vec<(ObjectEntry, ModeratedObject)>, ModerationError> {
+        let entries = self.entries(ids).await?;
+        let refs: Vec<ObjectRef> = entries.iter().map(|entry| entry.object.clone()).collect();
+        let records: std::collections::HashMap<ObjectRef, ModeratedObject> = self
+            .objects(&refs)
+            .await?
+            .into_iter()
+            .map(|record| (record.object.clone(), record))
+            .collect();
+        Ok(entries
+            .into_iter()
+            .filter_map(|entry| {
+                let record = records.get(&entry.object).cloned()?;
+                Some((entry, record))
+            })
+            .collect())
+    }
+
     /// One revision's entry of one object: a unique-key lookup, whatever
     /// the length of the history.
     ///
