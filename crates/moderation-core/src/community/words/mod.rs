@@ -1,9 +1,11 @@
 //! Watched words (D6): words, phrases and regular expressions with an
 //! action each, matched on normalised text.
 //!
-//! All entries of one action compile into one [`ActionMatcher`]; the whole
-//! set sits behind an `ArcSwap`, so scans never lock and a new list is
-//! compiled once, when it changes ([`WatchedWords::replace`]).
+//! The whole list compiles into one matcher (an Aho-Corasick automaton per
+//! case mode and one regex set, shared by every action, so a scan reads the
+//! text once per automaton rather than once per action); it sits behind an
+//! `ArcSwap`, so scans never lock and a new list is compiled once, when it
+//! changes ([`WatchedWords::replace`]).
 
 mod matcher;
 mod normalize;
@@ -15,7 +17,7 @@ use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModerationError;
-use matcher::ActionMatcher;
+use matcher::Matcher;
 
 /// What happens to content that contains a watched word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -176,7 +178,7 @@ impl WordScan {
 #[derive(Debug)]
 struct Compiled {
     entries: Vec<WatchedWord>,
-    matchers: Vec<ActionMatcher>,
+    matcher: Matcher,
     needs_exact: bool,
 }
 
@@ -185,21 +187,12 @@ impl Compiled {
         for (index, entry) in entries.iter().enumerate() {
             entry.validate(index)?;
         }
-        let matchers = WordAction::ALL
-            .iter()
-            .map(|&action| {
-                let mine: Vec<(usize, &WatchedWord)> = entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.action == action)
-                    .collect();
-                ActionMatcher::compile(&mine)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let needs_exact = matchers.iter().any(ActionMatcher::needs_exact);
+        let all: Vec<(usize, &WatchedWord)> = entries.iter().enumerate().collect();
+        let matcher = Matcher::compile(&all)?;
+        let needs_exact = matcher.needs_exact();
         Ok(Self {
             entries,
-            matchers,
+            matcher,
             needs_exact,
         })
     }
@@ -259,32 +252,31 @@ impl WatchedWords {
     pub fn scan(&self, text: &str) -> WordScan {
         let compiled = self.compiled.load();
         let normalized = normalize::normalize(text, compiled.needs_exact);
-        let mut matches = Vec::new();
         let mut found = Vec::new();
-        for (&action, matcher) in WordAction::ALL.iter().zip(&compiled.matchers) {
-            found.clear();
-            matcher.find(&normalized, &mut found);
-            found.sort_by_key(|(entry, span)| (span.start, span.end, *entry));
-            found.dedup();
-            for (entry, span) in found.drain(..) {
-                let (Some(word), Some(matched)) =
-                    (compiled.entries.get(entry), text.get(span.clone()))
-                else {
-                    continue;
-                };
-                matches.push(WordMatch {
-                    action,
+        compiled.matcher.find(&normalized, &mut found);
+        let action_of = |entry: usize| compiled.entries.get(entry).map(|e| e.action);
+        found.sort_by_key(|(entry, span)| {
+            (
+                action_of(*entry).map(WordAction::index),
+                span.start,
+                span.end,
+                *entry,
+            )
+        });
+        found.dedup();
+        let matches = found
+            .into_iter()
+            .filter_map(|(entry, span)| {
+                let word = compiled.entries.get(entry)?;
+                let matched = text.get(span.clone())?;
+                Some(WordMatch {
+                    action: word.action,
                     word: word.word.clone(),
                     span,
                     matched: matched.to_owned(),
-                });
-            }
-        }
-        debug_assert!(
-            matches
-                .windows(2)
-                .all(|w| matches!(w, [a, b] if a.action.index() <= b.action.index()))
-        );
+                })
+            })
+            .collect();
         WordScan { matches }
     }
 
