@@ -48,7 +48,6 @@ pub struct PostFeatures {
 /// Byte ranges of image embeds: `![alt](url)` and `<img ...>`.
 fn image_spans(text: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
-    let lower = text.to_ascii_lowercase();
     let mut from = 0;
     while let Some(found) = text.get(from..).and_then(|rest| rest.find("![")) {
         let start = from + found;
@@ -67,6 +66,12 @@ fn image_spans(text: &str) -> Vec<Range<usize>> {
             None => from = start + 2,
         }
     }
+    // Only a text with a `<` can hold an `<img>` tag; the lower-cased copy
+    // the search needs is made only then.
+    if !text.contains('<') {
+        return spans;
+    }
+    let lower = text.to_ascii_lowercase();
     from = 0;
     while let Some(found) = lower.get(from..).and_then(|rest| rest.find("<img")) {
         let start = from + found;

@@ -306,16 +306,16 @@ impl CommunityRules {
         let added = attempt
             .previous
             .map(|previous| added_ranges(previous, attempt.text));
-        let new_features = match &added {
-            Some(ranges) => {
-                let text: Vec<&str> = ranges
-                    .iter()
-                    .filter_map(|r| attempt.text.get(r.clone()))
-                    .collect();
-                PostFeatures::of(&text.join("\n"))
-            }
-            None => features.clone(),
-        };
+        // A new post is all new: its features are borrowed, not recounted
+        // or copied.
+        let added_features = added.as_ref().map(|ranges| {
+            let text: Vec<&str> = ranges
+                .iter()
+                .filter_map(|r| attempt.text.get(r.clone()))
+                .collect();
+            PostFeatures::of(&text.join("\n"))
+        });
+        let new_features = added_features.as_ref().unwrap_or(&features);
         let is_new = |m: &&WordMatch| {
             added.as_ref().is_none_or(|ranges| {
                 ranges
@@ -350,7 +350,7 @@ impl CommunityRules {
         let verdict = if let Some(finding) =
             config
                 .guard
-                .screen(actor, attempt.contributions, &new_features, &freeze_words)
+                .screen(actor, attempt.contributions, new_features, &freeze_words)
         {
             reasons.extend(finding.reasons);
             ScreeningVerdict::HoldAndFreeze

@@ -24,27 +24,108 @@ fn is_emphasis(c: char) -> bool {
     matches!(c, '*' | '_' | '~' | '`')
 }
 
-/// A normalised text and, per byte, the original range it came from.
+/// A run of normalised bytes that came from the same place: either ASCII
+/// copied one byte for one (`linear`), or the whole of one original
+/// character (NFKC and lower-casing may expand it to several bytes).
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    /// First normalised byte of the run.
+    start: u32,
+    /// First original byte of the run.
+    origin: u32,
+    /// For a non-linear run, the end of its original character.
+    origin_end: u32,
+    linear: bool,
+}
+
+/// A normalised text and a map from its bytes back to the original.
+///
+/// The map holds runs rather than one entry per byte: ordinary ASCII text
+/// is a single run, so normalising it allocates no per-byte table.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Normalized {
     pub(crate) text: String,
-    /// For each byte of `text`, the byte range of its original character.
-    origin: Vec<(u32, u32)>,
+    segments: Vec<Segment>,
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Normalized {
-    fn push(&mut self, c: char, from: Range<usize>) {
-        let start = u32::try_from(from.start).unwrap_or(u32::MAX);
-        let end = u32::try_from(from.end).unwrap_or(u32::MAX);
+    /// The whole of `text`, copied byte for byte from offset 0.
+    fn identity(text: String) -> Self {
+        Self {
+            text,
+            segments: vec![Segment {
+                start: 0,
+                origin: 0,
+                origin_end: 0,
+                linear: true,
+            }],
+        }
+    }
+
+    /// Appends an ASCII byte copied from original offset `at`.
+    fn push_ascii(&mut self, c: char, at: usize) {
+        let here = to_u32(self.text.len());
+        let at = to_u32(at);
+        let continues = self
+            .segments
+            .last()
+            .is_some_and(|s| s.linear && s.origin.saturating_add(here - s.start) == at);
+        if !continues {
+            self.segments.push(Segment {
+                start: here,
+                origin: at,
+                origin_end: 0,
+                linear: true,
+            });
+        }
         self.text.push(c);
-        self.origin.resize(self.text.len(), (start, end));
+    }
+
+    /// Appends `c`, which came from the original character at `from`.
+    fn push(&mut self, c: char, from: &Range<usize>) {
+        let here = to_u32(self.text.len());
+        let (origin, origin_end) = (to_u32(from.start), to_u32(from.end));
+        let continues = self
+            .segments
+            .last()
+            .is_some_and(|s| !s.linear && s.origin == origin && s.origin_end == origin_end);
+        if !continues {
+            self.segments.push(Segment {
+                start: here,
+                origin,
+                origin_end,
+                linear: false,
+            });
+        }
+        self.text.push(c);
+    }
+
+    /// The original byte range of the character normalised byte `at` came
+    /// from.
+    fn origin_of(&self, at: usize) -> Option<(usize, usize)> {
+        if at >= self.text.len() {
+            return None;
+        }
+        let at = to_u32(at);
+        let index = self.segments.partition_point(|s| s.start <= at);
+        let segment = self.segments.get(index.checked_sub(1)?)?;
+        if segment.linear {
+            let start = segment.origin.saturating_add(at - segment.start) as usize;
+            Some((start, start + 1))
+        } else {
+            Some((segment.origin as usize, segment.origin_end as usize))
+        }
     }
 
     /// The original byte range of the normalised range `span`.
     pub(crate) fn original(&self, span: Range<usize>) -> Option<Range<usize>> {
-        let first = self.origin.get(span.start)?;
-        let last = self.origin.get(span.end.checked_sub(1)?)?;
-        Some(first.0 as usize..last.1 as usize)
+        let first = self.origin_of(span.start)?;
+        let last = self.origin_of(span.end.checked_sub(1)?)?;
+        Some(first.0..last.1)
     }
 }
 
@@ -58,16 +139,29 @@ pub(crate) struct NormalizedText {
 
 /// Normalises `text`; `exact` is only built when `want_exact`.
 pub(crate) fn normalize(text: &str, want_exact: bool) -> NormalizedText {
+    // Plain ASCII with no tag opener and no emphasis mark is already NFKC
+    // and has nothing to drop: both forms are straight copies, mapped by a
+    // single run. Most posts take this path.
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && b != b'<' && !is_emphasis(char::from(b)))
+    {
+        return NormalizedText {
+            exact: if want_exact {
+                Normalized::identity(text.to_owned())
+            } else {
+                Normalized::default()
+            },
+            folded: Normalized::identity(text.to_ascii_lowercase()),
+        };
+    }
     let mut out = NormalizedText::default();
     out.folded.text.reserve(text.len());
-    out.folded.origin.reserve(text.len());
     if want_exact {
         out.exact.text.reserve(text.len());
-        out.exact.origin.reserve(text.len());
     }
     let mut chars = text.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
-        let from = at..at + c.len_utf8();
         if c == '<' {
             // An HTML tag: `<` followed by a letter, `/` or `!`, up to `>`.
             let tag = text.get(at + 1..).and_then(|rest| {
@@ -86,21 +180,22 @@ pub(crate) fn normalize(text: &str, want_exact: bool) -> NormalizedText {
             continue;
         }
         if c.is_ascii() {
-            out.folded.push(c.to_ascii_lowercase(), from.clone());
+            out.folded.push_ascii(c.to_ascii_lowercase(), at);
             if want_exact {
-                out.exact.push(c, from);
+                out.exact.push_ascii(c, at);
             }
             continue;
         }
+        let from = at..at + c.len_utf8();
         for n in std::iter::once(c).nfkc() {
             if is_invisible(n) {
                 continue;
             }
             for lower in n.to_lowercase() {
-                out.folded.push(lower, from.clone());
+                out.folded.push(lower, &from);
             }
             if want_exact {
-                out.exact.push(n, from.clone());
+                out.exact.push(n, &from);
             }
         }
     }
