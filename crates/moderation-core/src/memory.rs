@@ -15,8 +15,10 @@ use chrono::{DateTime, Utc};
 use crate::actor::AuthorKey;
 use crate::error::ModerationError;
 use crate::ids::{ItemId, Kind, ObjectRef, UserId};
+use crate::memory_log::MemoryModerationLog;
+use crate::modlog::NewModLogEntry;
 use crate::store::{
-    Cursor, DuplicateQuery, FlagOutcome, ItemFilter, LogEntry, ModerationStore, NewItem,
+    Cursor, DuplicateQuery, FlagOutcome, ItemFilter, LogAction, LogEntry, ModerationStore, NewItem,
     NewLogEntry, Order, Page, PageRequest, StatusChange, StoredItem,
 };
 
@@ -63,6 +65,8 @@ struct State {
     logs: BTreeMap<ItemId, Vec<LogEntry>>,
     /// Who flagged each item.
     flags: HashMap<ItemId, HashSet<UserId>>,
+    /// The moderation log that moderator actions on items also reach.
+    modlog: Option<MemoryModerationLog>,
 }
 
 impl MemoryStore {
@@ -70,6 +74,17 @@ impl MemoryStore {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose moderator actions (approve, reject, remove) are
+    /// also appended to `log` as `item.approve`, `item.reject` and
+    /// `item.remove`, under the same lock as the status change, as the SQL
+    /// stores do in the same transaction.
+    #[must_use]
+    pub fn with_log(log: MemoryModerationLog) -> Self {
+        let store = Self::default();
+        store.lock().modlog = Some(log);
+        store
     }
 
     /// How many items the store holds (every status).
@@ -128,6 +143,7 @@ impl State {
     }
 
     fn append_log(&mut self, item: ItemId, log: NewLogEntry) {
+        self.append_mod_log(item, &log);
         self.next_log += 1;
         let entry = LogEntry {
             id: self.next_log,
@@ -143,6 +159,35 @@ impl State {
             at: log.at,
         };
         self.logs.entry(item).or_default().push(entry);
+    }
+
+    /// Copies a moderator action on `item` to the moderation log, if any;
+    /// submissions and flags are not staff actions and are not copied.
+    fn append_mod_log(&self, item: ItemId, log: &NewLogEntry) {
+        let (Some(modlog), Some(stored)) = (&self.modlog, self.items.get(&item)) else {
+            return;
+        };
+        let verb = match log.action {
+            LogAction::Approve => "item.approve",
+            LogAction::Reject => "item.reject",
+            LogAction::Remove => "item.remove",
+            LogAction::SubmitPublished
+            | LogAction::SubmitHeld
+            | LogAction::SubmitRejected
+            | LogAction::Flag => return,
+        };
+        modlog.append_now(NewModLogEntry {
+            action: verb.to_owned(),
+            actor: log.actor.clone(),
+            target: stored.object.clone(),
+            reason: log.reason.clone(),
+            before: log.from_status.map(|s| s.as_str().to_owned()),
+            after: log.to_status.map(|s| s.as_str().to_owned()),
+            detail: log.detail.clone(),
+            ip: log.ip,
+            bulk: log.bulk,
+            at: log.at,
+        });
     }
 
     /// Checks a change without applying it.

@@ -15,3 +15,44 @@ mod modlog {
         invalid_action_writes_nothing => scenarios::invalid_action_writes_nothing,
     }
 }
+
+/// Moderator actions on items reach the moderation log of the same store.
+mod item_actions_reach_the_log {
+    use std::sync::Arc;
+
+    use moderation_core::{MemoryModerationLog, MemoryStore, ModerationLog, ModerationStore};
+    use moderation_storage::testkit::{self, modlog::item_actions_reach_the_log as scenario};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memory() {
+        let log = MemoryModerationLog::new();
+        let store = Arc::new(MemoryStore::with_log(log.clone()));
+        if let Err(error) = scenario(store, Arc::new(log)).await {
+            panic!("scenario failed on the memory store: {error}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        testkit::with_sqlite(|store| {
+            let store = Arc::new(store);
+            scenario(
+                Arc::clone(&store) as Arc<dyn ModerationStore>,
+                store as Arc<dyn ModerationLog>,
+            )
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        testkit::with_postgres(|store| {
+            let store = Arc::new(store);
+            scenario(
+                Arc::clone(&store) as Arc<dyn ModerationStore>,
+                store as Arc<dyn ModerationLog>,
+            )
+        })
+        .await;
+    }
+}

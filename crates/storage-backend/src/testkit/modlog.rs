@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use moderation_core::{
-    Clock, Kind, ModLogEntry, ModLogFilter, ModerationError, ModerationLog, NewModLogEntry,
-    ObjectRef, SystemClock, UserId,
+    Clock, ItemStatus, Kind, ModLogEntry, ModLogFilter, ModerationError, ModerationLog,
+    ModerationStore, NewModLogEntry, ObjectRef, SystemClock, UserId,
 };
 use uuid::Uuid;
 
-use super::ScenarioResult;
+use super::{ScenarioResult, items};
 
 /// An entry by staff member `actor` on comment `comment` at `at`.
 ///
@@ -186,5 +186,68 @@ pub async fn invalid_action_writes_nothing(log: Arc<dyn ModerationLog>) -> Scena
             .await?
             .is_empty()
     );
+    Ok(())
+}
+
+/// Moderator actions on items reach the moderation log with the item log
+/// entry: one `item.approve` and one `item.remove`, with the actor, the
+/// item as target, the reason and the statuses before and after. A
+/// submission writes no entry, and neither does a change refused for a
+/// stale version. `store` and `log` are two ports of one store.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn item_actions_reach_the_log(
+    store: Arc<dyn ModerationStore>,
+    log: Arc<dyn ModerationLog>,
+) -> ScenarioResult {
+    let (item, submit) = items::held_comment(1, 10, 0)?;
+    let target = item.object.clone();
+    let stored = store.insert_item(item, submit).await?;
+    assert_eq!(
+        read_all(log.as_ref(), &ModLogFilter::default(), 10).await?,
+        []
+    );
+
+    let approve = items::moderator_change(stored.id, 1, ItemStatus::Held, ItemStatus::Public)?;
+    store.change_status(approve.clone()).await?;
+    let stale = items::moderator_change(stored.id, 1, ItemStatus::Held, ItemStatus::Removed)?;
+    match store.change_status(stale).await {
+        Err(ModerationError::Conflict { .. }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let mut remove =
+        items::moderator_change(stored.id, 2, ItemStatus::Public, ItemStatus::Removed)?;
+    remove.log.reason = Some("Spam-Welle ✉".to_owned());
+    remove.log.at += Duration::seconds(1);
+    remove.log.bulk = Some(Uuid::from_u128(0x1234));
+    store.change_status(remove.clone()).await?;
+
+    let entries = read_all(log.as_ref(), &ModLogFilter::default(), 10).await?;
+    let shapes: Vec<(&str, Option<&str>, Option<&str>)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.before.as_deref(), e.after.as_deref()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("item.remove", Some("public"), Some("removed")),
+            ("item.approve", Some("held"), Some("public")),
+        ]
+    );
+    for (entry, change) in entries.iter().zip([&remove, &approve]) {
+        assert_eq!(entry.actor, change.log.actor);
+        assert_eq!(entry.target, target);
+        assert_eq!(entry.reason, change.log.reason);
+        assert_eq!(entry.detail, change.log.detail);
+        assert_eq!(entry.ip, change.log.ip);
+        assert_eq!(entry.bulk, change.log.bulk);
+        assert_eq!(entry.at, change.log.at);
+    }
+    let by_target = ModLogFilter {
+        target: Some(target),
+        ..ModLogFilter::default()
+    };
+    assert_eq!(read_all(log.as_ref(), &by_target, 1).await?, entries);
     Ok(())
 }
