@@ -390,6 +390,28 @@ pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
     Ok(decode_json("public_version", text)?)
 }
 
+/// Binds the eleven record columns that [`INSERT_OBJECT`] and
+/// [`UPDATE_OBJECT`] share, in their order ($1 to $11); each statement then
+/// binds what differs (the creation time, or the version it expects).
+macro_rules! bind_record {
+    ($query:expr, $o:expr) => {
+        $query
+            .bind(&$o.kind)
+            .bind(&$o.key)
+            .bind($o.state)
+            .bind($o.status)
+            .bind($o.decided_by)
+            .bind($o.decided_at)
+            .bind($o.reason)
+            .bind($o.public)
+            .bind($o.approved)
+            .bind($o.current)
+            .bind($o.revision)
+    };
+}
+
+pub(crate) use bind_record;
+
 /// A record as column values, in the order of [`INSERT_OBJECT`] and
 /// [`UPDATE_OBJECT`].
 pub(crate) struct EncodedObject {
@@ -855,18 +877,10 @@ macro_rules! impl_object_store {
                     let mut written = Vec::with_capacity(entries.len());
                     if insert {
                         // The record goes first: entries reference it.
-                        let inserted = sqlx::query($crate::objects::INSERT_OBJECT)
-                            .bind(&o.kind)
-                            .bind(&o.key)
-                            .bind(o.state)
-                            .bind(o.status)
-                            .bind(o.decided_by)
-                            .bind(o.decided_at)
-                            .bind(o.reason)
-                            .bind(o.public)
-                            .bind(o.approved)
-                            .bind(o.current)
-                            .bind(o.revision)
+                        let inserted = $crate::objects::bind_record!(
+                            sqlx::query($crate::objects::INSERT_OBJECT),
+                            o
+                        )
                             .bind(o.created_at)
                             .bind(o.updated_at)
                             .execute(&mut *tx)
@@ -891,18 +905,10 @@ macro_rules! impl_object_store {
                         for (entry, e) in entries.into_iter().zip(encoded_entries) {
                             written.push(Self::write_entry(&mut tx, &o.kind, &o.key, entry, e).await?);
                         }
-                        let updated = sqlx::query($crate::objects::UPDATE_OBJECT)
-                            .bind(&o.kind)
-                            .bind(&o.key)
-                            .bind(o.state)
-                            .bind(o.status)
-                            .bind(o.decided_by)
-                            .bind(o.decided_at)
-                            .bind(o.reason)
-                            .bind(o.public)
-                            .bind(o.approved)
-                            .bind(o.current)
-                            .bind(o.revision)
+                        let updated = $crate::objects::bind_record!(
+                            sqlx::query($crate::objects::UPDATE_OBJECT),
+                            o
+                        )
                             .bind(o.version)
                             .bind(o.updated_at)
                             .execute(&mut *tx)
