@@ -96,17 +96,42 @@ fn image_spans(text: &str) -> Vec<Range<usize>> {
     spans
 }
 
-/// Whether `text` can hold a link at all: linkify only finds one at a
-/// `://` or at a `.` followed by a domain label, so a text with neither is
-/// not handed to it.
-fn may_hold_link(text: &str) -> bool {
+/// Whether `byte` separates words for link finding: no link holds a space
+/// or an ASCII control character (linkify stops at each, both scanning
+/// back to a link's start and forward to its end).
+fn is_link_break(byte: u8) -> bool {
+    byte <= b' '
+}
+
+/// The words of `text` (runs between spaces and control characters) that
+/// can hold a link, in order. linkify only finds a link at a `://` or at a
+/// `.` followed by a domain label, so only the words holding one are handed
+/// to it; ordinary prose, full stops and all, is not scanned at all.
+fn link_words(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
-    memmem::find(bytes, b"://").is_some()
-        || memchr_iter(b'.', bytes).any(|at| {
-            bytes
-                .get(at + 1)
-                .is_some_and(|&b| b.is_ascii_alphanumeric() || !b.is_ascii())
-        })
+    let label_dots = memchr_iter(b'.', bytes).filter(|&at| {
+        bytes
+            .get(at + 1)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || !b.is_ascii())
+    });
+    let mut candidates: Vec<usize> = label_dots.chain(memmem::find_iter(bytes, b"://")).collect();
+    candidates.sort_unstable();
+    let mut words: Vec<Range<usize>> = Vec::new();
+    for at in candidates {
+        if words.last().is_some_and(|word| at < word.end) {
+            continue;
+        }
+        let start = bytes
+            .get(..at)
+            .and_then(|before| before.iter().rposition(|&b| is_link_break(b)))
+            .map_or(0, |i| i + 1);
+        let end = bytes
+            .get(at..)
+            .and_then(|after| after.iter().position(|&b| is_link_break(b)))
+            .map_or(bytes.len(), |i| at + i);
+        words.push(start..end);
+    }
+    words
 }
 
 /// `@name` mentions: an `@` not preceded by a word character (so e-mail
@@ -138,25 +163,28 @@ impl PostFeatures {
     #[must_use]
     pub fn of(text: &str) -> Self {
         let images = image_spans(text);
-        let links = if may_hold_link(text) {
-            let mut finder = LinkFinder::new();
-            finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
-            finder
-                .links(text)
-                .filter(|link| {
-                    !images
-                        .iter()
-                        .any(|image| image.start <= link.start() && link.end() <= image.end)
-                })
-                .map(|link| Link {
-                    span: link.start()..link.end(),
+        let mut finder = LinkFinder::new();
+        finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
+        let mut links = Vec::new();
+        for word in link_words(text) {
+            let Some(word_text) = text.get(word.clone()) else {
+                continue;
+            };
+            for link in finder.links(word_text) {
+                let span = word.start + link.start()..word.start + link.end();
+                if images
+                    .iter()
+                    .any(|image| image.start <= span.start && span.end <= image.end)
+                {
+                    continue;
+                }
+                links.push(Link {
+                    span,
                     url: link.as_str().to_owned(),
                     host: host_of(link.as_str()),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+                });
+            }
+        }
         let mentions = count_mentions(text);
         Self {
             links,
@@ -375,7 +403,7 @@ mod tests {
         fn the_prefiltered_scan_agrees_with_the_plain_definition(
             text in prop_oneof![
                 "\\PC{0,60}",
-                "[a-zA-Z0-9 .:/@!\\[\\]()<>_\\-'\"éü\\u{3000}]{0,60}",
+                "[a-zA-Z0-9 .:/@!\\[\\]()<>_\\-'\"éü\\u{3000}\\u{85}\t\n\r\u{1}]{0,60}",
                 "(https?://|www\\.|[a-z]{1,5}\\.|@|!\\[[a-z]*\\]\\(|<[iI][mM][gG] |[ .:/)>-]|é|[0-9]){0,16}",
             ]
         ) {
