@@ -14,8 +14,9 @@ use crate::error::ModerationError;
 /// Every setting of the community rules. Missing sections take their
 /// defaults; unknown keys are refused so a typo never goes unnoticed.
 ///
-/// Any serde format works (TOML through the `toml` crate, YAML...);
-/// [`CommunityConfig::from_json`] reads JSON and validates in one step.
+/// [`CommunityConfig::from_json`] and (with the default `toml` feature)
+/// [`CommunityConfig::from_toml`] read a document and validate it in one
+/// step; any other serde format works through [`CommunityConfig::validate`].
 ///
 /// ```
 /// use moderation_core::community::{ActionKind, CommunityConfig};
@@ -55,6 +56,62 @@ impl CommunityConfig {
     pub fn from_json(text: &str) -> Result<Self, ModerationError> {
         let config: Self = serde_json::from_str(text).map_err(|e| {
             ModerationError::Config(format!("community rules: {e}; fix the document and reload"))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and validates a TOML document: the same keys as JSON, each
+    /// section a table.
+    ///
+    /// ```
+    /// use moderation_core::community::{ActionKind, CommunityConfig, WordAction};
+    /// let config = CommunityConfig::from_toml(r#"
+    /// [rate_limits.daily_caps]
+    /// topic = 5
+    ///
+    /// [content_limits]
+    /// new_user_max_links = 1
+    ///
+    /// [[watched_words]]
+    /// word = "casino*"
+    /// action = "block"
+    /// "#)?;
+    /// assert_eq!(config.rate_limits.daily_caps[&ActionKind::Topic], 5);
+    /// assert_eq!(config.content_limits.new_user_max_links, 1);
+    /// assert_eq!(config.watched_words[0].action, WordAction::Block);
+    ///
+    /// // A misspelt key is refused, with where it is and what would fit.
+    /// let error = CommunityConfig::from_toml("[guard]\nthreshhold = 5\n").unwrap_err();
+    /// assert!(error.to_string().contains("threshhold"));
+    /// assert!(error.to_string().contains("line 2"));
+    /// # Ok::<(), moderation_core::ModerationError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModerationError::Config`] with the line, column and key at fault,
+    /// or the first invalid setting.
+    #[cfg(feature = "toml")]
+    pub fn from_toml(text: &str) -> Result<Self, ModerationError> {
+        let config: Self = toml::from_str(text).map_err(|e| {
+            let place = e
+                .span()
+                .and_then(|span| text.get(..span.start))
+                .map(|before| {
+                    let line = before.matches('\n').count() + 1;
+                    let column = before
+                        .rsplit_once('\n')
+                        .map_or(before, |(_, last)| last)
+                        .chars()
+                        .count()
+                        + 1;
+                    format!(" at line {line} column {column}")
+                })
+                .unwrap_or_default();
+            ModerationError::Config(format!(
+                "community rules: {}{place}; fix the document and reload",
+                e.message().trim_end()
+            ))
         })?;
         config.validate()?;
         Ok(config)

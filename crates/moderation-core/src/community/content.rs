@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use linkify::{LinkFinder, LinkKind};
+use memchr::{memchr, memchr_iter, memmem};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -47,16 +48,21 @@ pub struct PostFeatures {
 
 /// Byte ranges of image embeds: `![alt](url)` and `<img ...>`.
 fn image_spans(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut from = 0;
-    while let Some(found) = text.get(from..).and_then(|rest| rest.find("![")) {
-        let start = from + found;
-        let close = text
+    while let Some(start) = bytes
+        .get(from..)
+        .and_then(|rest| memmem::find(rest, b"!["))
+        .map(|i| from + i)
+    {
+        let close = bytes
             .get(start..)
-            .and_then(|rest| rest.find("](").map(|i| start + i))
+            .and_then(|rest| memmem::find(rest, b"](").map(|i| start + i))
             .and_then(|mid| {
-                text.get(mid..)
-                    .and_then(|rest| rest.find(')').map(|i| mid + i + 1))
+                bytes
+                    .get(mid..)
+                    .and_then(|rest| memchr(b')', rest).map(|i| mid + i + 1))
             });
         match close {
             Some(end) => {
@@ -66,23 +72,81 @@ fn image_spans(text: &str) -> Vec<Range<usize>> {
             None => from = start + 2,
         }
     }
-    // Only a text with a `<` can hold an `<img>` tag; the lower-cased copy
-    // the search needs is made only then.
-    if !text.contains('<') {
-        return spans;
-    }
-    let lower = text.to_ascii_lowercase();
+    // `<img`, in any case, up to the next `>` (or the end).
     from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find("<img")) {
-        let start = from + found;
-        let end = lower
+    while let Some(start) = bytes
+        .get(from..)
+        .and_then(|rest| memchr(b'<', rest))
+        .map(|i| from + i)
+    {
+        if !bytes
+            .get(start + 1..start + 4)
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"img"))
+        {
+            from = start + 1;
+            continue;
+        }
+        let end = bytes
             .get(start..)
-            .and_then(|rest| rest.find('>'))
-            .map_or(lower.len(), |i| start + i + 1);
+            .and_then(|rest| memchr(b'>', rest))
+            .map_or(bytes.len(), |i| start + i + 1);
         spans.push(start..end);
         from = end;
     }
     spans
+}
+
+/// Whether `byte` separates words for link finding: no link holds a space
+/// or an ASCII control character (linkify stops at each, both scanning
+/// back to a link's start and forward to its end).
+fn is_link_break(byte: u8) -> bool {
+    byte <= b' '
+}
+
+/// The words of `text` (runs between spaces and control characters) that
+/// can hold a link, in order. linkify only finds a link at a `://` or at a
+/// `.` followed by a domain label, so only the words holding one are handed
+/// to it; ordinary prose, full stops and all, is not scanned at all.
+fn link_words(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let label_dots = memchr_iter(b'.', bytes).filter(|&at| {
+        bytes
+            .get(at + 1)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || !b.is_ascii())
+    });
+    let mut candidates: Vec<usize> = label_dots.chain(memmem::find_iter(bytes, b"://")).collect();
+    candidates.sort_unstable();
+    let mut words: Vec<Range<usize>> = Vec::new();
+    for at in candidates {
+        if words.last().is_some_and(|word| at < word.end) {
+            continue;
+        }
+        let start = bytes
+            .get(..at)
+            .and_then(|before| before.iter().rposition(|&b| is_link_break(b)))
+            .map_or(0, |i| i + 1);
+        let end = bytes
+            .get(at..)
+            .and_then(|after| after.iter().position(|&b| is_link_break(b)))
+            .map_or(bytes.len(), |i| at + i);
+        words.push(start..end);
+    }
+    words
+}
+
+/// `@name` mentions: an `@` not preceded by a word character (so e-mail
+/// addresses do not count) and followed by one.
+fn count_mentions(text: &str) -> u32 {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut mentions = 0_u32;
+    for at in memchr_iter(b'@', text.as_bytes()) {
+        let before = text.get(..at).and_then(|s| s.chars().next_back());
+        let after = text.get(at + 1..).and_then(|s| s.chars().next());
+        if !before.is_some_and(is_word) && after.is_some_and(is_word) {
+            mentions = mentions.saturating_add(1);
+        }
+    }
+    mentions
 }
 
 /// The host of a link as written (with or without a scheme).
@@ -101,33 +165,27 @@ impl PostFeatures {
         let images = image_spans(text);
         let mut finder = LinkFinder::new();
         finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
-        let links = finder
-            .links(text)
-            .filter(|link| {
-                !images
+        let mut links = Vec::new();
+        for word in link_words(text) {
+            let Some(word_text) = text.get(word.clone()) else {
+                continue;
+            };
+            for link in finder.links(word_text) {
+                let span = word.start + link.start()..word.start + link.end();
+                if images
                     .iter()
-                    .any(|image| image.start <= link.start() && link.end() <= image.end)
-            })
-            .map(|link| Link {
-                span: link.start()..link.end(),
-                url: link.as_str().to_owned(),
-                host: host_of(link.as_str()),
-            })
-            .collect();
-        let mut mentions = 0_u32;
-        let mut previous: Option<char> = None;
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '@'
-                && previous.is_none_or(|p| !(p.is_alphanumeric() || p == '_'))
-                && chars
-                    .peek()
-                    .is_some_and(|n| n.is_alphanumeric() || *n == '_')
-            {
-                mentions = mentions.saturating_add(1);
+                    .any(|image| image.start <= span.start && span.end <= image.end)
+                {
+                    continue;
+                }
+                links.push(Link {
+                    span,
+                    url: link.as_str().to_owned(),
+                    host: host_of(link.as_str()),
+                });
             }
-            previous = Some(c);
         }
+        let mentions = count_mentions(text);
         Self {
             links,
             images: u32::try_from(images.len()).unwrap_or(u32::MAX),
@@ -262,5 +320,94 @@ impl ContentLimits {
             return Err(over(code, what, count, max));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The plain definition: linkify over every text, image embeds found
+    /// in a lower-cased copy, mentions counted character by character.
+    fn reference(text: &str) -> PostFeatures {
+        let mut images = Vec::new();
+        let mut from = 0;
+        while let Some(found) = text.get(from..).and_then(|rest| rest.find("![")) {
+            let start = from + found;
+            let close = text
+                .get(start..)
+                .and_then(|rest| rest.find("](").map(|i| start + i))
+                .and_then(|mid| {
+                    text.get(mid..)
+                        .and_then(|rest| rest.find(')').map(|i| mid + i + 1))
+                });
+            match close {
+                Some(end) => {
+                    images.push(start..end);
+                    from = end;
+                }
+                None => from = start + 2,
+            }
+        }
+        let lower = text.to_ascii_lowercase();
+        from = 0;
+        while let Some(found) = lower.get(from..).and_then(|rest| rest.find("<img")) {
+            let start = from + found;
+            let end = lower
+                .get(start..)
+                .and_then(|rest| rest.find('>'))
+                .map_or(lower.len(), |i| start + i + 1);
+            images.push(start..end);
+            from = end;
+        }
+        let mut finder = LinkFinder::new();
+        finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
+        let links = finder
+            .links(text)
+            .filter(|link| {
+                !images
+                    .iter()
+                    .any(|image| image.start <= link.start() && link.end() <= image.end)
+            })
+            .map(|link| Link {
+                span: link.start()..link.end(),
+                url: link.as_str().to_owned(),
+                host: host_of(link.as_str()),
+            })
+            .collect();
+        let mut mentions = 0_u32;
+        let mut previous: Option<char> = None;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '@'
+                && previous.is_none_or(|p| !(p.is_alphanumeric() || p == '_'))
+                && chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || *n == '_')
+            {
+                mentions += 1;
+            }
+            previous = Some(c);
+        }
+        PostFeatures {
+            links,
+            images: u32::try_from(images.len()).unwrap_or(u32::MAX),
+            mentions,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_prefiltered_scan_agrees_with_the_plain_definition(
+            text in prop_oneof![
+                "\\PC{0,60}",
+                "[a-zA-Z0-9 .:/@!\\[\\]()<>_\\-'\"éü\\u{3000}\\u{85}\t\n\r\u{1}]{0,60}",
+                "(https?://|www\\.|[a-z]{1,5}\\.|@|!\\[[a-z]*\\]\\(|<[iI][mM][gG] |[ .:/)>-]|é|[0-9]){0,16}",
+            ]
+        ) {
+            prop_assert_eq!(PostFeatures::of(&text), reference(&text));
+        }
     }
 }

@@ -16,6 +16,7 @@ mod freeze_on_review;
 mod gates;
 mod guard;
 mod limits;
+mod pipeline_rule;
 mod refusal;
 mod rules;
 mod sanctions;
@@ -35,6 +36,7 @@ pub use freeze_on_review::{
 pub use gates::Gates;
 pub use guard::{GuardFinding, LowContributionGuard, added_ranges, added_text};
 pub use limits::{LimitCheck, LimitCode, RateLimits};
+pub use pipeline_rule::{AuthorHistory, AuthorRecord, CommunityRule};
 pub use refusal::Refusal;
 pub use rules::{Attempt, CommunityRules, Evaluation, Recipients, Screening, ScreeningVerdict};
 pub use sanctions::{MemorySanctionStore, NewSanction, Sanction, SanctionKind, SanctionStore};

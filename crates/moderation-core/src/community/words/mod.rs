@@ -2,7 +2,8 @@
 //! action each, matched on normalised text.
 //!
 //! The whole list compiles into one matcher (an Aho-Corasick automaton per
-//! case mode and one regex set, shared by every action, so a scan reads the
+//! case mode, and regular expressions that only run when the automaton saw
+//! one of their prefixes, all shared by every action, so a scan reads the
 //! text once per automaton rather than once per action); it sits behind an
 //! `ArcSwap`, so scans never lock and a new list is compiled once, when it
 //! changes ([`WatchedWords::replace`]).
@@ -179,7 +180,6 @@ impl WordScan {
 struct Compiled {
     entries: Vec<WatchedWord>,
     matcher: Matcher,
-    needs_exact: bool,
 }
 
 impl Compiled {
@@ -189,12 +189,7 @@ impl Compiled {
         }
         let all: Vec<(usize, &WatchedWord)> = entries.iter().enumerate().collect();
         let matcher = Matcher::compile(&all)?;
-        let needs_exact = matcher.needs_exact();
-        Ok(Self {
-            entries,
-            matcher,
-            needs_exact,
-        })
+        Ok(Self { entries, matcher })
     }
 }
 
@@ -251,9 +246,8 @@ impl WatchedWords {
     #[must_use]
     pub fn scan(&self, text: &str) -> WordScan {
         let compiled = self.compiled.load();
-        let normalized = normalize::normalize(text, compiled.needs_exact);
         let mut found = Vec::new();
-        compiled.matcher.find(&normalized, &mut found);
+        compiled.matcher.find(text, &mut found);
         let action_of = |entry: usize| compiled.entries.get(entry).map(|e| e.action);
         found.sort_by_key(|(entry, span)| {
             (
