@@ -41,6 +41,7 @@ moderation_storage::store_scenarios! {
     editor_sees_own_pending_version => scenarios::editor_sees_own_pending_version,
     ids_of_every_shape_and_public_filters => scenarios::ids_of_every_shape_and_public_filters,
     pending_pages_and_stale_versions => scenarios::pending_pages_and_stale_versions,
+    refused_writes_store_nothing => scenarios::refused_writes_store_nothing,
 }
 
 /// Issue 4's item 14 needs the moderation log the store writes to.
