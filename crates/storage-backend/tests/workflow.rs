@@ -112,3 +112,38 @@ mod must_show_15_review_queue_claims_and_decisions {
         .await;
     }
 }
+
+/// A decision on the workflow directly closes the change's review item.
+mod direct_decisions_close_review_items {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memory() {
+        let store = Arc::new(MemoryObjectStore::new()) as Arc<dyn ObjectStore>;
+        testkit::run_scenario("memory", store, |store| {
+            scenarios::direct_decisions_close_review_items(
+                store,
+                Arc::new(MemoryReviewStore::new()),
+            )
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        testkit::with_sqlite(|store| {
+            let store = Arc::new(store);
+            scenarios::direct_decisions_close_review_items(store.clone(), store)
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        testkit::with_postgres(|store| {
+            let store = Arc::new(store);
+            scenarios::direct_decisions_close_review_items(store.clone(), store)
+        })
+        .await;
+    }
+}

@@ -13,7 +13,7 @@ use super::event::ObjectChange;
 use super::notify::{AddressFn, RetryPolicy, WorkflowNotifications, install_templates};
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
-use super::review::object_change_review;
+use super::review::{close_review, object_change_review};
 use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
 use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
 use crate::actor::Actor;
@@ -151,7 +151,10 @@ impl ObjectWorkflowBuilder {
     /// `reviews` for every queued create or edit, after it committed;
     /// register [`super::ObjectChangeHandler`] on the queue so its decisions
     /// reach the workflow. A failure to open is logged; the change stays
-    /// queued in the workflow's own pending list.
+    /// queued in the workflow's own pending list. A decision taken on the
+    /// workflow directly ([`ObjectWorkflow::approve`],
+    /// [`ObjectWorkflow::reject`], [`ObjectWorkflow::bulk`]) closes the
+    /// change's item too, once the decision committed.
     #[must_use]
     pub fn review_store(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
         self.reviews = Some(reviews);
@@ -621,6 +624,7 @@ impl ObjectWorkflow {
                     .await;
                     self.emit(ModerationEvent::PostModeration { change }).await;
                     self.notifications.decided(&record, &entry).await;
+                    self.close_review(&entry, action, bulk).await;
                     taken.push(ActionTaken { record, entry });
                 }
             }
@@ -686,6 +690,25 @@ impl ObjectWorkflow {
         };
         if let Err(error) = reviews.open(object_change_review(entry, is_new)).await {
             tracing::error!(%error, object = %entry.object, "change stored but not queued for review");
+        }
+    }
+
+    /// Closes the review item of an entry decided here rather than through
+    /// the queue, when a review store is set, so the queue does not offer a
+    /// decided change for review. It runs after the decision committed: the
+    /// review store is a port of its own. A failure is logged; the decision
+    /// stands and the item stays pending.
+    async fn close_review(
+        &self,
+        entry: &ObjectEntry,
+        action: ObjectAction,
+        bulk: Option<uuid::Uuid>,
+    ) {
+        let Some(reviews) = &self.reviews else {
+            return;
+        };
+        if let Err(error) = close_review(reviews.as_ref(), entry, action, bulk).await {
+            tracing::error!(%error, object = %entry.object, "decision stored but its review item not closed");
         }
     }
 

@@ -23,7 +23,8 @@ use moderation_core::{
     RecordingEventSink, RecordingNotifier, UserId,
 };
 use moderation_core::{
-    ClaimPolicy, ReviewAction, ReviewQueue, ReviewStore, ReviewSubject, SubjectType,
+    ClaimPolicy, ReviewAction, ReviewEvent, ReviewFilter, ReviewPageRequest, ReviewQueue,
+    ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, SubjectType,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -1378,6 +1379,95 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
     assert_eq!(workflow_public(1).await?, Some(value(&first)?));
     let entry = workflow.history(&profile_ref(1)?).await?.pop();
     assert_eq!(entry.map(|e| e.status), Some(EntryStatus::Rejected));
+    Ok(())
+}
+
+/// A decision taken on the workflow directly closes the change's review
+/// item too: approve approves it and reject rejects it, each recorded in
+/// the item's history as the moderator who decided, so the queue never
+/// offers a decided change. Set-pending leaves the item open. `reviews` is
+/// the review store next to `store`.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn direct_decisions_close_review_items(
+    store: Arc<dyn ObjectStore>,
+    reviews: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let clock = Arc::new(ManualClock::new(base_time()));
+    let workflow = ObjectWorkflow::builder(store)
+        .clock(clock.clone())
+        .review_store(reviews.clone())
+        .build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let item_of = |id: i64| {
+        let reviews = reviews.clone();
+        async move {
+            let subject = ReviewSubject::ObjectChange {
+                object: profile_ref(id)?,
+                revision: 1,
+            };
+            reviews
+                .review_for_subject(&subject)
+                .await?
+                .ok_or(ModerationError::UnknownObject {
+                    object: profile_ref(id)?,
+                })
+        }
+    };
+    let mut entries = Vec::new();
+    for id in 1..=3 {
+        let saved = workflow.create(&plain(7), &profile(id, "new")).await?;
+        assert_eq!(item_of(id).await?.status, ReviewStatus::Pending);
+        entries.push(saved.entry.ok_or(ModerationError::UnknownObject {
+            object: profile_ref(id)?,
+        })?);
+    }
+    let [first, second, third] = entries.as_slice() else {
+        return Err(ModerationError::Config(
+            "three entries were created".to_owned(),
+        ));
+    };
+
+    clock.advance(Duration::minutes(1));
+    workflow
+        .approve(&moderator(1), first.into(), Some("fine"))
+        .await?;
+    let item = item_of(1).await?;
+    assert_eq!(item.status, ReviewStatus::Approved);
+    let step = reviews.history(item.id).await?.pop();
+    assert_eq!(
+        step.as_ref()
+            .map(|s| (s.event, s.actor.clone(), s.reason.clone())),
+        Some((
+            ReviewEvent::Act(ReviewAction::Approve),
+            Some(UserId::from(1_i64)),
+            Some("fine".to_owned())
+        ))
+    );
+    assert_eq!(step.map(|s| s.at), Some(base_time() + Duration::minutes(1)));
+
+    workflow
+        .reject(&moderator(2), second.into(), Some("spam"))
+        .await?;
+    assert_eq!(item_of(2).await?.status, ReviewStatus::Rejected);
+
+    workflow
+        .set_pending(&moderator(2), third.into(), None)
+        .await?;
+    assert_eq!(item_of(3).await?.status, ReviewStatus::Pending);
+    assert_eq!(
+        reviews
+            .list(
+                &ReviewFilter::pending(),
+                &ReviewPageRequest::first(ReviewSort::Oldest, 10)
+            )
+            .await?
+            .items
+            .len(),
+        1,
+        "only the undecided change is left to review"
+    );
     Ok(())
 }
 
