@@ -450,6 +450,24 @@ macro_rules! bind_record {
 
 pub(crate) use bind_record;
 
+/// Binds the seven entry columns every entry statement writes, in their
+/// order (status, snapshot, submitted by and at, decided by and at,
+/// reason), from an [`EncodedEntry`], which it consumes.
+macro_rules! bind_entry {
+    ($query:expr, $e:expr) => {
+        $query
+            .bind($e.status)
+            .bind($e.snapshot)
+            .bind($e.submitted_by)
+            .bind($e.submitted_at)
+            .bind($e.decided_by)
+            .bind($e.decided_at)
+            .bind($e.reason)
+    };
+}
+
+pub(crate) use bind_entry;
+
 /// A record as column values, in the order of [`INSERT_OBJECT`] and
 /// [`UPDATE_OBJECT`].
 pub(crate) struct EncodedObject {
@@ -760,17 +778,13 @@ macro_rules! impl_object_store {
                 let e = encoded;
                 match write {
                     EntryWrite::Insert(new) => {
-                        let id: i64 = sqlx::query_scalar($crate::objects::INSERT_ENTRY)
-                            .bind(kind)
-                            .bind(key)
-                            .bind(new.revision)
-                            .bind(e.status)
-                            .bind(e.snapshot)
-                            .bind(e.submitted_by)
-                            .bind(e.submitted_at)
-                            .bind(e.decided_by)
-                            .bind(e.decided_at)
-                            .bind(e.reason)
+                        let id: i64 = $crate::objects::bind_entry!(
+                            sqlx::query_scalar($crate::objects::INSERT_ENTRY)
+                                .bind(kind)
+                                .bind(key)
+                                .bind(new.revision),
+                            e
+                        )
                             .fetch_one(&mut *conn)
                             .await
                             .map_err($crate::error::StorageError::from)?;
@@ -780,15 +794,11 @@ macro_rules! impl_object_store {
                         mut entry,
                         expected_version,
                     } => {
-                        let updated = sqlx::query($crate::objects::UPDATE_ENTRY)
-                            .bind(entry.id.0)
-                            .bind(e.status)
-                            .bind(e.snapshot)
-                            .bind(e.submitted_by)
-                            .bind(e.submitted_at)
-                            .bind(e.decided_by)
-                            .bind(e.decided_at)
-                            .bind(e.reason)
+                        let updated = $crate::objects::bind_entry!(
+                            sqlx::query($crate::objects::UPDATE_ENTRY)
+                                .bind(entry.id.0),
+                            e
+                        )
                             .bind(expected_version)
                             .execute(&mut *conn)
                             .await
@@ -945,17 +955,13 @@ macro_rules! impl_object_store {
                 let (main, e) = main;
                 let main = match main {
                     EntryWrite::Insert(new) => {
-                        let id = sqlx::query_scalar::<_, i64>($crate::objects::INSERT_ENTRY_CARRYING)
-                            .bind(&o.kind)
-                            .bind(&o.key)
-                            .bind(new.revision)
-                            .bind(e.status)
-                            .bind(e.snapshot)
-                            .bind(e.submitted_by)
-                            .bind(e.submitted_at)
-                            .bind(e.decided_by)
-                            .bind(e.decided_at)
-                            .bind(e.reason)
+                        let id = $crate::objects::bind_entry!(
+                            sqlx::query_scalar::<_, i64>($crate::objects::INSERT_ENTRY_CARRYING)
+                                .bind(&o.kind)
+                                .bind(&o.key)
+                                .bind(new.revision),
+                            e
+                        )
                             .bind(carried)
                             // Stepped to the end, not just to its row: SQLite
                             // runs the automatic checkpoint only when an
@@ -973,15 +979,11 @@ macro_rules! impl_object_store {
                         }
                     }
                     EntryWrite::Update { mut entry, expected_version } => {
-                        let done = sqlx::query($crate::objects::UPDATE_ENTRY_CARRYING)
-                            .bind(entry.id.0)
-                            .bind(e.status)
-                            .bind(e.snapshot)
-                            .bind(e.submitted_by)
-                            .bind(e.submitted_at)
-                            .bind(e.decided_by)
-                            .bind(e.decided_at)
-                            .bind(e.reason)
+                        let done = $crate::objects::bind_entry!(
+                            sqlx::query($crate::objects::UPDATE_ENTRY_CARRYING)
+                                .bind(entry.id.0),
+                            e
+                        )
                             .bind(expected_version)
                             .bind(carried)
                             .execute(&mut *conn)
