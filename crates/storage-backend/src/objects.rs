@@ -167,6 +167,16 @@ macro_rules! target_columns {
     };
 }
 
+/// One object's record with its newest entry, entry columns first as in
+/// [`BatchSql::targets`]; they are NULL while the record has no entry.
+pub(crate) const SELECT_OBJECT_WITH_LATEST: &str = concat!(
+    "SELECT ",
+    target_columns!(),
+    " FROM moderated_objects AS o LEFT JOIN moderation_entries AS e \
+     ON e.kind = o.kind AND e.object_key = o.object_key AND e.revision = o.revision \
+     WHERE o.kind = $1 AND o.object_key = $2"
+);
+
 /// How many columns of a [`BatchSql::targets`] row belong to the entry.
 pub(crate) const TARGET_ENTRY_COLUMNS: usize = 12;
 
@@ -389,9 +399,40 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let o = TARGET_ENTRY_COLUMNS;
+    Ok((
+        decode_entry(entry_row(row)?)?,
+        decode_object(record_row(row)?)?,
+    ))
+}
+
+/// A [`SELECT_OBJECT_WITH_LATEST`] row: the record, and its newest entry
+/// when the join found one.
+pub(crate) fn decode_with_latest<R>(
+    row: &R,
+) -> Result<(ModeratedObject, Option<ObjectEntry>), ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let entry_id: Option<i64> = row.try_get(0).map_err(StorageError::from)?;
+    let latest = entry_id
+        .map(|_| entry_row(row).and_then(decode_entry))
+        .transpose()?;
+    Ok((decode_object(record_row(row)?)?, latest))
+}
+
+/// The entry columns of a [`BatchSql::targets`]-shaped row.
+fn entry_row<R>(row: &R) -> Result<EntryRow, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
-    let entry: EntryRow = (
+    Ok((
         row.try_get(0).map_err(failed)?,
         row.try_get(1).map_err(failed)?,
         row.try_get(2).map_err(failed)?,
@@ -404,8 +445,20 @@ where
         row.try_get(9).map_err(failed)?,
         row.try_get(10).map_err(failed)?,
         row.try_get(11).map_err(failed)?,
-    );
-    let record: ObjectRow = (
+    ))
+}
+
+/// The record columns of a [`BatchSql::targets`]-shaped row.
+fn record_row<R>(row: &R) -> Result<ObjectRow, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let o = TARGET_ENTRY_COLUMNS;
+    let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
+    Ok((
         row.try_get(o).map_err(failed)?,
         row.try_get(o + 1).map_err(failed)?,
         row.try_get(o + 2).map_err(failed)?,
@@ -420,8 +473,7 @@ where
         row.try_get(o + 11).map_err(failed)?,
         row.try_get(o + 12).map_err(failed)?,
         row.try_get(o + 13).map_err(failed)?,
-    );
-    Ok((decode_entry(entry)?, decode_object(record)?))
+    ))
 }
 
 pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
@@ -1047,6 +1099,24 @@ macro_rules! impl_object_store {
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 row.map($crate::objects::decode_object).transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
+            async fn object_with_latest(
+                &self,
+                object: &moderation_core::ObjectRef,
+            ) -> Result<
+                Option<(moderation_core::workflow::ModeratedObject, Option<moderation_core::workflow::ObjectEntry>)>,
+                moderation_core::ModerationError,
+            > {
+                let (kind, key) = $crate::objects::encode_ref(object)?;
+                let row = sqlx::query($crate::objects::SELECT_OBJECT_WITH_LATEST)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(&mut *self.reader().await?)
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                row.as_ref().map($crate::objects::decode_with_latest).transpose()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = objects.len()))]

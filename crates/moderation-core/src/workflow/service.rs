@@ -409,17 +409,17 @@ impl ObjectWorkflow {
             loop {
                 attempt += 1;
                 let now = self.clock.now();
-                let (record, insert) = match self.store.object(&object).await? {
-                    Some(record) => (record, false),
+                let (record, latest, insert) = match self.store.object_with_latest(&object).await? {
+                    Some((record, latest)) => (record, latest, false),
                     None => match original.clone() {
                         Some(original) => (
                             transition::blank_record(object.clone(), Some(original), now),
+                            None,
                             true,
                         ),
                         None => return Err(ModerationError::UnknownObject { object }),
                     },
                 };
-                let latest = self.latest_entry(&record).await?;
                 let submitted = Submitted { actor, at: now };
                 let planned = transition::save(
                     &options,
@@ -716,16 +716,6 @@ impl ObjectWorkflow {
         if let Err(error) = self.events.emit(&event).await {
             tracing::error!(%error, "event subscriber failed; the change stands");
         }
-    }
-
-    async fn latest_entry(
-        &self,
-        record: &ModeratedObject,
-    ) -> Result<Option<ObjectEntry>, ModerationError> {
-        if record.revision == 0 {
-            return Ok(None);
-        }
-        self.store.revision(&record.object, record.revision).await
     }
 
     /// What public reads see of `object`: one primary-key lookup.

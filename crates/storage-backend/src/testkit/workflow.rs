@@ -799,6 +799,12 @@ impl ObjectStore for CountingStore {
     async fn entries(&self, ids: &[EntryId]) -> Result<Vec<ObjectEntry>, ModerationError> {
         self.inner.entries(ids).await
     }
+    async fn object_with_latest(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<Option<(ModeratedObject, Option<ObjectEntry>)>, ModerationError> {
+        self.inner.object_with_latest(object).await
+    }
     async fn revision(
         &self,
         object: &ObjectRef,
