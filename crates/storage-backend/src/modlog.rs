@@ -66,8 +66,8 @@ pub(crate) type ModLogRow = (
 /// A [`NewModLogEntry`] as column values, checked before any SQL runs.
 #[derive(Debug)]
 pub(crate) struct EncodedEntry {
-    target_key: String,
-    detail: String,
+    pub(crate) target_key: String,
+    pub(crate) detail: String,
 }
 
 impl EncodedEntry {

@@ -9,7 +9,7 @@ use moderation_core::workflow::{
     EntryId, EntryStatus, EntryWrite, ModeratedObject, NewEntry, ObjectEntry, ObjectState,
     ObjectStatus, ObjectWrite,
 };
-use moderation_core::{Kind, ModerationError, ObjectId, ObjectRef, UserId};
+use moderation_core::{Kind, ModerationError, NewModLogEntry, ObjectId, ObjectRef, UserId};
 use serde_json::Value;
 
 use crate::bans::decode_time;
@@ -104,6 +104,44 @@ pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $2
      submitted_by = $4, submitted_at = $5, decided_by = $6, decided_at = $7, reason = $8, \
      version = version + 1 WHERE id = $1 AND version = $9";
 
+/// [`INSERT_ENTRY`] carrying the rest of its write in `pending_write` ($11),
+/// which the triggers of SQLite migration 000010 apply in the same statement.
+pub(crate) const INSERT_ENTRY_CARRYING: &str = "INSERT INTO moderation_entries (kind, \
+     object_key, revision, status, snapshot, submitted_by, submitted_at, decided_by, decided_at, \
+     reason, version, pending_write) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) \
+     RETURNING id";
+
+/// [`UPDATE_ENTRY`] carrying the rest of its write in `pending_write` ($10);
+/// the triggers run only when the entry's own version matched.
+pub(crate) const UPDATE_ENTRY_CARRYING: &str = "UPDATE moderation_entries SET status = $2, \
+     snapshot = $3, submitted_by = $4, submitted_at = $5, decided_by = $6, decided_at = $7, \
+     reason = $8, version = version + 1, pending_write = $10 WHERE id = $1 AND version = $9";
+
+/// The message of the trigger that finds the record changed (or, on
+/// insert, already there).
+const RECORD_CONFLICT: &str = "moderated_objects: version conflict";
+
+/// The message of the trigger that finds the superseded entry changed.
+const OTHER_ENTRY_CONFLICT: &str = "moderation_entries: version conflict";
+
+/// Which version check a carried write's triggers failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Raised {
+    /// The record's.
+    Record,
+    /// The superseded entry's.
+    OtherEntry,
+}
+
+/// The version check behind `error`, when a carried write's trigger raised it.
+pub(crate) fn raised(error: &sqlx::Error) -> Option<Raised> {
+    match error.as_database_error()?.message() {
+        RECORD_CONFLICT => Some(Raised::Record),
+        OTHER_ENTRY_CONFLICT => Some(Raised::OtherEntry),
+        _ => None,
+    }
+}
+
 /// The statements that take a batch of keys as one JSON array parameter,
 /// so a batch costs one query whatever its size.
 #[derive(Debug, Clone, Copy)]
@@ -128,6 +166,16 @@ macro_rules! target_columns {
          o.approved_version, o.current_version, o.revision, o.version, o.created_at, o.updated_at"
     };
 }
+
+/// One object's record with its newest entry, entry columns first as in
+/// [`BatchSql::targets`]; they are NULL while the record has no entry.
+pub(crate) const SELECT_OBJECT_WITH_LATEST: &str = concat!(
+    "SELECT ",
+    target_columns!(),
+    " FROM moderated_objects AS o LEFT JOIN moderation_entries AS e \
+     ON e.kind = o.kind AND e.object_key = o.object_key AND e.revision = o.revision \
+     WHERE o.kind = $1 AND o.object_key = $2"
+);
 
 /// How many columns of a [`BatchSql::targets`] row belong to the entry.
 pub(crate) const TARGET_ENTRY_COLUMNS: usize = 12;
@@ -351,9 +399,40 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let o = TARGET_ENTRY_COLUMNS;
+    Ok((
+        decode_entry(entry_row(row)?)?,
+        decode_object(record_row(row)?)?,
+    ))
+}
+
+/// A [`SELECT_OBJECT_WITH_LATEST`] row: the record, and its newest entry
+/// when the join found one.
+pub(crate) fn decode_with_latest<R>(
+    row: &R,
+) -> Result<(ModeratedObject, Option<ObjectEntry>), ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let entry_id: Option<i64> = row.try_get(0).map_err(StorageError::from)?;
+    let latest = entry_id
+        .map(|_| entry_row(row).and_then(decode_entry))
+        .transpose()?;
+    Ok((decode_object(record_row(row)?)?, latest))
+}
+
+/// The entry columns of a [`BatchSql::targets`]-shaped row.
+fn entry_row<R>(row: &R) -> Result<EntryRow, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
-    let entry: EntryRow = (
+    Ok((
         row.try_get(0).map_err(failed)?,
         row.try_get(1).map_err(failed)?,
         row.try_get(2).map_err(failed)?,
@@ -366,8 +445,20 @@ where
         row.try_get(9).map_err(failed)?,
         row.try_get(10).map_err(failed)?,
         row.try_get(11).map_err(failed)?,
-    );
-    let record: ObjectRow = (
+    ))
+}
+
+/// The record columns of a [`BatchSql::targets`]-shaped row.
+fn record_row<R>(row: &R) -> Result<ObjectRow, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let o = TARGET_ENTRY_COLUMNS;
+    let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
+    Ok((
         row.try_get(o).map_err(failed)?,
         row.try_get(o + 1).map_err(failed)?,
         row.try_get(o + 2).map_err(failed)?,
@@ -382,8 +473,7 @@ where
         row.try_get(o + 11).map_err(failed)?,
         row.try_get(o + 12).map_err(failed)?,
         row.try_get(o + 13).map_err(failed)?,
-    );
-    Ok((decode_entry(entry)?, decode_object(record)?))
+    ))
 }
 
 pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
@@ -400,17 +490,35 @@ macro_rules! bind_record {
             .bind(&$o.key)
             .bind($o.state)
             .bind($o.status)
-            .bind($o.decided_by)
+            .bind(&$o.decided_by)
             .bind($o.decided_at)
-            .bind($o.reason)
-            .bind($o.public)
-            .bind($o.approved)
-            .bind($o.current)
+            .bind(&$o.reason)
+            .bind(&$o.public)
+            .bind(&$o.approved)
+            .bind(&$o.current)
             .bind($o.revision)
     };
 }
 
 pub(crate) use bind_record;
+
+/// Binds the seven entry columns every entry statement writes, in their
+/// order (status, snapshot, submitted by and at, decided by and at,
+/// reason), from an [`EncodedEntry`], which it consumes.
+macro_rules! bind_entry {
+    ($query:expr, $e:expr) => {
+        $query
+            .bind($e.status)
+            .bind($e.snapshot)
+            .bind($e.submitted_by)
+            .bind($e.submitted_at)
+            .bind($e.decided_by)
+            .bind($e.decided_at)
+            .bind($e.reason)
+    };
+}
+
+pub(crate) use bind_entry;
 
 /// A record as column values, in the order of [`INSERT_OBJECT`] and
 /// [`UPDATE_OBJECT`].
@@ -446,6 +554,133 @@ pub(crate) struct EncodedEntry {
 pub(crate) struct EncodedWrite {
     pub(crate) object: EncodedObject,
     pub(crate) entries: Vec<EncodedEntry>,
+    pub(crate) log: Vec<crate::modlog::EncodedEntry>,
+}
+
+/// Whether `write` fits one statement: a record change alone, or an entry
+/// statement carrying the record, the log and, before a new entry, the one
+/// it supersedes ([`carrier`]): every shape a save or a decision plans.
+/// Other shapes run statement by statement.
+pub(crate) fn fits_one_statement(write: &ObjectWrite) -> bool {
+    match write.entries.as_slice() {
+        [] => write.log.is_empty(),
+        [_] | [EntryWrite::Update { .. }, EntryWrite::Insert(_)] => true,
+        _ => false,
+    }
+}
+
+/// The entry an edit supersedes, as a carried write checks and writes it.
+#[derive(serde::Serialize)]
+struct CarriedEntry<'a> {
+    id: i64,
+    expected: i64,
+    status: &'a str,
+    snapshot: &'a str,
+    submitted_by: Option<&'a str>,
+    submitted_at: i64,
+    decided_by: Option<&'a str>,
+    decided_at: Option<i64>,
+    reason: Option<&'a str>,
+}
+
+/// One moderation log row in the column order of the trigger's insert:
+/// action, actor, target kind, target key, reason, before, after, detail,
+/// ip, bulk id, time.
+type CarriedLog<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// The `pending_write` of a carried write: everything but the entry the
+/// statement itself writes (see SQLite migration 000010).
+#[derive(serde::Serialize)]
+struct WriteCarrier<'a> {
+    kind: &'a str,
+    key: &'a str,
+    insert: bool,
+    expected: i64,
+    state: &'a str,
+    status: &'a str,
+    decided_by: Option<&'a str>,
+    decided_at: Option<i64>,
+    reason: Option<&'a str>,
+    public: Option<&'a str>,
+    approved: Option<&'a str>,
+    current: &'a str,
+    revision: i64,
+    created_at: i64,
+    updated_at: i64,
+    other: Option<CarriedEntry<'a>>,
+    log: Vec<CarriedLog<'a>>,
+}
+
+/// The `pending_write` text for a record `o` (inserted, or updated from
+/// the version it holds), the entry `other` to supersede (its id, expected
+/// version and new values) and the moderation log entries `log`.
+pub(crate) fn carrier(
+    o: &EncodedObject,
+    insert: bool,
+    other: Option<(EntryId, i64, &EncodedEntry)>,
+    log: &[NewModLogEntry],
+    encoded_log: &[crate::modlog::EncodedEntry],
+) -> Result<String, ModerationError> {
+    let carrier = WriteCarrier {
+        kind: &o.kind,
+        key: &o.key,
+        insert,
+        expected: o.version,
+        state: o.state,
+        status: o.status,
+        decided_by: o.decided_by.as_deref(),
+        decided_at: o.decided_at,
+        reason: o.reason.as_deref(),
+        public: o.public.as_deref(),
+        approved: o.approved.as_deref(),
+        current: &o.current,
+        revision: o.revision,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+        other: other.map(|(id, expected, e)| CarriedEntry {
+            id: id.0,
+            expected,
+            status: e.status,
+            snapshot: &e.snapshot,
+            submitted_by: e.submitted_by.as_deref(),
+            submitted_at: e.submitted_at,
+            decided_by: e.decided_by.as_deref(),
+            decided_at: e.decided_at,
+            reason: e.reason.as_deref(),
+        }),
+        log: log
+            .iter()
+            .zip(encoded_log)
+            .map(|(entry, encoded)| {
+                (
+                    entry.action.as_str(),
+                    entry.actor.as_ref().map(UserId::as_str),
+                    entry.target.kind.as_str(),
+                    encoded.target_key.as_str(),
+                    entry.reason.as_deref(),
+                    entry.before.as_deref(),
+                    entry.after.as_deref(),
+                    encoded.detail.as_str(),
+                    entry.ip.map(|ip| ip.to_string()),
+                    entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
+                    to_micros(entry.at),
+                )
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_string(&carrier)?)
 }
 
 fn encode_entry_fields(
@@ -555,22 +790,37 @@ pub(crate) fn encode_write(
             EntryWrite::Update { entry, .. } => encode_stored_entry(entry, limits),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    for entry in &write.log {
-        crate::modlog::EncodedEntry::new(entry)?;
-    }
-    Ok(EncodedWrite { object, entries })
+    let log = write
+        .log
+        .iter()
+        .map(crate::modlog::EncodedEntry::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(EncodedWrite {
+        object,
+        entries,
+        log,
+    })
+}
+
+/// What a backend adds to [`crate::port::Backend`] for the object store.
+pub(crate) trait ObjectBackend: crate::port::Backend {
+    /// Whether the schema has the triggers that apply a carried write
+    /// (SQLite migration 000010), so that a write [`fits_one_statement`]
+    /// costs one statement and, alone, no transaction.
+    const CARRIED_WRITES: bool;
 }
 
 /// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
-/// given the backend's name, its sqlx database type, its [`BatchSql`] and
-/// the moderation log's in-transaction append helper.
-/// The store provides `pool_reader()`, `begin_write()` and `limits()`.
+/// given the backend's name, its [`BatchSql`] and the moderation log's
+/// in-transaction append helper. The store implements [`ObjectBackend`] and
+/// provides `reader()`, `writer()` and `limits()`: every write goes through
+/// the store's one write connection, shared with the item store.
 macro_rules! impl_object_store {
-    ($store:ty, $backend:literal, $db:ty, $batch:path, $append:path) => {
+    ($store:ty, $backend:literal, $batch:path, $append:path) => {
         impl $store {
-            /// Writes one entry inside the transaction.
+            /// Writes one entry on `conn` (inside the caller's transaction).
             async fn write_entry(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                conn: &mut <$store as $crate::port::Backend>::Conn,
                 kind: &str,
                 key: &str,
                 write: moderation_core::workflow::EntryWrite,
@@ -580,18 +830,14 @@ macro_rules! impl_object_store {
                 let e = encoded;
                 match write {
                     EntryWrite::Insert(new) => {
-                        let id: i64 = sqlx::query_scalar($crate::objects::INSERT_ENTRY)
-                            .bind(kind)
-                            .bind(key)
-                            .bind(new.revision)
-                            .bind(e.status)
-                            .bind(e.snapshot)
-                            .bind(e.submitted_by)
-                            .bind(e.submitted_at)
-                            .bind(e.decided_by)
-                            .bind(e.decided_at)
-                            .bind(e.reason)
-                            .fetch_one(&mut **tx)
+                        let id: i64 = $crate::objects::bind_entry!(
+                            sqlx::query_scalar($crate::objects::INSERT_ENTRY)
+                                .bind(kind)
+                                .bind(key)
+                                .bind(new.revision),
+                            e
+                        )
+                            .fetch_one(&mut *conn)
                             .await
                             .map_err($crate::error::StorageError::from)?;
                         Ok(new.stored(EntryId(id)))
@@ -600,37 +846,18 @@ macro_rules! impl_object_store {
                         mut entry,
                         expected_version,
                     } => {
-                        let updated = sqlx::query($crate::objects::UPDATE_ENTRY)
-                            .bind(entry.id.0)
-                            .bind(e.status)
-                            .bind(e.snapshot)
-                            .bind(e.submitted_by)
-                            .bind(e.submitted_at)
-                            .bind(e.decided_by)
-                            .bind(e.decided_at)
-                            .bind(e.reason)
+                        let updated = $crate::objects::bind_entry!(
+                            sqlx::query($crate::objects::UPDATE_ENTRY)
+                                .bind(entry.id.0),
+                            e
+                        )
                             .bind(expected_version)
-                            .execute(&mut **tx)
+                            .execute(&mut *conn)
                             .await
                             .map_err($crate::error::StorageError::from)?
                             .rows_affected();
                         if updated == 0 {
-                            let actual: Option<i64> =
-                                sqlx::query_scalar($crate::objects::SELECT_ENTRY_VERSION)
-                                    .bind(entry.id.0)
-                                    .fetch_optional(&mut **tx)
-                                    .await
-                                    .map_err($crate::error::StorageError::from)?;
-                            return Err(match actual {
-                                None => moderation_core::ModerationError::UnknownEntry {
-                                    entry: entry.id.0,
-                                },
-                                Some(actual) => moderation_core::ModerationError::Conflict {
-                                    item: moderation_core::ItemId(entry.id.0),
-                                    expected: expected_version,
-                                    actual,
-                                },
-                            });
+                            return Err(Self::entry_conflict(conn, entry.id, expected_version).await);
                         }
                         entry.version = expected_version + 1;
                         Ok(entry)
@@ -638,19 +865,222 @@ macro_rules! impl_object_store {
                 }
             }
 
-            /// The record's stored version, 0 when it has none.
-            async fn object_version(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                kind: &str,
-                key: &str,
+            /// The error for an entry that no longer has `expected`:
+            /// `UnknownEntry` when it is gone, `Conflict` otherwise.
+            async fn entry_conflict(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                id: moderation_core::workflow::EntryId,
+                expected: i64,
+            ) -> moderation_core::ModerationError {
+                let actual: Result<Option<i64>, _> =
+                    sqlx::query_scalar($crate::objects::SELECT_ENTRY_VERSION)
+                        .bind(id.0)
+                        .fetch_optional(&mut *conn)
+                        .await;
+                match actual {
+                    Ok(None) => moderation_core::ModerationError::UnknownEntry { entry: id.0 },
+                    Ok(Some(actual)) => moderation_core::ModerationError::Conflict {
+                        item: moderation_core::ItemId(id.0),
+                        expected,
+                        actual,
+                    },
+                    Err(error) => $crate::error::StorageError::from(error).into(),
+                }
+            }
+
+            /// The error for a record that no longer has the version the
+            /// write expected (0: it had none, on insert).
+            async fn record_conflict(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                o: &$crate::objects::EncodedObject,
+                object: moderation_core::ObjectRef,
+                insert: bool,
+            ) -> moderation_core::ModerationError {
+                let actual: Result<Option<i64>, _> =
+                    sqlx::query_scalar($crate::objects::SELECT_OBJECT_VERSION)
+                        .bind(&o.kind)
+                        .bind(&o.key)
+                        .fetch_optional(&mut *conn)
+                        .await;
+                match actual {
+                    Ok(actual) => moderation_core::ModerationError::ObjectConflict {
+                        object,
+                        expected: if insert { 0 } else { o.version },
+                        actual: actual.unwrap_or(0),
+                    },
+                    Err(error) => $crate::error::StorageError::from(error).into(),
+                }
+            }
+
+            /// Inserts or updates the record alone; returns its new version.
+            async fn write_record(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                o: &$crate::objects::EncodedObject,
+                object: &moderation_core::ObjectRef,
+                insert: bool,
             ) -> Result<i64, moderation_core::ModerationError> {
-                let version: Option<i64> = sqlx::query_scalar($crate::objects::SELECT_OBJECT_VERSION)
-                    .bind(kind)
-                    .bind(key)
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                Ok(version.unwrap_or(0))
+                let written = if insert {
+                    $crate::objects::bind_record!(sqlx::query($crate::objects::INSERT_OBJECT), o)
+                        .bind(o.created_at)
+                        .bind(o.updated_at)
+                        .execute(&mut *conn)
+                        .await
+                } else {
+                    $crate::objects::bind_record!(sqlx::query($crate::objects::UPDATE_OBJECT), o)
+                        .bind(o.version)
+                        .bind(o.updated_at)
+                        .execute(&mut *conn)
+                        .await
+                }
+                .map_err($crate::error::StorageError::from)?
+                .rows_affected();
+                if written == 0 {
+                    return Err(Self::record_conflict(conn, o, object.clone(), insert).await);
+                }
+                Ok(if insert { 1 } else { o.version + 1 })
+            }
+
+            /// Writes one object's change statement by statement, inside
+            /// the caller's transaction.
+            async fn write_statements(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                write: moderation_core::workflow::ObjectWrite,
+                encoded: $crate::objects::EncodedWrite,
+            ) -> Result<moderation_core::workflow::StoredWrite, moderation_core::ModerationError> {
+                let $crate::objects::EncodedWrite { object: o, entries: encoded_entries, .. } = encoded;
+                let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
+                let mut written = Vec::with_capacity(entries.len());
+                if insert {
+                    // The record goes first: entries reference it.
+                    record.version = Self::write_record(conn, &o, &record.object, true).await?;
+                }
+                // Otherwise entries go first, so the loser of two moderators
+                // deciding one entry learns it from the entry's version.
+                for (entry, e) in entries.into_iter().zip(encoded_entries) {
+                    written.push(Self::write_entry(conn, &o.kind, &o.key, entry, e).await?);
+                }
+                if !insert {
+                    record.version = Self::write_record(conn, &o, &record.object, false).await?;
+                }
+                for entry in &log {
+                    $append(&mut *conn, entry).await?;
+                }
+                Ok(moderation_core::workflow::StoredWrite { record, entries: written })
+            }
+
+            /// Writes a change that `objects::fits_one_statement` accepts
+            /// in one statement: atomic on its own, so a lone write needs no
+            /// transaction. The entry statement checks its own version; the
+            /// triggers check the rest and abort the whole statement on a miss.
+            async fn write_one_statement(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                write: moderation_core::workflow::ObjectWrite,
+                encoded: $crate::objects::EncodedWrite,
+            ) -> Result<moderation_core::workflow::StoredWrite, moderation_core::ModerationError> {
+                use moderation_core::workflow::{EntryId, EntryWrite, StoredWrite};
+                let $crate::objects::EncodedWrite { object: o, entries: encoded_entries, log: encoded_log } = encoded;
+                let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
+                let mut pairs = entries.into_iter().zip(encoded_entries);
+                let (main, other) = match (pairs.next(), pairs.next()) {
+                    (None, _) => {
+                        record.version = Self::write_record(conn, &o, &record.object, insert).await?;
+                        return Ok(StoredWrite { record, entries: Vec::new() });
+                    }
+                    (Some(main), None) => (main, None),
+                    (Some((EntryWrite::Update { entry, expected_version }, e)), Some(main)) => {
+                        (main, Some((entry, expected_version, e)))
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(moderation_core::ModerationError::Config(
+                            "only a new entry after the one it supersedes fits one statement".to_owned(),
+                        ));
+                    }
+                };
+                let carried = $crate::objects::carrier(
+                    &o,
+                    insert,
+                    other.as_ref().map(|(entry, expected, e)| (entry.id, *expected, e)),
+                    &log,
+                    &encoded_log,
+                )?;
+                let other_version = other.as_ref().map(|(entry, expected, _)| (entry.id, *expected));
+                let (main, e) = main;
+                let main = match main {
+                    EntryWrite::Insert(new) => {
+                        let id = $crate::objects::bind_entry!(
+                            sqlx::query_scalar::<_, i64>($crate::objects::INSERT_ENTRY_CARRYING)
+                                .bind(&o.kind)
+                                .bind(&o.key)
+                                .bind(new.revision),
+                            e
+                        )
+                            .bind(carried)
+                            // Stepped to the end, not just to its row: SQLite
+                            // runs the automatic checkpoint only when an
+                            // autocommit statement finishes, and one reset
+                            // after its first row would let the write-ahead
+                            // log grow without bound.
+                            .fetch_all(&mut *conn)
+                            .await
+                            .and_then(|ids| ids.first().copied().ok_or(sqlx::Error::RowNotFound));
+                        match id {
+                            Ok(id) => new.stored(EntryId(id)),
+                            Err(error) => {
+                                return Err(Self::carried_failure(conn, error, &o, record.object, insert, other_version).await);
+                            }
+                        }
+                    }
+                    EntryWrite::Update { mut entry, expected_version } => {
+                        let done = $crate::objects::bind_entry!(
+                            sqlx::query($crate::objects::UPDATE_ENTRY_CARRYING)
+                                .bind(entry.id.0),
+                            e
+                        )
+                            .bind(expected_version)
+                            .bind(carried)
+                            .execute(&mut *conn)
+                            .await;
+                        match done {
+                            Ok(done) if done.rows_affected() > 0 => {
+                                entry.version = expected_version + 1;
+                                entry
+                            }
+                            // Nothing ran, triggers included.
+                            Ok(_) => return Err(Self::entry_conflict(conn, entry.id, expected_version).await),
+                            Err(error) => {
+                                return Err(Self::carried_failure(conn, error, &o, record.object, insert, other_version).await);
+                            }
+                        }
+                    }
+                };
+                let mut written = Vec::with_capacity(2);
+                if let Some((mut entry, expected_version, _)) = other {
+                    entry.version = expected_version + 1;
+                    written.push(entry);
+                }
+                written.push(main);
+                record.version = if insert { 1 } else { o.version + 1 };
+                Ok(StoredWrite { record, entries: written })
+            }
+
+            /// The error of a carried write's failed statement: the typed
+            /// conflict behind a trigger's abort, else the database error.
+            async fn carried_failure(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                error: sqlx::Error,
+                o: &$crate::objects::EncodedObject,
+                object: moderation_core::ObjectRef,
+                insert: bool,
+                other: Option<(moderation_core::workflow::EntryId, i64)>,
+            ) -> moderation_core::ModerationError {
+                use $crate::objects::Raised;
+                match ($crate::objects::raised(&error), other) {
+                    (Some(Raised::Record), _) => Self::record_conflict(conn, o, object, insert).await,
+                    (Some(Raised::OtherEntry), Some((id, expected))) => {
+                        Self::entry_conflict(conn, id, expected).await
+                    }
+                    _ => $crate::error::StorageError::from(error).into(),
+                }
             }
         }
 
@@ -665,10 +1095,28 @@ macro_rules! impl_object_store {
                 let row: Option<$crate::objects::ObjectRow> = sqlx::query_as($crate::objects::SELECT_OBJECT)
                     .bind(kind)
                     .bind(key)
-                    .fetch_optional(self.pool_reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 row.map($crate::objects::decode_object).transpose()
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
+            async fn object_with_latest(
+                &self,
+                object: &moderation_core::ObjectRef,
+            ) -> Result<
+                Option<(moderation_core::workflow::ModeratedObject, Option<moderation_core::workflow::ObjectEntry>)>,
+                moderation_core::ModerationError,
+            > {
+                let (kind, key) = $crate::objects::encode_ref(object)?;
+                let row = sqlx::query($crate::objects::SELECT_OBJECT_WITH_LATEST)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(&mut *self.reader().await?)
+                    .await
+                    .map_err($crate::error::StorageError::from)?;
+                row.as_ref().map($crate::objects::decode_with_latest).transpose()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = objects.len()))]
@@ -681,7 +1129,7 @@ macro_rules! impl_object_store {
                 }
                 let rows: Vec<$crate::objects::ObjectRow> = sqlx::query_as($batch.objects)
                     .bind($crate::objects::encode_refs(objects)?)
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_object).collect()
@@ -697,7 +1145,7 @@ macro_rules! impl_object_store {
                 }
                 let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($batch.entries)
                     .bind($crate::objects::encode_entry_ids(ids)?)
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_entry).collect()
@@ -716,7 +1164,7 @@ macro_rules! impl_object_store {
                 }
                 let rows = sqlx::query($batch.targets)
                     .bind($crate::objects::encode_entry_ids(ids)?)
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.iter().map($crate::objects::decode_target).collect()
@@ -733,7 +1181,7 @@ macro_rules! impl_object_store {
                     .bind(kind)
                     .bind(key)
                     .bind(revision)
-                    .fetch_optional(self.pool_reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 row.map($crate::objects::decode_entry).transpose()
@@ -748,7 +1196,7 @@ macro_rules! impl_object_store {
                 let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($crate::objects::SELECT_HISTORY)
                     .bind(kind)
                     .bind(key)
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter().map($crate::objects::decode_entry).collect()
@@ -776,7 +1224,7 @@ macro_rules! impl_object_store {
                     sql = sql.bind(kind.as_str());
                 }
                 let rows: Vec<$crate::objects::EntryRow> = sql
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 let entries = rows
@@ -796,7 +1244,7 @@ macro_rules! impl_object_store {
                 let row: Option<(Option<String>,)> = sqlx::query_as($crate::objects::SELECT_PUBLIC)
                     .bind(kind)
                     .bind(key)
-                    .fetch_optional(self.pool_reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 Ok(match row {
@@ -818,7 +1266,7 @@ macro_rules! impl_object_store {
                 let keys: Vec<String> = sqlx::query_scalar($batch.hidden)
                     .bind(kind.as_str())
                     .bind($crate::objects::encode_keys(ids)?)
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 keys.iter()
@@ -843,7 +1291,7 @@ macro_rules! impl_object_store {
                     .bind(kind.as_str())
                     .bind(after)
                     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(self.pool_reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 rows.into_iter()
@@ -869,66 +1317,27 @@ macro_rules! impl_object_store {
                     .iter()
                     .map(|write| $crate::objects::encode_write(write, limits))
                     .collect::<Result<Vec<_>, _>>()?;
-                let mut tx = self.begin_write().await?;
+                if writes.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let carried = <$store as $crate::objects::ObjectBackend>::CARRIED_WRITES;
+                let mut conn = self.writer().await?;
+                if carried && writes.len() == 1 && writes.iter().all($crate::objects::fits_one_statement) {
+                    let mut stored = Vec::with_capacity(1);
+                    for (write, encoded) in writes.into_iter().zip(encoded) {
+                        stored.push(Self::write_one_statement(&mut *conn, write, encoded).await?);
+                    }
+                    return Ok(stored);
+                }
+                let mut tx = $crate::port::begin_write!($store, conn)?;
                 let mut stored = Vec::with_capacity(writes.len());
                 for (write, encoded) in writes.into_iter().zip(encoded) {
-                    let $crate::objects::EncodedWrite { object: o, entries: encoded_entries } = encoded;
-                    let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
-                    let mut written = Vec::with_capacity(entries.len());
-                    if insert {
-                        // The record goes first: entries reference it.
-                        let inserted = $crate::objects::bind_record!(
-                            sqlx::query($crate::objects::INSERT_OBJECT),
-                            o
-                        )
-                            .bind(o.created_at)
-                            .bind(o.updated_at)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err($crate::error::StorageError::from)?
-                            .rows_affected();
-                        if inserted == 0 {
-                            let actual = Self::object_version(&mut tx, &o.kind, &o.key).await?;
-                            return Err(moderation_core::ModerationError::ObjectConflict {
-                                object: record.object,
-                                expected: 0,
-                                actual,
-                            });
-                        }
-                        for (entry, e) in entries.into_iter().zip(encoded_entries) {
-                            written.push(Self::write_entry(&mut tx, &o.kind, &o.key, entry, e).await?);
-                        }
-                        record.version = 1;
+                    let one = carried && $crate::objects::fits_one_statement(&write);
+                    stored.push(if one {
+                        Self::write_one_statement(&mut *tx, write, encoded).await?
                     } else {
-                        // Entries first, so the loser of two moderators
-                        // deciding one entry learns it from the entry's version.
-                        for (entry, e) in entries.into_iter().zip(encoded_entries) {
-                            written.push(Self::write_entry(&mut tx, &o.kind, &o.key, entry, e).await?);
-                        }
-                        let updated = $crate::objects::bind_record!(
-                            sqlx::query($crate::objects::UPDATE_OBJECT),
-                            o
-                        )
-                            .bind(o.version)
-                            .bind(o.updated_at)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err($crate::error::StorageError::from)?
-                            .rows_affected();
-                        if updated == 0 {
-                            let actual = Self::object_version(&mut tx, &o.kind, &o.key).await?;
-                            return Err(moderation_core::ModerationError::ObjectConflict {
-                                object: record.object,
-                                expected: o.version,
-                                actual,
-                            });
-                        }
-                        record.version = o.version + 1;
-                    }
-                    for entry in &log {
-                        $append(&mut *tx, entry).await?;
-                    }
-                    stored.push(moderation_core::workflow::StoredWrite { record, entries: written });
+                        Self::write_statements(&mut *tx, write, encoded).await?
+                    });
                 }
                 tx.commit().await.map_err($crate::error::StorageError::from)?;
                 Ok(stored)

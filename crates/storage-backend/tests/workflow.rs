@@ -41,6 +41,7 @@ moderation_storage::store_scenarios! {
     editor_sees_own_pending_version => scenarios::editor_sees_own_pending_version,
     ids_of_every_shape_and_public_filters => scenarios::ids_of_every_shape_and_public_filters,
     pending_pages_and_stale_versions => scenarios::pending_pages_and_stale_versions,
+    refused_writes_store_nothing => scenarios::refused_writes_store_nothing,
 }
 
 /// Issue 4's item 14 needs the moderation log the store writes to.
@@ -76,38 +77,52 @@ mod must_show_14_bulk_approve_one_transaction_per_batch {
     }
 }
 
-/// Issue 4's item 15 through the review queue: claims and the queue's
-/// decisions reaching the workflow.
-mod must_show_15_review_queue_claims_and_decisions {
-    use super::*;
+/// A module running `$scenario` with a review store next to the object
+/// store, on memory, SQLite and PostgreSQL.
+macro_rules! with_reviews {
+    ($(#[$doc:meta])* $name:ident => $scenario:path) => {
+        $(#[$doc])*
+        mod $name {
+            use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn memory() {
-        let store = Arc::new(MemoryObjectStore::new()) as Arc<dyn ObjectStore>;
-        testkit::run_scenario("memory", store, |store| {
-            scenarios::must_show_15_review_queue_claims_and_decisions(
-                store,
-                Arc::new(MemoryReviewStore::new()),
-            )
-        })
-        .await;
-    }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                let store = Arc::new(MemoryObjectStore::new()) as Arc<dyn ObjectStore>;
+                testkit::run_scenario("memory", store, |store| {
+                    $scenario(store, Arc::new(MemoryReviewStore::new()))
+                })
+                .await;
+            }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        testkit::with_sqlite(|store| {
-            let store = Arc::new(store);
-            scenarios::must_show_15_review_queue_claims_and_decisions(store.clone(), store)
-        })
-        .await;
-    }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                testkit::with_sqlite(|store| {
+                    let store = Arc::new(store);
+                    $scenario(store.clone(), store)
+                })
+                .await;
+            }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        testkit::with_postgres(|store| {
-            let store = Arc::new(store);
-            scenarios::must_show_15_review_queue_claims_and_decisions(store.clone(), store)
-        })
-        .await;
-    }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                testkit::with_postgres(|store| {
+                    let store = Arc::new(store);
+                    $scenario(store.clone(), store)
+                })
+                .await;
+            }
+        }
+    };
+}
+
+with_reviews! {
+    /// Issue 4's item 15 through the review queue: claims and the queue's
+    /// decisions reaching the workflow.
+    must_show_15_review_queue_claims_and_decisions =>
+        scenarios::must_show_15_review_queue_claims_and_decisions
+}
+
+with_reviews! {
+    /// A decision on the workflow directly closes the change's review item.
+    direct_decisions_close_review_items => scenarios::direct_decisions_close_review_items
 }

@@ -8,10 +8,12 @@ use async_trait::async_trait;
 
 use super::entry::{EntryStatus, ObjectEntry};
 use super::service::ObjectWorkflow;
+use super::transition::ObjectAction;
 use crate::actor::AuthorKey;
 use crate::error::ModerationError;
 use crate::queue::{
-    ActionContext, NewReview, ReviewAction, ReviewItem, ReviewReason, ReviewSubject, SubjectHandler,
+    ActionContext, ClaimCheck, NewReview, ReviewAction, ReviewEvent, ReviewItem, ReviewReason,
+    ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SubjectHandler,
 };
 
 /// The reason code of an object change in the queue.
@@ -43,6 +45,57 @@ pub fn object_change_review(entry: &ObjectEntry, is_new: bool) -> NewReview {
         priority: 0,
         created_at: entry.submitted_at,
     }
+}
+
+/// Closes the pending review item of `entry`, which `action` just decided
+/// on the workflow directly: approve approves the item, reject rejects it,
+/// set-pending leaves it open. The item's own history and moderation-log
+/// entry record the step, as the moderator who decided (claims are not
+/// checked: the decision is already taken).
+///
+/// A decision taken through the queue finds its item decided already, and
+/// leaves it alone. Returns the closed item, `None` when there was nothing
+/// to close.
+///
+/// # Errors
+/// The review store's: a failed lookup, or [`ModerationError::ReviewConflict`]
+/// when the item changed between the lookup and the transition.
+pub(crate) async fn close_review(
+    reviews: &dyn ReviewStore,
+    entry: &ObjectEntry,
+    action: ObjectAction,
+    bulk: Option<uuid::Uuid>,
+) -> Result<Option<ReviewItem>, ModerationError> {
+    let review_action = match action {
+        ObjectAction::Approve => ReviewAction::Approve,
+        ObjectAction::Reject => ReviewAction::Reject,
+        ObjectAction::SetPending => return Ok(None),
+    };
+    let subject = ReviewSubject::ObjectChange {
+        object: entry.object.clone(),
+        revision: entry.revision,
+    };
+    let Some(item) = reviews
+        .review_for_subject(&subject)
+        .await?
+        .filter(|item| item.status == ReviewStatus::Pending)
+    else {
+        return Ok(None);
+    };
+    let transition = ReviewTransition {
+        review: item.id,
+        expected_version: item.version,
+        event: ReviewEvent::Act(review_action),
+        to: review_action.target(),
+        actor: entry.decided_by.clone(),
+        claim: ClaimCheck::Off,
+        reason: entry.reason.clone(),
+        message: None,
+        ip: None,
+        bulk,
+        at: entry.decided_at.unwrap_or(entry.submitted_at),
+    };
+    reviews.transition(transition).await.map(Some)
 }
 
 /// Applies review decisions on object changes to the workflow: approve

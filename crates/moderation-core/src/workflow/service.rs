@@ -13,7 +13,7 @@ use super::event::ObjectChange;
 use super::notify::{AddressFn, RetryPolicy, WorkflowNotifications, install_templates};
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
-use super::review::object_change_review;
+use super::review::{close_review, object_change_review};
 use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
 use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
 use crate::actor::Actor;
@@ -151,7 +151,10 @@ impl ObjectWorkflowBuilder {
     /// `reviews` for every queued create or edit, after it committed;
     /// register [`super::ObjectChangeHandler`] on the queue so its decisions
     /// reach the workflow. A failure to open is logged; the change stays
-    /// queued in the workflow's own pending list.
+    /// queued in the workflow's own pending list. A decision taken on the
+    /// workflow directly ([`ObjectWorkflow::approve`],
+    /// [`ObjectWorkflow::reject`], [`ObjectWorkflow::bulk`]) closes the
+    /// change's item too, once the decision committed.
     #[must_use]
     pub fn review_store(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
         self.reviews = Some(reviews);
@@ -406,17 +409,17 @@ impl ObjectWorkflow {
             loop {
                 attempt += 1;
                 let now = self.clock.now();
-                let (record, insert) = match self.store.object(&object).await? {
-                    Some(record) => (record, false),
+                let (record, latest, insert) = match self.store.object_with_latest(&object).await? {
+                    Some((record, latest)) => (record, latest, false),
                     None => match original.clone() {
                         Some(original) => (
                             transition::blank_record(object.clone(), Some(original), now),
+                            None,
                             true,
                         ),
                         None => return Err(ModerationError::UnknownObject { object }),
                     },
                 };
-                let latest = self.latest_entry(&record).await?;
                 let submitted = Submitted { actor, at: now };
                 let planned = transition::save(
                     &options,
@@ -621,6 +624,7 @@ impl ObjectWorkflow {
                     .await;
                     self.emit(ModerationEvent::PostModeration { change }).await;
                     self.notifications.decided(&record, &entry).await;
+                    self.close_review(&entry, action, bulk).await;
                     taken.push(ActionTaken { record, entry });
                 }
             }
@@ -689,20 +693,29 @@ impl ObjectWorkflow {
         }
     }
 
+    /// Closes the review item of an entry decided here rather than through
+    /// the queue, when a review store is set, so the queue does not offer a
+    /// decided change for review. It runs after the decision committed: the
+    /// review store is a port of its own. A failure is logged; the decision
+    /// stands and the item stays pending.
+    async fn close_review(
+        &self,
+        entry: &ObjectEntry,
+        action: ObjectAction,
+        bulk: Option<uuid::Uuid>,
+    ) {
+        let Some(reviews) = &self.reviews else {
+            return;
+        };
+        if let Err(error) = close_review(reviews.as_ref(), entry, action, bulk).await {
+            tracing::error!(%error, object = %entry.object, "decision stored but its review item not closed");
+        }
+    }
+
     async fn emit(&self, event: ModerationEvent) {
         if let Err(error) = self.events.emit(&event).await {
             tracing::error!(%error, "event subscriber failed; the change stands");
         }
-    }
-
-    async fn latest_entry(
-        &self,
-        record: &ModeratedObject,
-    ) -> Result<Option<ObjectEntry>, ModerationError> {
-        if record.revision == 0 {
-            return Ok(None);
-        }
-        self.store.revision(&record.object, record.revision).await
     }
 
     /// What public reads see of `object`: one primary-key lookup.

@@ -198,6 +198,28 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
             .collect())
     }
 
+    /// The record of one object with its newest entry (`None` while it has
+    /// none), which an edit plans from. The default reads the record, then
+    /// the entry of its revision; SQL stores override it with one joined
+    /// query.
+    ///
+    /// # Errors
+    /// [`ModerationError::Store`] when the store fails.
+    async fn object_with_latest(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<Option<(ModeratedObject, Option<ObjectEntry>)>, ModerationError> {
+        let Some(record) = self.object(object).await? else {
+            return Ok(None);
+        };
+        let latest = if record.revision == 0 {
+            None
+        } else {
+            self.revision(object, record.revision).await?
+        };
+        Ok(Some((record, latest)))
+    }
+
     /// One revision's entry of one object: a unique-key lookup, whatever
     /// the length of the history.
     ///

@@ -12,17 +12,19 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use moderation_core::workflow::{
     APPROVED_GROUP, APPROVED_STAFF, APPROVED_SUPERUSER, AutoDecision, AutoRule, AutoVerdict,
     ChannelNotifier, EditorSource, EntryCursor, EntryId, EntryPage, EntryStatus, EntryVersion,
-    ModeratedObject, ObjectAction, ObjectChangeHandler, ObjectEntry, ObjectState, ObjectStatus,
-    ObjectStore, ObjectWorkflow, ObjectWrite, PendingQuery, PublicObject, PublicRead,
-    REJECTED_ANONYMOUS, REJECTED_GROUP, RetryPolicy, SaveOutcome, StoredWrite, WorkflowOptions,
+    EntryWrite, ModeratedObject, NewEntry, ObjectAction, ObjectChangeHandler, ObjectEntry,
+    ObjectState, ObjectStatus, ObjectStore, ObjectWorkflow, ObjectWrite, PendingQuery,
+    PublicObject, PublicRead, REJECTED_ANONYMOUS, REJECTED_GROUP, RetryPolicy, SaveOutcome,
+    StoredWrite, WorkflowOptions,
 };
 use moderation_core::{
     Actor, BoxError, Kind, ManualClock, ModLogFilter, Moderated, ModerationError, ModerationEvent,
-    ModerationLog, Notification, Notifier, ObjectId, ObjectRef, Recipients, RecordingEventSink,
-    RecordingNotifier, UserId,
+    ModerationLog, NewModLogEntry, Notification, Notifier, ObjectId, ObjectRef, Recipients,
+    RecordingEventSink, RecordingNotifier, UserId,
 };
 use moderation_core::{
-    ClaimPolicy, ReviewAction, ReviewQueue, ReviewStore, ReviewSubject, SubjectType,
+    ClaimPolicy, ReviewAction, ReviewEvent, ReviewFilter, ReviewPageRequest, ReviewQueue,
+    ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, SubjectType,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -797,6 +799,12 @@ impl ObjectStore for CountingStore {
     async fn entries(&self, ids: &[EntryId]) -> Result<Vec<ObjectEntry>, ModerationError> {
         self.inner.entries(ids).await
     }
+    async fn object_with_latest(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<Option<(ModeratedObject, Option<ObjectEntry>)>, ModerationError> {
+        self.inner.object_with_latest(object).await
+    }
     async fn revision(
         &self,
         object: &ObjectRef,
@@ -1378,4 +1386,254 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
     let entry = workflow.history(&profile_ref(1)?).await?.pop();
     assert_eq!(entry.map(|e| e.status), Some(EntryStatus::Rejected));
     Ok(())
+}
+
+/// A decision taken on the workflow directly closes the change's review
+/// item too: approve approves it and reject rejects it, each recorded in
+/// the item's history as the moderator who decided, so the queue never
+/// offers a decided change. Set-pending leaves the item open. `reviews` is
+/// the review store next to `store`.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn direct_decisions_close_review_items(
+    store: Arc<dyn ObjectStore>,
+    reviews: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let clock = Arc::new(ManualClock::new(base_time()));
+    let workflow = ObjectWorkflow::builder(store)
+        .clock(clock.clone())
+        .review_store(reviews.clone())
+        .build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let item_of = |id: i64| {
+        let reviews = reviews.clone();
+        async move {
+            let subject = ReviewSubject::ObjectChange {
+                object: profile_ref(id)?,
+                revision: 1,
+            };
+            reviews
+                .review_for_subject(&subject)
+                .await?
+                .ok_or(ModerationError::UnknownObject {
+                    object: profile_ref(id)?,
+                })
+        }
+    };
+    let mut entries = Vec::new();
+    for id in 1..=3 {
+        let saved = workflow.create(&plain(7), &profile(id, "new")).await?;
+        assert_eq!(item_of(id).await?.status, ReviewStatus::Pending);
+        entries.push(saved.entry.ok_or(ModerationError::UnknownObject {
+            object: profile_ref(id)?,
+        })?);
+    }
+    let [first, second, third] = entries.as_slice() else {
+        return Err(ModerationError::Config(
+            "three entries were created".to_owned(),
+        ));
+    };
+
+    clock.advance(Duration::minutes(1));
+    workflow
+        .approve(&moderator(1), first.into(), Some("fine"))
+        .await?;
+    let item = item_of(1).await?;
+    assert_eq!(item.status, ReviewStatus::Approved);
+    let step = reviews.history(item.id).await?.pop();
+    assert_eq!(
+        step.as_ref()
+            .map(|s| (s.event, s.actor.clone(), s.reason.clone())),
+        Some((
+            ReviewEvent::Act(ReviewAction::Approve),
+            Some(UserId::from(1_i64)),
+            Some("fine".to_owned())
+        ))
+    );
+    assert_eq!(step.map(|s| s.at), Some(base_time() + Duration::minutes(1)));
+
+    workflow
+        .reject(&moderator(2), second.into(), Some("spam"))
+        .await?;
+    assert_eq!(item_of(2).await?.status, ReviewStatus::Rejected);
+
+    workflow
+        .set_pending(&moderator(2), third.into(), None)
+        .await?;
+    assert_eq!(item_of(3).await?.status, ReviewStatus::Pending);
+    assert_eq!(
+        reviews
+            .list(
+                &ReviewFilter::pending(),
+                &ReviewPageRequest::first(ReviewSort::Oldest, 10)
+            )
+            .await?
+            .items
+            .len(),
+        1,
+        "only the undecided change is left to review"
+    );
+    Ok(())
+}
+
+/// The moderation-log entry of a test decision on `object`.
+fn decision_log(object: &ObjectRef) -> NewModLogEntry {
+    NewModLogEntry {
+        action: ObjectAction::Approve.log_action().to_owned(),
+        actor: Some(UserId::from(1_i64)),
+        target: object.clone(),
+        reason: None,
+        before: Some("pending".to_owned()),
+        after: Some("approved".to_owned()),
+        detail: json!({ "revision": 1 }),
+        ip: None,
+        bulk: None,
+        at: base_time(),
+    }
+}
+
+/// A write the port refuses stores nothing: a record that changed since it
+/// was read, a record inserted twice, a superseded entry that changed, an
+/// unknown entry, and a batch whose last write is stale each fail with
+/// their typed error and leave every record and entry as it was.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn refused_writes_store_nothing(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let harness = Harness::new(store.clone(), WorkflowOptions::new())?;
+    for id in 1..=2 {
+        harness
+            .workflow
+            .create(&plain(7), &profile(id, "new"))
+            .await?;
+    }
+    let object = profile_ref(1)?;
+    let record = harness.record(1).await?;
+    let entry = harness.latest(1).await?;
+    let unchanged = |store: Arc<dyn ObjectStore>| {
+        let (record, entry) = (record.clone(), entry.clone());
+        async move {
+            assert_eq!(store.object(&record.object).await?, Some(record.clone()));
+            assert_eq!(store.history(&record.object).await?, vec![entry]);
+            Ok::<_, ModerationError>(())
+        }
+    };
+    let mut approved = entry.clone();
+    approved.status = EntryStatus::Approved;
+    let decision = |record: ModeratedObject, expected_version: i64| ObjectWrite {
+        log: vec![decision_log(&record.object)],
+        record,
+        insert: false,
+        entries: vec![EntryWrite::Update {
+            entry: approved.clone(),
+            expected_version,
+        }],
+    };
+
+    let mut stale = record.clone();
+    stale.version += 5;
+    stale.status = ObjectStatus::Approved;
+    assert!(matches!(
+        store.apply(vec![decision(stale, entry.version)]).await,
+        Err(ModerationError::ObjectConflict { object: ref found, expected, actual })
+            if *found == object && expected == record.version + 5 && actual == record.version
+    ));
+    unchanged(store.clone()).await?;
+
+    assert!(matches!(
+        store
+            .apply(vec![decision(record.clone(), entry.version + 2)])
+            .await,
+        Err(ModerationError::Conflict { expected, actual, .. })
+            if expected == entry.version + 2 && actual == entry.version
+    ));
+    unchanged(store.clone()).await?;
+
+    let second = NewEntry {
+        object: object.clone(),
+        revision: 2,
+        status: EntryStatus::Pending,
+        snapshot: value(&profile(1, "edited"))?,
+        submitted_by: Some(UserId::from(7_i64)),
+        submitted_at: base_time(),
+        decided_by: None,
+        decided_at: None,
+        reason: None,
+    };
+    assert!(matches!(
+        store
+            .apply(vec![ObjectWrite {
+                record: record.clone(),
+                insert: true,
+                entries: vec![EntryWrite::Insert(second.clone())],
+                log: Vec::new(),
+            }])
+            .await,
+        Err(ModerationError::ObjectConflict { object: ref found, expected: 0, actual })
+            if *found == object && actual == record.version
+    ));
+    unchanged(store.clone()).await?;
+
+    let mut superseded = entry.clone();
+    superseded.status = EntryStatus::Superseded;
+    let mut edited = record.clone();
+    edited.revision = 2;
+    assert!(matches!(
+        store
+            .apply(vec![ObjectWrite {
+                record: edited,
+                insert: false,
+                entries: vec![
+                    EntryWrite::Update {
+                        entry: superseded,
+                        expected_version: entry.version + 3,
+                    },
+                    EntryWrite::Insert(second),
+                ],
+                log: Vec::new(),
+            }])
+            .await,
+        Err(ModerationError::Conflict { expected, actual, .. })
+            if expected == entry.version + 3 && actual == entry.version
+    ));
+    unchanged(store.clone()).await?;
+
+    let mut unknown = approved.clone();
+    unknown.id = EntryId(entry.id.0 + 1_000_000);
+    assert!(matches!(
+        store
+            .apply(vec![ObjectWrite {
+                record: record.clone(),
+                insert: false,
+                entries: vec![EntryWrite::Update {
+                    entry: unknown,
+                    expected_version: 1,
+                }],
+                log: Vec::new(),
+            }])
+            .await,
+        Err(ModerationError::UnknownEntry { entry: id }) if id == entry.id.0 + 1_000_000
+    ));
+    unchanged(store.clone()).await?;
+
+    // The first write of the batch is valid; the second is stale.
+    let mut other = harness.record(2).await?;
+    other.version += 1;
+    let other_version = other.version;
+    assert!(matches!(
+        store
+            .apply(vec![
+                decision(record.clone(), entry.version),
+                ObjectWrite {
+                    record: other,
+                    insert: false,
+                    entries: Vec::new(),
+                    log: Vec::new(),
+                },
+            ])
+            .await,
+        Err(ModerationError::ObjectConflict { expected, .. }) if expected == other_version
+    ));
+    unchanged(store).await
 }
