@@ -1,5 +1,5 @@
 //! The object moderation workflow on every backend: memory, SQLite and
-//! PostgreSQL. Issue 4's "must show" items are the `must_show_NN_*`
+//! PostgreSQL. The required behaviours are the `must_show_NN_*`
 //! modules; run one on one backend with e.g. `cargo test -p
 //! moderation-storage --all-features --test workflow must_show_15 `.
 
@@ -42,9 +42,10 @@ moderation_storage::store_scenarios! {
     ids_of_every_shape_and_public_filters => scenarios::ids_of_every_shape_and_public_filters,
     pending_pages_and_stale_versions => scenarios::pending_pages_and_stale_versions,
     refused_writes_store_nothing => scenarios::refused_writes_store_nothing,
+    unregistered_kinds_are_left_public => scenarios::unregistered_kinds_are_left_public,
 }
 
-/// Issue 4's item 14 needs the moderation log the store writes to.
+/// The bulk-approve scenario needs the moderation log the store writes to.
 mod must_show_14_bulk_approve_one_transaction_per_batch {
     use super::*;
 
@@ -116,7 +117,7 @@ macro_rules! with_reviews {
 }
 
 with_reviews! {
-    /// Issue 4's item 15 through the review queue: claims and the queue's
+    /// Concurrent decisions (item 15) through the review queue: claims and the queue's
     /// decisions reaching the workflow.
     must_show_15_review_queue_claims_and_decisions =>
         scenarios::must_show_15_review_queue_claims_and_decisions

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::Instrument;
@@ -37,7 +38,8 @@ const EDIT_ATTEMPTS: usize = 3;
 pub struct Saved {
     /// What happened.
     pub outcome: SaveOutcome,
-    /// The record as stored.
+    /// The record as stored; for [`SaveOutcome::NotModerated`], the record
+    /// the object behaves as (approved and public), which is not stored.
     pub record: ModeratedObject,
     /// The entry opened or updated; `None` when no entry was written.
     pub entry: Option<ObjectEntry>,
@@ -308,18 +310,24 @@ impl ObjectWorkflow {
     /// # Errors
     /// [`ModerationError::NotModerated`] when `kind` is not registered.
     pub fn options(&self, kind: &Kind) -> Result<Arc<WorkflowOptions>, ModerationError> {
+        self.registered(kind)
+            .ok_or_else(|| ModerationError::NotModerated { kind: kind.clone() })
+    }
+
+    /// The options of `kind` when it is registered.
+    fn registered(&self, kind: &Kind) -> Option<Arc<WorkflowOptions>> {
         self.kinds
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(kind)
             .cloned()
-            .ok_or_else(|| ModerationError::NotModerated { kind: kind.clone() })
     }
 
-    /// Saves a new object: held for review, or decided by an auto rule.
+    /// Saves a new object: held for review, or decided by an auto rule. An
+    /// object of a kind that is not registered is left alone and public
+    /// ([`SaveOutcome::NotModerated`]).
     ///
     /// # Errors
-    /// [`ModerationError::NotModerated`] for an unregistered kind,
     /// [`ModerationError::ObjectConflict`] when the object already has a
     /// record, [`ModerationError::Serde`] when it does not serialise.
     pub async fn create<T: Moderated>(
@@ -343,8 +351,10 @@ impl ObjectWorkflow {
     ) -> Result<Saved, ModerationError> {
         let span = tracing::info_span!("object_workflow.create", object = %object);
         async {
-            let options = self.options(&object.kind)?;
             let now = self.clock.now();
+            let Some(options) = self.registered(&object.kind) else {
+                return Ok(not_moderated(object, snapshot, now));
+            };
             let record = transition::blank_record(object, None, now);
             let submitted = Submitted { actor, at: now };
             let planned = transition::save(&options, record, true, None, snapshot, &submitted);
@@ -357,7 +367,8 @@ impl ObjectWorkflow {
     /// Saves an edit of an object that has a record. Unchanged saves write
     /// nothing; edits of unmoderated fields only apply at once; anything
     /// else is held, unless a rule or `bypass_moderation_after_approval`
-    /// decides it.
+    /// decides it. An unregistered kind is left alone, as in
+    /// [`ObjectWorkflow::create`].
     ///
     /// # Errors
     /// [`ModerationError::UnknownObject`] when the object has no record
@@ -404,7 +415,9 @@ impl ObjectWorkflow {
     ) -> Result<Saved, ModerationError> {
         let span = tracing::info_span!("object_workflow.edit", object = %object);
         async {
-            let options = self.options(&object.kind)?;
+            let Some(options) = self.registered(&object.kind) else {
+                return Ok(not_moderated(object, snapshot, self.clock.now()));
+            };
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -673,7 +686,7 @@ impl ObjectWorkflow {
                     self.emit(ModerationEvent::PostModeration { change }).await;
                     self.notifications.decided(&record, entry).await;
                 }
-                SaveOutcome::Applied | SaveOutcome::Unchanged => {}
+                SaveOutcome::Applied | SaveOutcome::Unchanged | SaveOutcome::NotModerated => {}
             }
         }
         Ok(Saved {
@@ -812,4 +825,16 @@ fn snapshot<T: Moderated>(object: &T) -> Result<(ObjectRef, Value), ModerationEr
         ObjectRef::new(Kind::new(T::KIND)?, object.object_id()),
         serde_json::to_value(object)?,
     ))
+}
+
+/// The outcome of saving an object whose kind the workflow does not
+/// moderate: nothing is written, and the object behaves as approved and
+/// public.
+fn not_moderated(object: ObjectRef, snapshot: Value, at: DateTime<Utc>) -> Saved {
+    tracing::debug!(%object, "kind not registered with the workflow; left public");
+    Saved {
+        outcome: SaveOutcome::NotModerated,
+        record: transition::blank_record(object, Some(snapshot), at),
+        entry: None,
+    }
 }

@@ -37,6 +37,10 @@ pub enum SaveOutcome {
     Applied,
     /// Nothing differs from the latest saved version: nothing was written.
     Unchanged,
+    /// The kind is not registered with the workflow: the object is public as
+    /// the application stores it, with no record, entry, event or
+    /// notification (SPEC A3, as Django does for unregistered models).
+    NotModerated,
 }
 
 /// A moderator's action on an entry.

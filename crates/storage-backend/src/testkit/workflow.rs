@@ -1,5 +1,5 @@
 //! Scenarios for moderation-core's [`ObjectStore`] port, through the
-//! [`ObjectWorkflow`] built on it: issue 4's "must show" list, one scenario
+//! [`ObjectWorkflow`] built on it: the workflow's required behaviours, one scenario
 //! per item, named `must_show_NN_...`. Each takes a fresh, empty store; run
 //! them with [`store_scenarios!`](crate::store_scenarios) and
 //! `port = dyn ObjectStore, memory = MemoryObjectStore::new()`.
@@ -1636,4 +1636,44 @@ pub async fn refused_writes_store_nothing(store: Arc<dyn ObjectStore>) -> Scenar
         Err(ModerationError::ObjectConflict { expected, .. }) if expected == other_version
     ));
     unchanged(store).await
+}
+
+/// SPEC A3: an object of a kind the workflow does not moderate is saved by
+/// the application as usual and stays public; the workflow writes no
+/// record, entry, event or notification for it.
+///
+/// # Errors
+/// A failed assertion or store error.
+pub async fn unregistered_kinds_are_left_public(store: Arc<dyn ObjectStore>) -> ScenarioResult {
+    let events = Arc::new(RecordingEventSink::new());
+    let notes = Arc::new(RecordingNotifier::new());
+    let workflow = ObjectWorkflow::builder(store)
+        .clock(Arc::new(ManualClock::new(base_time())))
+        .events(events.clone())
+        .notifier(notes.clone())
+        .moderators(Recipients::Fixed(vec![MODERATORS.to_owned()]))
+        .build();
+    let created = workflow.create(&plain(1), &profile(1, "first")).await?;
+    assert_eq!(created.outcome, SaveOutcome::NotModerated);
+    assert!(created.entry.is_none());
+    assert_eq!(
+        (created.record.state, created.record.status),
+        (ObjectState::Ready, ObjectStatus::Approved)
+    );
+    let edited = workflow.edit(&plain(1), &profile(1, "second")).await?;
+    assert_eq!(edited.outcome, SaveOutcome::NotModerated);
+    assert_eq!(
+        workflow.public_version(&profile_ref(1)?).await?,
+        PublicRead::Unmoderated
+    );
+    assert!(workflow.history(&profile_ref(1)?).await?.is_empty());
+    assert!(
+        workflow
+            .pending(&PendingQuery::first(10))
+            .await?
+            .entries
+            .is_empty()
+    );
+    assert!(events.events().is_empty() && notes.sent().is_empty());
+    Ok(())
 }
