@@ -11,7 +11,11 @@
 //!
 //! ```text
 //! cargo bench -p moderation-benches --bench storage
+//! cargo bench -p moderation-benches --bench storage -- sqlite_normal/approve
 //! ```
+//!
+//! Setup that only filtered-out benches need is skipped: with a filter that
+//! leaves out `public_read_at_1m`, no store is filled to 1 000 000 items.
 #![allow(
     clippy::expect_used,
     reason = "a benchmark whose setup fails must stop, not measure nothing"
@@ -261,6 +265,7 @@ fn read_workloads(
     group: &mut BenchmarkGroup<'_, WallTime>,
     rt: &Runtime,
     store: &Arc<dyn ModerationStore>,
+    label: &str,
 ) {
     let first = rt
         .block_on(store.list_items(&ItemFilter::default(), &PageRequest::first(1)))
@@ -270,6 +275,9 @@ fn read_workloads(
         .map_or(1, |i| i.id.0);
     let at_10k: Vec<ItemId> = (first..first + QUEUE).map(ItemId).collect();
     read_workload(group, rt, store, "public_read_at_10k", &at_10k);
+    if !wanted(&format!("{label}/public_read_at_1m")) {
+        return;
+    }
     let ids = Ids(AtomicI64::new(QUEUE));
     rt.block_on(populate(
         store.as_ref(),
@@ -281,6 +289,65 @@ fn read_workloads(
     read_workload(group, rt, store, "public_read_at_1m", &at_1m);
 }
 
+/// Criterion options that take a value, so the value is not mistaken for
+/// the name filter.
+const VALUED_FLAGS: &[&str] = &[
+    "--baseline",
+    "--baseline-lenient",
+    "--color",
+    "--confidence-level",
+    "--format",
+    "--load-baseline",
+    "--measurement-time",
+    "--noise-threshold",
+    "--nresamples",
+    "--output-format",
+    "--plotting-backend",
+    "--profile-time",
+    "--sample-size",
+    "--save-baseline",
+    "--significance-level",
+    "--warm-up-time",
+];
+
+/// Whether criterion's name filter (its first positional argument) can
+/// select the bench `id` (`group/function`). A plain filter is compared as
+/// a substring, as criterion's regular expression would match it; a filter
+/// using other regular-expression syntax selects everything, so nothing is
+/// skipped by mistake.
+fn wanted(id: &str) -> bool {
+    let mut args = std::env::args().skip(1);
+    let mut filter = None;
+    while let Some(arg) = args.next() {
+        if VALUED_FLAGS.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            filter = Some(arg);
+            break;
+        }
+    }
+    filter.is_none_or(|f| {
+        let plain = f
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '/' | '-'));
+        !plain || id.contains(&f)
+    })
+}
+
+/// The benches of the first store (writes).
+const WRITE_BENCHES: [&str; 3] = ["submit_single", "submit_batch_1000", "approve"];
+/// The benches of the second store (10 000 held items, then 1 000 000).
+const READ_BENCHES: [&str; 3] = [
+    "list_pending_10k_by_pages_of_100",
+    "public_read_at_10k",
+    "public_read_at_1m",
+];
+
+/// Whether the filter can select any of `names` in the group `label`.
+fn any_wanted(label: &str, names: &[&str]) -> bool {
+    names.iter().any(|name| wanted(&format!("{label}/{name}")))
+}
+
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
     group
         .sample_size(10)
@@ -289,26 +356,39 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 }
 
 fn sqlite(c: &mut Criterion, rt: &Runtime, synchronous: Synchronous, label: &str) {
+    let (writes, reads) = (
+        any_wanted(label, &WRITE_BENCHES),
+        any_wanted(label, &READ_BENCHES),
+    );
+    if !writes && !reads {
+        return;
+    }
     let mut group = c.benchmark_group(label);
     configure(&mut group);
     let open = || {
         rt.block_on(TempSqlite::with_options(|o| o.synchronous(synchronous)))
             .expect("sqlite store")
     };
-    let temp = open();
-    let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
-    queue_workload(&mut group, rt, &store);
-    rt.block_on(temp.close());
-
-    let temp = open();
-    let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
-    list_workload(&mut group, rt, &store);
-    read_workloads(&mut group, rt, &store);
+    if writes {
+        let temp = open();
+        let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
+        queue_workload(&mut group, rt, &store);
+        rt.block_on(temp.close());
+    }
+    if reads {
+        let temp = open();
+        let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
+        list_workload(&mut group, rt, &store);
+        read_workloads(&mut group, rt, &store, label);
+        rt.block_on(temp.close());
+    }
     group.finish();
-    rt.block_on(temp.close());
 }
 
 fn postgres(c: &mut Criterion, rt: &Runtime) {
+    if !any_wanted("postgres", &WRITE_BENCHES) && !any_wanted("postgres", &READ_BENCHES) {
+        return;
+    }
     let Some(temp) = rt.block_on(TempPostgres::new_or_skip()) else {
         return;
     };
@@ -321,7 +401,7 @@ fn postgres(c: &mut Criterion, rt: &Runtime) {
     let temp = rt.block_on(TempPostgres::new()).expect("postgres store");
     let store: Arc<dyn ModerationStore> = Arc::new(temp.store().clone());
     list_workload(&mut group, rt, &store);
-    read_workloads(&mut group, rt, &store);
+    read_workloads(&mut group, rt, &store, "postgres");
     group.finish();
     rt.block_on(temp.drop_database());
 }

@@ -292,23 +292,27 @@ macro_rules! impl_moderation_store {
                 let limit = page.clamped_limit();
                 let hidden = $crate::record::hidden_authors(&filter.hidden)?;
                 let shape = $crate::sql::ListShape {
-                    status: filter.status.is_some(),
+                    status: filter.status,
                     kind: filter.kind.is_some(),
                     author: filter.author.is_some(),
                     hidden: hidden.is_some(),
                     after: page.after.is_some(),
                     newest_first: page.order == moderation_core::Order::NewestFirst,
+                    // One row more than asked tells whether a next page exists.
+                    limit: limit.saturating_add(1),
                 };
                 let author = filter.author.as_ref().map($crate::record::author_key).transpose()?;
                 let sql = $crate::sql::list_items(
                     shape,
                     <$store as $crate::port::Backend>::PLACEHOLDER,
                 );
-                // Only placeholders and fixed fragments (see `sql`).
+                // Only placeholders, fixed fragments, a status name and the
+                // page size (see `sql`).
                 let mut query =
                     sqlx::query_as::<_, $crate::record::ItemRow>(sqlx::AssertSqlSafe(sql));
-                if let Some(status) = filter.status {
-                    query = query.bind(status.as_str());
+                // Only a public status is bound (see `sql::list_items`).
+                if filter.status == Some(moderation_core::ItemStatus::Public) {
+                    query = query.bind(moderation_core::ItemStatus::Public.as_str());
                 }
                 if let Some(kind) = &filter.kind {
                     query = query.bind(kind.as_str());
@@ -323,9 +327,7 @@ macro_rules! impl_moderation_store {
                     let (at, id) = $crate::record::cursor_values(cursor);
                     query = query.bind(at).bind(id);
                 }
-                // One row more than asked tells whether a next page exists.
                 let rows = query
-                    .bind(i64::from(limit) + 1)
                     .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;

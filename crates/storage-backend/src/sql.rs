@@ -1,8 +1,12 @@
 //! The SQL both backends run. The two schemas use the same column types
 //! (text, integers, JSON as text), and SQLite accepts PostgreSQL's `$N`
-//! placeholders, so one text serves both. Only placeholders carry values:
+//! placeholders, so one text serves both. Only placeholders carry input:
 //! the few statements assembled at run time (filters, batches) are made of
-//! the fixed fragments below and placeholders, never of input.
+//! the fixed fragments below, placeholders, and values the library itself
+//! produces (a status name from the closed set `ItemStatus::as_str`
+//! returns, a page size as an integer), never of input text.
+
+use moderation_core::ItemStatus;
 
 /// The columns of an item row, in `ItemRow`'s order.
 macro_rules! item_columns {
@@ -163,6 +167,12 @@ pub(crate) const NON_PUBLIC_AFTER: &str = concat!(
      AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4"
 );
 
+/// The condition of the partial queue index (migration `20261121000009`).
+/// A planner uses a partial index only when the query's own terms imply its
+/// condition, and SQLite does not see that `status = 'held'` does, so a
+/// listing of a status other than public repeats this term.
+const NOT_PUBLIC: &str = "status <> 'public'";
+
 /// `($1, $2, ...), ($k, ...)` (or `(?, ?, ...), ...`) for `rows` rows of
 /// `per_row` values each.
 fn values_list(rows: usize, per_row: usize, style: Placeholder) -> String {
@@ -208,24 +218,32 @@ pub(crate) fn delete_items(count: usize, style: Placeholder) -> String {
     )
 }
 
-/// Which filters a listing applies; each adds one placeholder.
+/// Which filters a listing applies; each adds one placeholder, except a
+/// status other than public and the limit, which are written as literals.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ListShape {
-    pub(crate) status: bool,
+    /// The status filtered on. Only `public` is bound; the others are
+    /// written into the statement (see `list_items`).
+    pub(crate) status: Option<ItemStatus>,
     pub(crate) kind: bool,
     pub(crate) author: bool,
     /// Leave out the items of the authors in a JSON array of author keys.
     pub(crate) hidden: bool,
     pub(crate) after: bool,
     pub(crate) newest_first: bool,
+    /// Rows to return. Written into the statement, not bound: SQLite lets
+    /// the value bound to `LIMIT ?` shape the plan and then re-prepares the
+    /// statement each time that parameter is bound again, which was every
+    /// page. Page sizes are few, so the statement cache keeps them all.
+    pub(crate) limit: u32,
 }
 
-/// A keyset page query. Placeholders are numbered in the order status,
-/// kind, author, hidden authors, cursor time, cursor id, limit, skipping
-/// absent ones. The hidden authors are one JSON array (`style` names the
-/// backend that unpacks it), so any number of them binds one value; the
-/// condition is a residual check on rows the index walk already visits,
-/// which leaves the plan and its early stop at the limit unchanged.
+/// A keyset page query. Placeholders are numbered in the order status
+/// (public only), kind, author, hidden authors, cursor time, cursor id,
+/// skipping absent ones. The hidden authors are one JSON array (`style`
+/// names the backend that unpacks it), so any number of them binds one
+/// value; the condition is a residual check on rows the index walk already
+/// visits, which leaves the plan and its early stop at the limit unchanged.
 pub(crate) fn list_items(shape: ListShape, style: Placeholder) -> String {
     let mut sql = String::from(concat!(
         "SELECT ",
@@ -238,8 +256,20 @@ pub(crate) fn list_items(shape: ListShape, style: Placeholder) -> String {
         n += 1;
         n
     };
-    if shape.status {
-        conditions.push(format!("status = ${}", next()));
+    match shape.status {
+        None => {}
+        // A bound status, like a bound limit, ties SQLite's plan to the
+        // bound value (it compares `status = ?` with the condition of the
+        // partial index `moderation_items_author_public`, `status =
+        // 'public'`), and the statement is re-prepared whenever the value
+        // is bound again. A status other than public is therefore a literal
+        // from the closed set `ItemStatus::as_str` returns, never input; it
+        // also lets the planners use the partial queue index.
+        Some(ItemStatus::Public) => conditions.push(format!("status = ${}", next())),
+        Some(status) => {
+            conditions.push(format!("status = '{}'", status.as_str()));
+            conditions.push(NOT_PUBLIC.to_owned());
+        }
     }
     if shape.kind {
         conditions.push(format!("kind = ${}", next()));
@@ -271,8 +301,8 @@ pub(crate) fn list_items(shape: ListShape, style: Placeholder) -> String {
     }
     let direction = if shape.newest_first { "DESC" } else { "ASC" };
     sql.push_str(&format!(
-        " ORDER BY created_at {direction}, id {direction} LIMIT ${}",
-        next()
+        " ORDER BY created_at {direction}, id {direction} LIMIT {}",
+        shape.limit
     ));
     sql
 }

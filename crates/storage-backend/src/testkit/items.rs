@@ -485,6 +485,21 @@ pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> Sc
         .collect();
     assert!(!wanted.is_empty());
     assert_eq!(queue, wanted);
+    // Public items are listed through another statement shape than the
+    // other statuses (a bound status, no partial queue index).
+    let public = ItemFilter {
+        status: Some(ItemStatus::Public),
+        kind: Some(comment_kind()?),
+        ..ItemFilter::default()
+    };
+    let listed = all_pages(&*store, &public, 2, Order::NewestFirst).await?;
+    let wanted: Vec<StoredItem> = reversed
+        .iter()
+        .filter(|i| i.status == ItemStatus::Public && Some(&i.object.kind) == public.kind.as_ref())
+        .cloned()
+        .collect();
+    assert!(wanted.len() > 2);
+    assert_eq!(listed, wanted);
     let empty = store
         .list_items(
             &ItemFilter {
