@@ -124,9 +124,11 @@ macro_rules! impl_ban_store {
             .bind(ban.created_by.as_str())
             .bind($crate::record::to_micros(created_at))
             .bind(ban.expires_at.map($crate::record::to_micros))
-            .fetch_one(self.$write())
+            .fetch_all(self.$write())
             .await
-            .map_err($crate::bans::store_error)?;
+            .map(|ids| $crate::port::first_row(ids))
+            .map_err($crate::bans::store_error)?
+            .ok_or_else(|| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &"the insert returned no id")))?;
         Ok(moderation_misery::BanEntry {
             id: u64::try_from(id).map_err(|e| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &e)))?,
             target: ban.target,
@@ -144,8 +146,9 @@ macro_rules! impl_ban_store {
         let key = i64::try_from(id).map_err(|_| moderation_misery::MiseryError::UnknownBan { id })?;
         let row: Option<$crate::bans::BanRow> = sqlx::query_as($crate::bans::DELETE_BAN)
             .bind(key)
-            .fetch_optional(self.$write())
+            .fetch_all(self.$write())
             .await
+            .map(|rows| $crate::port::first_row(rows))
             .map_err($crate::bans::store_error)?;
         let row = row.ok_or(moderation_misery::MiseryError::UnknownBan { id })?;
         $crate::bans::decode_ban(row).map_err($crate::bans::store_error)

@@ -38,6 +38,17 @@ macro_rules! bind_log {
 
 pub(crate) use bind_log;
 
+/// The first of the rows a write statement returned, once all were read.
+///
+/// Writes that return rows are read with `fetch_all`, never `fetch_one` or
+/// `fetch_optional`: those reset the statement after its first row, and
+/// SQLite runs its automatic checkpoint only when a statement outside a
+/// transaction steps to its end, so a workload of such writes alone would
+/// grow the write-ahead log without bound (see `tests/wal.rs`).
+pub(crate) fn first_row<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
 /// Opens a write transaction on the backend's write connection `$conn`.
 macro_rules! begin_write {
     ($store:ty, $conn:expr) => {
@@ -78,9 +89,11 @@ macro_rules! impl_moderation_store {
                 .bind(row.ip)
                 .bind(row.created_at);
                 let id: i64 = $crate::port::bind_log!(query, &entry)
-                    .fetch_one(&mut *self.writer().await?)
+                    .fetch_all(&mut *self.writer().await?)
                     .await
-                    .map_err(StorageError::from)?;
+                    .map(|ids| $crate::port::first_row(ids))
+                    .map_err(StorageError::from)?
+                    .ok_or_else(|| StorageError::corrupt("id", &"the insert returned no id"))?;
                 Ok($crate::record::inserted(id, item))
             }
 
@@ -446,8 +459,9 @@ macro_rules! impl_moderation_store {
             .bind(change.item.0)
             .bind(change.expected_version);
             let updated = $crate::port::bind_log!(query, &entry)
-                .fetch_optional(&mut *conn)
+                .fetch_all(&mut *conn)
                 .await
+                .map(|rows| $crate::port::first_row(rows))
                 .map_err(StorageError::from)?;
             let Some(row) = updated else {
                 let actual: Option<i64> = sqlx::query_scalar($crate::sql::ITEM_VERSION)
