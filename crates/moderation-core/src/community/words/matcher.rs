@@ -519,14 +519,13 @@ fn walk_word_starts<A: ac::Automaton>(
     };
     let bytes = text.text.as_bytes();
     let mut after_ascii_word = false;
-    let mut chunks = bytes.chunks_exact(64);
+    let (chunks, remainder) = bytes.as_chunks::<64>();
     let mut base = 0;
-    for chunk in &mut chunks {
+    for chunk in chunks {
         if chunk.is_ascii() {
             let mut words: u64 = 0;
-            for (i, eight) in chunk.chunks_exact(8).enumerate() {
-                let eight = u64::from_le_bytes(eight.try_into().unwrap_or([0; 8]));
-                words |= ascii_word_bits(eight) << (8 * i);
+            for (i, &eight) in chunk.as_chunks::<8>().0.iter().enumerate() {
+                words |= ascii_word_bits(u64::from_le_bytes(eight)) << (8 * i);
             }
             let mut starts = words & !((words << 1) | u64::from(after_ascii_word));
             while starts != 0 {
@@ -539,7 +538,7 @@ fn walk_word_starts<A: ac::Automaton>(
         }
         base += chunk.len();
     }
-    walker.walk_bytes(base, chunks.remainder(), after_ascii_word);
+    walker.walk_bytes(base, remainder, after_ascii_word);
 }
 
 /// Eight bytes of ASCII as eight bits, bit `i` set when byte `i` (little
@@ -607,18 +606,19 @@ impl<A: ac::Automaton> Walker<'_, A> {
     #[inline]
     fn walk(&mut self, at: usize) {
         let automaton = self.automaton;
-        let rest = self.text.text.as_bytes().get(at..).unwrap_or_default();
+        let bytes = self.text.text.as_bytes();
         let mut state = self.start;
-        for (read, &byte) in rest.iter().enumerate() {
+        let mut end = at;
+        while let Some(&byte) = bytes.get(end) {
+            end += 1;
             state = automaton.next_state(Anchored::Yes, state, byte);
-            if !automaton.is_special(state) {
-                continue;
-            }
-            if automaton.is_dead(state) {
-                return;
-            }
-            if automaton.is_match(state) {
-                self.report(state, at, read + 1);
+            if automaton.is_special(state) {
+                if automaton.is_dead(state) {
+                    return;
+                }
+                if automaton.is_match(state) {
+                    self.report(state, at, end - at);
+                }
             }
         }
     }
