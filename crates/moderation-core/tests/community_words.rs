@@ -119,6 +119,29 @@ fn phrases_match_as_whole_words() {
 }
 
 #[test]
+fn nested_words_and_phrases_all_match_from_the_same_word_start() {
+    let words = block(&["free", "free money", "money", "éte", "-deal"]);
+    assert_eq!(
+        matched(&words, "Free money, ÉTÉ, été, a -deal, freedom, moneyfree"),
+        ["Free", "Free money", "money", "-deal"]
+    );
+    assert_eq!(matched(&words, "(free)"), ["free"]);
+    assert!(matched(&words, "carefree_money").is_empty());
+}
+
+#[test]
+fn a_regex_at_a_word_boundary_matches_after_any_character_that_is_not_a_word_character() {
+    let entries = vec![WatchedWord::regex(r"\bviagra\d+", WordAction::Block)];
+    let words = WatchedWords::new(entries).unwrap_or_else(|e| panic!("valid list: {e}"));
+    assert_eq!(matched(&words, "buy viagra100 now"), ["viagra100"]);
+    assert_eq!(matched(&words, "«Viagra5»"), ["Viagra5"]);
+    // U+1372 is a number but not a word character to the regular
+    // expression, so `\b` holds after it.
+    assert_eq!(matched(&words, "\u{1372}viagra7"), ["viagra7"]);
+    assert!(matched(&words, "xviagra1").is_empty());
+}
+
+#[test]
 fn the_list_is_recompiled_only_when_it_changes() {
     let words = block(&["casino"]);
     assert!(
