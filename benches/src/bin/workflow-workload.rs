@@ -26,11 +26,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use moderation_core::workflow::{
-    EntryCursor, EntryVersion, ObjectStore, ObjectWorkflow, PendingQuery, PublicRead,
-    WorkflowOptions,
+    EntryVersion, ObjectStore, ObjectWorkflow, PublicRead, WorkflowOptions,
 };
 use moderation_core::{Actor, Kind, ModerationError, ObjectId, ObjectRef, UserId};
-use moderation_storage::testkit::workflow::{Profile, profile};
+use moderation_storage::testkit::workflow::{Profile, pending_in_pages, profile};
 use moderation_storage::testkit::{TempPostgres, TempSqlite};
 
 /// Which store to run on.
@@ -109,24 +108,10 @@ impl Phase {
     }
 }
 
-/// Every pending entry, oldest first, page by page.
+/// Every pending entry, oldest first, in pages of 100.
 async fn pending_entries(workflow: &ObjectWorkflow) -> Result<Vec<EntryVersion>, ModerationError> {
-    let mut all = Vec::new();
-    let mut after: Option<EntryCursor> = None;
-    loop {
-        let page = workflow
-            .pending(&PendingQuery {
-                kind: None,
-                after,
-                limit: 100,
-            })
-            .await?;
-        all.extend(page.entries.iter().map(EntryVersion::from));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
-    }
+    let entries = pending_in_pages(workflow, 100).await?;
+    Ok(entries.iter().map(EntryVersion::from).collect())
 }
 
 async fn run(store: Arc<dyn ObjectStore>, args: &Args) -> Result<(), Box<dyn Error>> {

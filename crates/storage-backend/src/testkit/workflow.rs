@@ -842,11 +842,22 @@ impl ObjectStore for CountingStore {
     }
 }
 
-/// All pending entries, page by page.
+/// All pending entries, in pages of 300.
 ///
 /// # Errors
 /// A store error.
 pub async fn all_pending(workflow: &ObjectWorkflow) -> Result<Vec<ObjectEntry>, ModerationError> {
+    pending_in_pages(workflow, 300).await
+}
+
+/// All pending entries, oldest first, read `limit` at a time.
+///
+/// # Errors
+/// A store error.
+pub async fn pending_in_pages(
+    workflow: &ObjectWorkflow,
+    limit: usize,
+) -> Result<Vec<ObjectEntry>, ModerationError> {
     let mut all = Vec::new();
     let mut after: Option<EntryCursor> = None;
     loop {
@@ -854,7 +865,7 @@ pub async fn all_pending(workflow: &ObjectWorkflow) -> Result<Vec<ObjectEntry>, 
             .pending(&PendingQuery {
                 kind: None,
                 after,
-                limit: 300,
+                limit,
             })
             .await?;
         all.extend(page.entries);
@@ -1272,6 +1283,21 @@ pub async fn pending_pages_and_stale_versions(store: Arc<dyn ObjectStore>) -> Sc
     Ok(())
 }
 
+/// A workflow on `clock` that opens review items in `reviews`, with
+/// `profile` registered under default options.
+fn reviewed_workflow(
+    store: Arc<dyn ObjectStore>,
+    reviews: &Arc<dyn ReviewStore>,
+    clock: &Arc<ManualClock>,
+) -> Result<ObjectWorkflow, ModerationError> {
+    let workflow = ObjectWorkflow::builder(store)
+        .clock(clock.clone())
+        .review_store(reviews.clone())
+        .build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    Ok(workflow)
+}
+
 /// The workflow in the review queue: a queued create opens an
 /// `ObjectChange` item; with claims required an unclaimed item cannot be
 /// acted on and another moderator's claim is refused until its lease ends;
@@ -1285,13 +1311,7 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
     reviews: Arc<dyn ReviewStore>,
 ) -> ScenarioResult {
     let clock = Arc::new(ManualClock::new(base_time()));
-    let workflow = Arc::new(
-        ObjectWorkflow::builder(store)
-            .clock(clock.clone())
-            .review_store(reviews.clone())
-            .build(),
-    );
-    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let workflow = Arc::new(reviewed_workflow(store, &reviews, &clock)?);
     let queue = ReviewQueue::builder(reviews)
         .clock(clock.clone())
         .claims(ClaimPolicy::Required, Duration::minutes(10))
@@ -1401,11 +1421,7 @@ pub async fn direct_decisions_close_review_items(
     reviews: Arc<dyn ReviewStore>,
 ) -> ScenarioResult {
     let clock = Arc::new(ManualClock::new(base_time()));
-    let workflow = ObjectWorkflow::builder(store)
-        .clock(clock.clone())
-        .review_store(reviews.clone())
-        .build();
-    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let workflow = reviewed_workflow(store, &reviews, &clock)?;
     let item_of = |id: i64| {
         let reviews = reviews.clone();
         async move {
