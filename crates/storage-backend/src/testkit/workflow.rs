@@ -23,8 +23,8 @@ use moderation_core::{
     RecordingEventSink, RecordingNotifier, UserId,
 };
 use moderation_core::{
-    ClaimPolicy, ReviewAction, ReviewEvent, ReviewFilter, ReviewPageRequest, ReviewQueue,
-    ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, SubjectType,
+    ClaimPolicy, ReviewAction, ReviewEvent, ReviewFilter, ReviewId, ReviewItem, ReviewPageRequest,
+    ReviewQueue, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, SubjectType,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -1298,6 +1298,28 @@ fn reviewed_workflow(
     Ok(workflow)
 }
 
+/// Claims review item `id` as `by`, then takes `action` on it with
+/// `reason`; returns the item as claimed.
+async fn claim_and_decide(
+    queue: &ReviewQueue,
+    id: ReviewId,
+    by: &Actor,
+    action: ReviewAction,
+    reason: &str,
+) -> Result<ReviewItem, ModerationError> {
+    let claimed = queue.claim(id, by).await?;
+    queue
+        .decide(
+            claimed.id,
+            claimed.version,
+            action,
+            by,
+            Some(reason.to_owned()),
+        )
+        .await?;
+    Ok(claimed)
+}
+
 /// The workflow in the review queue: a queued create opens an
 /// `ObjectChange` item; with claims required an unclaimed item cannot be
 /// acted on and another moderator's claim is refused until its lease ends;
@@ -1370,16 +1392,7 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
     };
     assert_eq!(workflow_public(1).await?, None);
     clock.advance(Duration::minutes(11));
-    let claimed = queue.claim(item.id, &alice).await?;
-    queue
-        .decide(
-            claimed.id,
-            claimed.version,
-            ReviewAction::Approve,
-            &alice,
-            Some("ok".to_owned()),
-        )
-        .await?;
+    let claimed = claim_and_decide(&queue, item.id, &alice, ReviewAction::Approve, "ok").await?;
     assert_eq!(workflow_public(1).await?, Some(value(&first)?));
     let record = workflow.record(&profile_ref(1)?).await?;
     assert_eq!(record.and_then(|r| r.decided_by), Some(UserId::from(1_i64)));
@@ -1392,16 +1405,7 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
         .ok_or(ModerationError::UnknownObject {
             object: profile_ref(1)?,
         })?;
-    let claimed = queue.claim(item.id, &bob).await?;
-    queue
-        .decide(
-            claimed.id,
-            claimed.version,
-            ReviewAction::Reject,
-            &bob,
-            Some("no".to_owned()),
-        )
-        .await?;
+    claim_and_decide(&queue, item.id, &bob, ReviewAction::Reject, "no").await?;
     assert_eq!(workflow_public(1).await?, Some(value(&first)?));
     let entry = workflow.history(&profile_ref(1)?).await?.pop();
     assert_eq!(entry.map(|e| e.status), Some(EntryStatus::Rejected));
