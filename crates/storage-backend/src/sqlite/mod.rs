@@ -2,6 +2,7 @@
 
 mod audit;
 mod bans;
+mod checkpoint;
 mod community;
 mod items;
 mod objects;
