@@ -19,9 +19,11 @@
 //!   that connection's writes wait behind it, instead of racing it) and
 //!   runs a restarting checkpoint, which copies the few frames the passive
 //!   one left and lets the next commit start the log over.
-//! - The writers keep an automatic checkpoint at [`BACKSTOP_FRAMES`], far
-//!   above what the task lets the log reach: should the task ever stop
-//!   (its runtime shut down, say), the log still cannot grow without bound.
+//! - The writers keep an automatic checkpoint at [`BACKSTOP_FRAMES`], above
+//!   what the task lets the log reach. Should the task fall behind (a busy
+//!   machine) or stop (its runtime shut down, say), the writer that pushes
+//!   the log past it copies what is left itself, as SQLite always did, and
+//!   the log starts over: its size never depends on the task keeping up.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -42,9 +44,11 @@ pub(crate) const PAUSE: Duration = Duration::from_millis(20);
 /// of 4 KiB pages is an 8 MiB log.
 pub(crate) const RESTART_FRAMES: i64 = 2_048;
 
-/// The writers' own automatic checkpoint, a backstop for when the task has
-/// stopped (SQLite's default is 1 000).
-pub(crate) const BACKSTOP_FRAMES: &str = "16384";
+/// The writers' own automatic checkpoint, a backstop for when the task
+/// lags or has stopped: 3 072 frames, a 12 MiB log (SQLite's default is
+/// 1 000). Most of those frames are already copied when a writer gets
+/// there, so the writer's share is small.
+pub(crate) const BACKSTOP_FRAMES: &str = "3072";
 
 /// What the store and its task share.
 #[derive(Debug, Default)]
