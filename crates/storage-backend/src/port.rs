@@ -74,7 +74,7 @@ macro_rules! impl_moderation_store {
                 use $crate::error::StorageError;
                 let row = $crate::record::EncodedItem::new(&item, self.limits())?;
                 let entry = $crate::record::EncodedLog::new(&log)?;
-                let query = sqlx::query_scalar(
+                let query = sqlx::query(
                     <$store as $crate::port::Backend>::INSERT_ITEM_WITH_LOG,
                 )
                 .bind(row.kind)
@@ -88,12 +88,16 @@ macro_rules! impl_moderation_store {
                 .bind(row.fingerprint)
                 .bind(row.ip)
                 .bind(row.created_at);
-                let id: i64 = $crate::port::bind_log!(query, &entry)
-                    .fetch_all(&mut *self.writer().await?)
-                    .await
-                    .map(|ids| $crate::port::first_row(ids))
-                    .map_err(StorageError::from)?
-                    .ok_or_else(|| StorageError::corrupt("id", &"the insert returned no id"))?;
+                let query = $crate::port::bind_log!(query, &entry);
+                let id = <$store as $crate::port::Backend>::inserted_ids(
+                    &mut *self.writer().await?,
+                    query,
+                    1,
+                )
+                .await?
+                .first()
+                .copied()
+                .ok_or_else(|| StorageError::corrupt("id", &"the insert returned no id"))?;
                 Ok($crate::record::inserted(id, item))
             }
 
@@ -116,9 +120,13 @@ macro_rules! impl_moderation_store {
                 let mut conn = self.writer().await?;
                 let mut tx = $crate::port::begin_write!($store, conn)?;
                 for chunk in encoded.chunks($crate::sql::BATCH_ROWS) {
-                    let sql = $crate::sql::insert_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
+                    let sql = $crate::sql::insert_items(
+                        chunk.len(),
+                        <$store as $crate::port::Backend>::PLACEHOLDER,
+                        <$store as $crate::port::Backend>::INSERT_ITEMS_TAIL,
+                    );
                     // Only placeholders and fixed fragments (see `sql`).
-                    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (row, _) in chunk {
                         query = query
                             .bind(row.kind.as_str())
@@ -134,20 +142,12 @@ macro_rules! impl_moderation_store {
                             .bind(row.created_at)
                             .bind(row.created_at);
                     }
-                    let mut chunk_ids =
-                        query.fetch_all(&mut *tx).await.map_err(StorageError::from)?;
-                    // One statement takes its ids in VALUES order on both
-                    // backends (SQLite's AUTOINCREMENT, PostgreSQL's identity
-                    // sequence), but RETURNING's row order is unspecified:
-                    // sorting restores input order.
-                    chunk_ids.sort_unstable();
-                    if chunk_ids.len() != chunk.len() {
-                        return Err(StorageError::corrupt(
-                            "id",
-                            &"the insert returned fewer ids than rows",
-                        )
-                        .into());
-                    }
+                    let chunk_ids = <$store as $crate::port::Backend>::inserted_ids(
+                        &mut *tx,
+                        query,
+                        chunk.len(),
+                    )
+                    .await?;
                     let sql = $crate::sql::insert_logs(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
                     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (id, (_, entry)) in chunk_ids.iter().zip(chunk) {
@@ -491,17 +491,40 @@ use crate::error::StorageError;
 
 /// What a backend provides to the shared implementation.
 pub(crate) trait Backend {
+    /// The driver's database.
+    type Db: sqlx::Database;
     /// The driver's connection type, which a transaction dereferences to.
     type Conn;
     /// The placeholder style of statements assembled at run time.
     const PLACEHOLDER: crate::sql::Placeholder;
     /// The statement that opens a write transaction.
     const BEGIN_WRITE: &'static str;
-    /// Inserts an item and its log entry in one statement, returning the id.
+    /// Inserts an item and its log entry in one statement, read by
+    /// [`Backend::inserted_ids`].
     const INSERT_ITEM_WITH_LOG: &'static str;
     /// Changes a status, checking the version, and writes the log entry in
     /// one statement, returning the changed row (none on a version miss).
     const CHANGE_STATUS_WITH_LOG: &'static str;
+    /// What follows the rows of a multi-row item insert
+    /// ([`sql::insert_items`](crate::sql::insert_items)) so that
+    /// [`Backend::inserted_ids`] can learn the new ids.
+    const INSERT_ITEMS_TAIL: &'static str;
+
+    /// Runs one multi-row item insert and returns the new ids in the order
+    /// of its rows; `rows` is how many the statement inserts.
+    fn inserted_ids<'c>(
+        conn: &'c mut Self::Conn,
+        query: sqlx::query::Query<'c, Self::Db, <Self::Db as sqlx::Database>::Arguments>,
+        rows: usize,
+    ) -> impl std::future::Future<Output = Result<Vec<i64>, StorageError>> + Send + 'c;
+}
+
+/// The error for a multi-row insert that reported fewer rows than it had.
+pub(crate) fn missing_ids(rows: usize, inserted: u64) -> StorageError {
+    StorageError::corrupt(
+        "id",
+        &format!("the insert of {rows} items reported {inserted} new rows"),
+    )
 }
 
 /// A flag on an item that does not exist violates the foreign key: that is

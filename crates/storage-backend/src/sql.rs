@@ -67,10 +67,11 @@ pub(crate) const INSERT_LOG: &str = "INSERT INTO moderation_item_log (item_id, a
 pub(crate) mod sqlite {
     /// The item carries its log entry in `pending_log`; the trigger of
     /// migration `20261121000007` moves it to the log and clears the column.
+    /// No `RETURNING`: the new id is the connection's last inserted row id.
     pub(crate) const INSERT_ITEM_WITH_LOG: &str = "INSERT INTO moderation_items (kind, \
          object_key, parent_kind, parent_key, author_key, status, reasons, payload, fingerprint, \
          ip, created_at, updated_at, pending_log) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $11, json_array($12, $13, $14, $15, $16, $17, $18, $19, $20)) RETURNING id";
+         $10, $11, $11, json_array($12, $13, $14, $15, $16, $17, $18, $19, $20))";
 
     /// The optimistic-concurrency write with its log entry: no row matches
     /// unless the version is still the one the caller read, and then no
@@ -196,10 +197,11 @@ fn values_list(rows: usize, per_row: usize, style: Placeholder) -> String {
     sql
 }
 
-/// A multi-row item insert returning the new ids.
-pub(crate) fn insert_items(rows: usize, style: Placeholder) -> String {
+/// A multi-row item insert, followed by `tail` (the backend's
+/// [`Backend::INSERT_ITEMS_TAIL`](crate::port::Backend::INSERT_ITEMS_TAIL)).
+pub(crate) fn insert_items(rows: usize, style: Placeholder, tail: &str) -> String {
     format!(
-        "{INSERT_ITEM_HEAD}{} RETURNING id",
+        "{INSERT_ITEM_HEAD}{}{tail}",
         values_list(rows, ITEM_PARAMS, style)
     )
 }

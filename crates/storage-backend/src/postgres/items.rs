@@ -1,13 +1,35 @@
 //! `ModerationStore` for [`PgStore`](super::PgStore).
 
 use super::PgStore;
+use crate::error::StorageError;
 
 impl crate::port::Backend for PgStore {
+    type Db = sqlx::Postgres;
     type Conn = sqlx::PgConnection;
     const PLACEHOLDER: crate::sql::Placeholder = crate::sql::Placeholder::Numbered;
     const BEGIN_WRITE: &'static str = "BEGIN";
     const INSERT_ITEM_WITH_LOG: &'static str = crate::sql::postgres::INSERT_ITEM_WITH_LOG;
     const CHANGE_STATUS_WITH_LOG: &'static str = crate::sql::postgres::CHANGE_STATUS_WITH_LOG;
+    const INSERT_ITEMS_TAIL: &'static str = " RETURNING id";
+
+    /// One statement takes its ids from the identity sequence in `VALUES`
+    /// order, but `RETURNING`'s row order is unspecified: sorting restores
+    /// input order.
+    async fn inserted_ids(
+        conn: &mut sqlx::PgConnection,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        rows: usize,
+    ) -> Result<Vec<i64>, StorageError> {
+        let mut ids = query
+            .try_map(|row: sqlx::postgres::PgRow| sqlx::Row::try_get::<i64, _>(&row, 0))
+            .fetch_all(&mut *conn)
+            .await?;
+        if ids.len() != rows {
+            return Err(crate::port::missing_ids(rows, ids.len() as u64));
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
 }
 
 crate::port::impl_moderation_store!(PgStore, "postgres");

@@ -1,8 +1,10 @@
 //! `ModerationStore` for [`SqliteStore`](super::SqliteStore).
 
 use super::SqliteStore;
+use crate::error::StorageError;
 
 impl crate::port::Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
     type Conn = sqlx::SqliteConnection;
     const PLACEHOLDER: crate::sql::Placeholder = crate::sql::Placeholder::Anonymous;
     /// `BEGIN IMMEDIATE` takes the write lock at once, so a transaction that
@@ -10,6 +12,30 @@ impl crate::port::Backend for SqliteStore {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const INSERT_ITEM_WITH_LOG: &'static str = crate::sql::sqlite::INSERT_ITEM_WITH_LOG;
     const CHANGE_STATUS_WITH_LOG: &'static str = crate::sql::sqlite::CHANGE_STATUS_WITH_LOG;
+    /// No `RETURNING`: SQLite buffers every returned row and the driver
+    /// hands each one to the caller's task through a bounded channel, which
+    /// made a 1 000-row insert about a third slower. The ids are known
+    /// without it (see `inserted_ids`).
+    const INSERT_ITEMS_TAIL: &'static str = "";
+
+    /// One statement holding the write lock gives its rows consecutive
+    /// ids: `AUTOINCREMENT` takes one past the largest id ever used for
+    /// each row in turn, and no trigger inserts items. The last of them is
+    /// the connection's last inserted row id once the statement is done
+    /// (the log rows the triggers insert do not change it).
+    async fn inserted_ids(
+        conn: &mut sqlx::SqliteConnection,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        rows: usize,
+    ) -> Result<Vec<i64>, StorageError> {
+        let done = query.execute(&mut *conn).await?;
+        let count = i64::try_from(rows).unwrap_or(i64::MAX);
+        if done.rows_affected() != u64::try_from(rows).unwrap_or(u64::MAX) {
+            return Err(crate::port::missing_ids(rows, done.rows_affected()));
+        }
+        let last = done.last_insert_rowid();
+        Ok((last - count + 1..=last).collect())
+    }
 }
 
 crate::port::impl_moderation_store!(SqliteStore, "sqlite");
