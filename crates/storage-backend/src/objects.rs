@@ -1063,6 +1063,34 @@ macro_rules! impl_object_store {
                 Ok(StoredWrite { record, entries: written })
             }
 
+            /// Runs decisions (all `carried_decisions::is_decision`) a
+            /// batch per statement. `Ok(false)` on a conflict, found as a
+            /// row not matched or a trigger's abort; other failures are
+            /// errors. The caller rolls back either way.
+            async fn write_decisions(
+                conn: &mut <$store as $crate::port::Backend>::Conn,
+                writes: &[moderation_core::workflow::ObjectWrite],
+                encoded: &[$crate::objects::EncodedWrite],
+            ) -> Result<bool, moderation_core::ModerationError> {
+                use $crate::carried_decisions::{DECISIONS_PER_STATEMENT, UPDATE_ENTRIES_CARRYING, decisions};
+                for (writes, encoded) in writes
+                    .chunks(DECISIONS_PER_STATEMENT)
+                    .zip(encoded.chunks(DECISIONS_PER_STATEMENT))
+                {
+                    let done = sqlx::query(UPDATE_ENTRIES_CARRYING)
+                        .bind(decisions(writes, encoded)?)
+                        .execute(&mut *conn)
+                        .await;
+                    match done {
+                        Ok(done) if done.rows_affected() == writes.len() as u64 => {}
+                        Ok(_) => return Ok(false),
+                        Err(error) if $crate::objects::raised(&error).is_some() => return Ok(false),
+                        Err(error) => return Err($crate::error::StorageError::from(error).into()),
+                    }
+                }
+                Ok(true)
+            }
+
             /// The error of a carried write's failed statement: the typed
             /// conflict behind a trigger's abort, else the database error.
             async fn carried_failure(
@@ -1330,6 +1358,18 @@ macro_rules! impl_object_store {
                     return Ok(stored);
                 }
                 let mut tx = $crate::port::begin_write!($store, conn)?;
+                if carried && writes.len() > 1 && writes.iter().all($crate::carried_decisions::is_decision) {
+                    if Self::write_decisions(&mut *tx, &writes, &encoded).await? {
+                        tx.commit().await.map_err($crate::error::StorageError::from)?;
+                        return Ok(writes.into_iter().zip(encoded).map(|(write, encoded)| {
+                            $crate::carried_decisions::decided(write, &encoded)
+                        }).collect());
+                    }
+                    // A conflict: start over one statement per write, which
+                    // names it.
+                    tx.rollback().await.map_err($crate::error::StorageError::from)?;
+                    tx = $crate::port::begin_write!($store, conn)?;
+                }
                 let mut stored = Vec::with_capacity(writes.len());
                 for (write, encoded) in writes.into_iter().zip(encoded) {
                     let one = carried && $crate::objects::fits_one_statement(&write);

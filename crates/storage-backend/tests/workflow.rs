@@ -42,6 +42,8 @@ moderation_storage::store_scenarios! {
     ids_of_every_shape_and_public_filters => scenarios::ids_of_every_shape_and_public_filters,
     pending_pages_and_stale_versions => scenarios::pending_pages_and_stale_versions,
     refused_writes_store_nothing => scenarios::refused_writes_store_nothing,
+    bulk_decisions_with_a_stale_entry_change_nothing =>
+        scenarios::bulk_decisions_with_a_stale_entry_change_nothing,
     unregistered_kinds_are_left_public => scenarios::unregistered_kinds_are_left_public,
 }
 

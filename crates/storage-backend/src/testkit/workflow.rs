@@ -1513,6 +1513,72 @@ fn decision_log(object: &ObjectRef) -> NewModLogEntry {
     }
 }
 
+/// A bulk decision holding one stale entry is refused as a whole with a
+/// typed `Conflict`: no entry of the batch is decided, nothing is
+/// published. Retried with fresh versions, every entry is decided, and the
+/// versions the action returns are the ones a later read finds.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn bulk_decisions_with_a_stale_entry_change_nothing(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    for id in 1..=10 {
+        h.workflow
+            .create(&plain(id), &profile(id, "queued"))
+            .await?;
+    }
+    let targets: Vec<EntryVersion> = all_pending(&h.workflow)
+        .await?
+        .iter()
+        .map(EntryVersion::from)
+        .collect();
+    assert_eq!(targets.len(), 10);
+    // Another moderator rejects object 5 first: its entry moves on.
+    h.reject(5, 98, "spam").await?;
+    let refused = h
+        .workflow
+        .bulk(&moderator(99), ObjectAction::Approve, &targets, Some("ok"))
+        .await;
+    assert!(
+        matches!(refused, Err(ModerationError::Conflict { .. })),
+        "a stale entry in the batch: {refused:?}"
+    );
+    for id in (1..=10).filter(|id| *id != 5) {
+        assert_eq!(h.public(id).await?, None, "object {id} was published");
+        assert_eq!(h.latest(id).await?.status, EntryStatus::Pending);
+    }
+    let fresh: Vec<EntryVersion> = all_pending(&h.workflow)
+        .await?
+        .iter()
+        .map(EntryVersion::from)
+        .collect();
+    assert_eq!(fresh.len(), 9);
+    let taken = h
+        .workflow
+        .bulk(&moderator(99), ObjectAction::Approve, &fresh, Some("ok"))
+        .await?;
+    assert_eq!(taken.len(), 9);
+    for done in &taken {
+        let id = match &done.record.object.id {
+            ObjectId::Int(id) => *id,
+            other => {
+                return Err(ModerationError::Config(format!(
+                    "expected an integer id, found {other:?}"
+                )));
+            }
+        };
+        assert_eq!(h.public(id).await?, Some(profile(id, "queued")));
+        let (record, entry) = (h.record(id).await?, h.latest(id).await?);
+        assert_eq!(record.version, done.record.version);
+        assert_eq!(entry.version, done.entry.version);
+        assert_eq!(entry.status, EntryStatus::Approved);
+    }
+    assert!(all_pending(&h.workflow).await?.is_empty());
+    Ok(())
+}
+
 /// A write the port refuses stores nothing: a record that changed since it
 /// was read, a record inserted twice, a superseded entry that changed, an
 /// unknown entry, and a batch whose last write is stale each fail with
