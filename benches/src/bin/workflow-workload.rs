@@ -2,15 +2,21 @@
 //!
 //! ```text
 //! cargo run --release -p moderation-benches --bin workflow-workload -- \
-//!     --backend sqlite|postgres --n 10000 --edit 1000
+//!     --backend sqlite|postgres --n 10000 --edit 1000 [--approve one|page]
 //! ```
 //!
 //! Phases, as django-moderation's reference measured them: create N
 //! objects as a plain user (each held for review), list the pending queue
-//! (pages of 100), approve all (one moderator action each), list the public
-//! objects (pages of 100), get each object as the public would, edit E of
-//! them, re-approve those E. Each phase prints one line:
+//! (pages of 100), approve all, list the public objects (pages of 100), get
+//! each object as the public would, edit E of them, re-approve those E.
+//! Each phase prints one line:
 //! `<phase> <count> ops <seconds> s <ms per op> ms/op`.
+//!
+//! `--approve one` (the default) approves each entry with its own moderator
+//! action, as the reference did. `--approve page` approves each page of the
+//! pending list with one bulk action, as a moderator selecting a page of the
+//! queue would (`ObjectWorkflow::bulk`): every entry still gets its own log
+//! entry, events and notification.
 //!
 //! SQLite runs with the store's default settings (WAL, `synchronous =
 //! NORMAL`) on a file in the temporary directory; PostgreSQL runs on
@@ -26,7 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use moderation_core::workflow::{
-    EntryVersion, ObjectStore, ObjectWorkflow, PublicRead, WorkflowOptions,
+    EntryVersion, ObjectAction, ObjectStore, ObjectWorkflow, PublicRead, WorkflowOptions,
 };
 use moderation_core::{Actor, Kind, ModerationError, ObjectId, ObjectRef, UserId};
 use moderation_storage::testkit::workflow::{Profile, pending_in_pages, profile};
@@ -39,12 +45,22 @@ enum Backend {
     Postgres,
 }
 
+/// How the approve phases act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Approve {
+    /// One moderator action per entry.
+    One,
+    /// One bulk action per page of the pending list.
+    Page,
+}
+
 /// The command line.
 #[derive(Debug)]
 struct Args {
     backend: Backend,
     n: i64,
     edit: i64,
+    approve: Approve,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         backend: Backend::Sqlite,
         n: 10_000,
         edit: 1_000,
+        approve: Approve::One,
     };
     let mut words = std::env::args().skip(1);
     while let Some(flag) = words.next() {
@@ -70,9 +87,19 @@ fn parse_args() -> Result<Args, String> {
             }
             "--n" => args.n = value.parse().map_err(|e| format!("--n {value}: {e}"))?,
             "--edit" => args.edit = value.parse().map_err(|e| format!("--edit {value}: {e}"))?,
+            "--approve" => {
+                args.approve = match value.as_str() {
+                    "one" => Approve::One,
+                    "page" => Approve::Page,
+                    other => {
+                        return Err(format!("unknown approve mode `{other}`: use one or page"));
+                    }
+                };
+            }
             other => {
                 return Err(format!(
-                    "unknown flag `{other}`: use --backend sqlite|postgres --n N --edit E"
+                    "unknown flag `{other}`: use --backend sqlite|postgres --n N --edit E \
+                     --approve one|page"
                 ));
             }
         }
@@ -108,10 +135,37 @@ impl Phase {
     }
 }
 
-/// Every pending entry, oldest first, in pages of 100.
+/// Pending-list pages, and the pages a bulk approval takes at a time.
+const PAGE: usize = 100;
+
+/// Every pending entry, oldest first, in pages of [`PAGE`].
 async fn pending_entries(workflow: &ObjectWorkflow) -> Result<Vec<EntryVersion>, ModerationError> {
-    let entries = pending_in_pages(workflow, 100).await?;
+    let entries = pending_in_pages(workflow, PAGE).await?;
     Ok(entries.iter().map(EntryVersion::from).collect())
+}
+
+/// Approves `entries` as `mode` says.
+async fn approve_all(
+    workflow: &ObjectWorkflow,
+    moderator: &Actor,
+    entries: &[EntryVersion],
+    mode: Approve,
+) -> Result<(), ModerationError> {
+    match mode {
+        Approve::One => {
+            for entry in entries {
+                workflow.approve(moderator, *entry, Some("ok")).await?;
+            }
+        }
+        Approve::Page => {
+            for page in entries.chunks(PAGE) {
+                workflow
+                    .bulk(moderator, ObjectAction::Approve, page, Some("ok"))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn run(store: Arc<dyn ObjectStore>, args: &Args) -> Result<(), Box<dyn Error>> {
@@ -134,9 +188,7 @@ async fn run(store: Arc<dyn ObjectStore>, args: &Args) -> Result<(), Box<dyn Err
     phase.done(i64::try_from(pending.len())?);
 
     let phase = Phase::start("approve");
-    for entry in &pending {
-        workflow.approve(&moderator, *entry, Some("ok")).await?;
-    }
+    approve_all(&workflow, &moderator, &pending, args.approve).await?;
     phase.done(i64::try_from(pending.len())?);
 
     let phase = Phase::start("public-list");
@@ -173,9 +225,7 @@ async fn run(store: Arc<dyn ObjectStore>, args: &Args) -> Result<(), Box<dyn Err
 
     let phase = Phase::start("re-approve");
     let pending = pending_entries(&workflow).await?;
-    for entry in &pending {
-        workflow.approve(&moderator, *entry, Some("ok")).await?;
-    }
+    approve_all(&workflow, &moderator, &pending, args.approve).await?;
     phase.done(i64::try_from(pending.len())?);
     Ok(())
 }
