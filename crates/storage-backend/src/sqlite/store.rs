@@ -22,6 +22,10 @@ use crate::options::StoreLimits;
 /// address space, not of memory: pages are loaded as they are read).
 const MMAP_BYTES: &str = "1073741824";
 
+/// Rows a connection's worker thread may hand over before the calling task
+/// reads them: more than the largest page or batch the stores ask for.
+const ROW_BUFFER: usize = 1_024;
+
 /// How hard SQLite works to make each commit durable.
 ///
 /// Both settings keep the database consistent after a crash (WAL mode).
@@ -146,7 +150,14 @@ impl SqliteOptions {
             .pragma("cache_size", "-16384")
             // Checkpoints run on a task of their own (see `checkpoint`);
             // the writers' automatic one is only a backstop.
-            .pragma("wal_autocheckpoint", BACKSTOP_FRAMES);
+            .pragma("wal_autocheckpoint", BACKSTOP_FRAMES)
+            // The connection's worker thread hands rows to the calling task
+            // through a bounded channel (50 by default). Past that it
+            // sleeps until the task drains some, and the two threads keep
+            // waking each other: 1 000 approvals returned by one batch
+            // statement took about 5 µs more per row. The channel allocates
+            // only for rows actually waiting, so a large bound costs nothing.
+            .row_buffer_size(ROW_BUFFER);
         // Readers map the database file instead of copying each page in
         // with a system call, and share the operating system's copy. Pages
         // in the write-ahead log are still read with system calls until a
