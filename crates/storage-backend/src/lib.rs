@@ -73,6 +73,8 @@ mod audit;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod carried_changes;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod carried_decisions;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod community;

@@ -258,10 +258,27 @@ macro_rules! impl_moderation_store {
                 &self,
                 changes: Vec<moderation_core::StatusChange>,
             ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                // Each change checks its own version, so each is its own
-                // UPDATE; they all share one transaction.
                 let mut conn = self.writer().await?;
                 let mut tx = $crate::port::begin_write!($store, conn)?;
+                if let Some(sql) = <$store as $crate::port::Backend>::CHANGE_STATUSES_AT_ONCE
+                    && changes.len() > 1
+                {
+                    let rows = sqlx::query_as::<_, $crate::record::ItemRow>(sql)
+                        .bind($crate::carried_changes::changes(&changes)?)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    if let Some(items) = $crate::carried_changes::in_input_order(rows, &changes)? {
+                        tx.commit().await.map_err($crate::error::StorageError::from)?;
+                        return Ok(items);
+                    }
+                    // Some change matched nothing: start over one change at
+                    // a time, which names it.
+                    tx.rollback().await.map_err($crate::error::StorageError::from)?;
+                    tx = $crate::port::begin_write!($store, conn)?;
+                }
+                // Each change checks its own version in its own UPDATE;
+                // they all share one transaction.
                 let mut items = Vec::with_capacity(changes.len());
                 for change in &changes {
                     items.push(apply_status_change(&mut tx, change).await?);
@@ -505,6 +522,10 @@ pub(crate) trait Backend {
     /// Changes a status, checking the version, and writes the log entry in
     /// one statement, returning the changed row (none on a version miss).
     const CHANGE_STATUS_WITH_LOG: &'static str;
+    /// One statement making many status changes, each checking its
+    /// version and writing its log entry, when the backend has one
+    /// (`carried_changes`); otherwise each change is its own statement.
+    const CHANGE_STATUSES_AT_ONCE: Option<&'static str>;
     /// What follows the rows of a multi-row item insert
     /// ([`sql::insert_items`](crate::sql::insert_items)) so that
     /// [`Backend::inserted_ids`] can learn the new ids.

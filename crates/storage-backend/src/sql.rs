@@ -82,6 +82,18 @@ pub(crate) mod sqlite {
          WHERE id = $3 AND version = $4 RETURNING ",
         item_columns!()
     );
+
+    /// Many status changes at once (see `carried_changes`): `$1` is a JSON
+    /// array of `[status, updated_at, id, expected_version, log]`. Each
+    /// matched item carries its log as `CHANGE_STATUS_WITH_LOG` does.
+    pub(crate) const CHANGE_STATUSES_CARRYING: &str = concat!(
+        "UPDATE moderation_items SET status = w.value ->> 0, updated_at = w.value ->> 1, \
+         version = version + 1, pending_log = w.value -> 4 \
+         FROM json_each($1) AS w \
+         WHERE moderation_items.id = w.value ->> 2 AND moderation_items.version = w.value ->> 3 \
+         RETURNING ",
+        item_columns!()
+    );
 }
 
 /// PostgreSQL's forms of the single-statement writes: data-modifying

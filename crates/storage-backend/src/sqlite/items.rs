@@ -12,6 +12,8 @@ impl crate::port::Backend for SqliteStore {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const INSERT_ITEM_WITH_LOG: &'static str = crate::sql::sqlite::INSERT_ITEM_WITH_LOG;
     const CHANGE_STATUS_WITH_LOG: &'static str = crate::sql::sqlite::CHANGE_STATUS_WITH_LOG;
+    const CHANGE_STATUSES_AT_ONCE: Option<&'static str> =
+        Some(crate::sql::sqlite::CHANGE_STATUSES_CARRYING);
     /// No `RETURNING`: SQLite buffers every returned row and the driver
     /// hands each one to the caller's task through a bounded channel, which
     /// made a 1 000-row insert about a third slower. The ids are known

@@ -1,0 +1,93 @@
+//! Many item status changes in one SQLite statement.
+//!
+//! A batch of approvals (`ModerationStore::change_statuses`) used to run
+//! one `UPDATE` per item inside its transaction, each a round trip to the
+//! connection's worker thread. Here the whole batch is one
+//! `UPDATE ... FROM json_each(...)`: each matched item carries its log
+//! entry in `pending_log`, and the triggers of SQLite migrations 000007
+//! and 000008 write it to the item log and the moderation log exactly as
+//! for a single change.
+//!
+//! A stale version matches no row, so the statement returns fewer items
+//! than it was given; the caller then rolls the transaction back and
+//! replays the batch one change at a time, which names the conflict.
+
+use std::collections::HashMap;
+
+use moderation_core::{ModerationError, StatusChange, StoredItem};
+
+use crate::record::{EncodedLog, ItemRow};
+
+/// The log values in `pending_log` order: action, actor, reason, detail,
+/// ip, from_status, to_status, bulk_id, at.
+type CarriedLog<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    i64,
+);
+
+/// The JSON array of `changes` for the batch statement
+/// (`sql::sqlite::CHANGE_STATUSES_CARRYING`): one
+/// `[status, updated_at, id, expected_version, log]` per change, `log`
+/// being the `pending_log` array of the single statement.
+///
+/// # Errors
+/// `Serde` when a log entry's detail does not serialise.
+pub(crate) fn changes(changes: &[StatusChange]) -> Result<String, ModerationError> {
+    let logs = changes
+        .iter()
+        .map(|change| EncodedLog::new(&change.log))
+        .collect::<Result<Vec<_>, _>>()?;
+    let carried: Vec<(&str, i64, i64, i64, CarriedLog<'_>)> = changes
+        .iter()
+        .zip(&logs)
+        .map(|(change, log)| {
+            (
+                change.status.as_str(),
+                log.at,
+                change.item.0,
+                change.expected_version,
+                (
+                    log.action,
+                    log.actor.as_deref(),
+                    log.reason.as_deref(),
+                    log.detail.as_str(),
+                    log.ip.as_deref(),
+                    log.from_status,
+                    log.to_status,
+                    log.bulk.as_deref(),
+                    log.at,
+                ),
+            )
+        })
+        .collect();
+    Ok(serde_json::to_string(&carried)?)
+}
+
+/// The changed items in the order of `changes`, or `None` when some change
+/// matched no row (a stale version, a missing item or a repeated id).
+///
+/// # Errors
+/// A row that does not decode.
+pub(crate) fn in_input_order(
+    rows: Vec<ItemRow>,
+    changes: &[StatusChange],
+) -> Result<Option<Vec<StoredItem>>, ModerationError> {
+    if rows.len() != changes.len() {
+        return Ok(None);
+    }
+    let mut by_id = rows
+        .into_iter()
+        .map(|row| row.decode().map(|item| (item.id, item)))
+        .collect::<Result<HashMap<_, _>, _>>()?;
+    Ok(changes
+        .iter()
+        .map(|change| by_id.remove(&change.item))
+        .collect())
+}
