@@ -3,7 +3,8 @@
 //!
 //! Per backend: submitting held comments by a plain user one at a time and
 //! through the batch API, listing 10 000 pending comments page by page,
-//! approving held comments, and the public read of one item with 10 000 and
+//! approving held comments one at a time and 1 000 per call
+//! (`change_statuses`), and the public read of one item with 10 000 and
 //! with 1 000 000 stored items (populated once with the batch API).
 //! PostgreSQL runs on `DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) in a database created for the
@@ -201,6 +202,27 @@ fn queue_workload(
             }
         });
     });
+
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("approve_batch_1000", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
+            async move {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let held = populate(store.as_ref(), &ids, BATCH as i64, ItemStatus::Held).await;
+                    let changes = held
+                        .into_iter()
+                        .map(|id| approval(id, ids.next()))
+                        .collect();
+                    let start = Instant::now();
+                    black_box(store.change_statuses(changes).await.expect("approve batch"));
+                    spent += start.elapsed();
+                }
+                spent
+            }
+        });
+    });
 }
 
 /// Walks the whole pending queue of a store holding exactly `QUEUE` held items.
@@ -335,7 +357,12 @@ fn wanted(id: &str) -> bool {
 }
 
 /// The benches of the first store (writes).
-const WRITE_BENCHES: [&str; 3] = ["submit_single", "submit_batch_1000", "approve"];
+const WRITE_BENCHES: [&str; 4] = [
+    "submit_single",
+    "submit_batch_1000",
+    "approve",
+    "approve_batch_1000",
+];
 /// The benches of the second store (10 000 held items, then 1 000 000).
 const READ_BENCHES: [&str; 3] = [
     "list_pending_10k_by_pages_of_100",
