@@ -1,12 +1,13 @@
-//! Many item status changes in one SQLite statement.
+//! Many item status changes in one statement.
 //!
 //! A batch of approvals (`ModerationStore::change_statuses`) used to run
 //! one `UPDATE` per item inside its transaction, each a round trip to the
-//! connection's worker thread. Here the whole batch is one
-//! `UPDATE ... FROM json_each(...)`: each matched item carries its log
-//! entry in `pending_log`, and the triggers of SQLite migrations 000007
-//! and 000008 write it to the item log and the moderation log exactly as
-//! for a single change.
+//! database. Here the whole batch is one statement reading a JSON array:
+//! on SQLite an `UPDATE ... FROM json_each(...)` whose matched items carry
+//! their log entries in `pending_log` to the triggers of migrations 000007
+//! and 000008, on PostgreSQL an `UPDATE ... FROM jsonb_to_recordset(...)`
+//! with the log rows inserted by a data-modifying CTE, as for a single
+//! change.
 //!
 //! A stale version matches no row, so the statement returns fewer items
 //! than it was given; the caller then rolls the transaction back and
@@ -32,10 +33,21 @@ type CarriedLog<'a> = (
     i64,
 );
 
-/// The JSON array of `changes` for the batch statement
-/// (`sql::sqlite::CHANGE_STATUSES_CARRYING`): one
-/// `[status, updated_at, id, expected_version, log]` per change, `log`
-/// being the `pending_log` array of the single statement.
+/// One change as the batch statements read it.
+#[derive(serde::Serialize)]
+struct CarriedChange<'a> {
+    id: i64,
+    expected: i64,
+    status: &'a str,
+    updated_at: i64,
+    log: CarriedLog<'a>,
+}
+
+/// The JSON array of `changes` for the batch statements
+/// (`sql::sqlite::CHANGE_STATUSES_CARRYING`,
+/// `sql::postgres::CHANGE_STATUSES_CARRYING`): one object per change with
+/// its item `id`, `expected` version, new `status`, `updated_at` and `log`,
+/// the `pending_log` array of SQLite's single statement.
 ///
 /// # Errors
 /// `Serde` when a log entry's detail does not serialise.
@@ -44,27 +56,25 @@ pub(crate) fn changes(changes: &[StatusChange]) -> Result<String, ModerationErro
         .iter()
         .map(|change| EncodedLog::new(&change.log))
         .collect::<Result<Vec<_>, _>>()?;
-    let carried: Vec<(&str, i64, i64, i64, CarriedLog<'_>)> = changes
+    let carried: Vec<CarriedChange<'_>> = changes
         .iter()
         .zip(&logs)
-        .map(|(change, log)| {
-            (
-                change.status.as_str(),
+        .map(|(change, log)| CarriedChange {
+            id: change.item.0,
+            expected: change.expected_version,
+            status: change.status.as_str(),
+            updated_at: log.at,
+            log: (
+                log.action,
+                log.actor.as_deref(),
+                log.reason.as_deref(),
+                log.detail.as_str(),
+                log.ip.as_deref(),
+                log.from_status,
+                log.to_status,
+                log.bulk.as_deref(),
                 log.at,
-                change.item.0,
-                change.expected_version,
-                (
-                    log.action,
-                    log.actor.as_deref(),
-                    log.reason.as_deref(),
-                    log.detail.as_str(),
-                    log.ip.as_deref(),
-                    log.from_status,
-                    log.to_status,
-                    log.bulk.as_deref(),
-                    log.at,
-                ),
-            )
+            ),
         })
         .collect();
     Ok(serde_json::to_string(&carried)?)

@@ -83,14 +83,16 @@ pub(crate) mod sqlite {
         item_columns!()
     );
 
-    /// Many status changes at once (see `carried_changes`): `$1` is a JSON
-    /// array of `[status, updated_at, id, expected_version, log]`. Each
-    /// matched item carries its log as `CHANGE_STATUS_WITH_LOG` does.
+    /// Many status changes at once (see `carried_changes`): `$1` is the
+    /// JSON array `carried_changes::changes` builds. Each matched item
+    /// carries its log as `CHANGE_STATUS_WITH_LOG` does.
     pub(crate) const CHANGE_STATUSES_CARRYING: &str = concat!(
-        "UPDATE moderation_items SET status = w.value ->> 0, updated_at = w.value ->> 1, \
-         version = version + 1, pending_log = w.value -> 4 \
+        "UPDATE moderation_items SET status = w.value ->> 'status', \
+         updated_at = w.value ->> 'updated_at', version = version + 1, \
+         pending_log = w.value -> 'log' \
          FROM json_each($1) AS w \
-         WHERE moderation_items.id = w.value ->> 2 AND moderation_items.version = w.value ->> 3 \
+         WHERE moderation_items.id = w.value ->> 'id' \
+           AND moderation_items.version = w.value ->> 'expected' \
          RETURNING ",
         item_columns!()
     );
@@ -117,6 +119,28 @@ pub(crate) mod postgres {
         "), logged AS (INSERT INTO moderation_item_log (item_id, action, actor, reason, detail, \
          ip, from_status, to_status, bulk_id, at) \
          SELECT id, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM changed) SELECT ",
+        item_columns!(),
+        " FROM changed"
+    );
+
+    /// Many status changes at once (see `carried_changes`): `$1` is the
+    /// JSON array `carried_changes::changes` builds, as text. A log row is
+    /// written for each changed item, joined back to its change by id and
+    /// version, so a repeated id never logs twice.
+    pub(crate) const CHANGE_STATUSES_CARRYING: &str = concat!(
+        "WITH input AS (SELECT * FROM jsonb_to_recordset($1::text::jsonb) \
+         AS x(id BIGINT, expected BIGINT, status TEXT, updated_at BIGINT, log JSONB)), \
+         changed AS (UPDATE moderation_items AS items \
+         SET status = input.status, updated_at = input.updated_at, version = items.version + 1 \
+         FROM input WHERE items.id = input.id AND items.version = input.expected \
+         RETURNING items.*), \
+         logged AS (INSERT INTO moderation_item_log (item_id, action, actor, reason, detail, \
+         ip, from_status, to_status, bulk_id, at) \
+         SELECT changed.id, input.log ->> 0, input.log ->> 1, input.log ->> 2, \
+         input.log ->> 3, input.log ->> 4, input.log ->> 5, input.log ->> 6, \
+         input.log ->> 7, (input.log ->> 8)::BIGINT \
+         FROM changed JOIN input ON input.id = changed.id \
+         AND input.expected = changed.version - 1) SELECT ",
         item_columns!(),
         " FROM changed"
     );

@@ -10,7 +10,8 @@ impl crate::port::Backend for PgStore {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const INSERT_ITEM_WITH_LOG: &'static str = crate::sql::postgres::INSERT_ITEM_WITH_LOG;
     const CHANGE_STATUS_WITH_LOG: &'static str = crate::sql::postgres::CHANGE_STATUS_WITH_LOG;
-    const CHANGE_STATUSES_AT_ONCE: Option<&'static str> = None;
+    const CHANGE_STATUSES_AT_ONCE: Option<&'static str> =
+        Some(crate::sql::postgres::CHANGE_STATUSES_CARRYING);
     const INSERT_ITEMS_TAIL: &'static str = " RETURNING id";
 
     /// One statement takes its ids from the identity sequence in `VALUES`

@@ -372,6 +372,12 @@ pub async fn change_statuses_all_or_nothing(store: Arc<dyn ModerationStore>) -> 
             (ItemStatus::Removed, 3)
         ]
     );
+    // Each change wrote its own log entry, once.
+    let mut logged = Vec::new();
+    for id in &ids {
+        logged.push(store.log_entries(*id).await?.len());
+    }
+    assert_eq!(logged, [3, 2, 2]);
     Ok(())
 }
 

@@ -249,5 +249,43 @@ pub async fn item_actions_reach_the_log(
         ..ModLogFilter::default()
     };
     assert_eq!(read_all(log.as_ref(), &by_target, 1).await?, entries);
+
+    // A batch of approvals logs each one, with every field, as single
+    // changes do.
+    let batch = (2..4)
+        .map(|n| items::held_comment(n, 10, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let held = store.insert_items(batch).await?;
+    let approvals = held
+        .iter()
+        .map(|item| {
+            let mut change =
+                items::moderator_change(item.id, 1, ItemStatus::Held, ItemStatus::Public)?;
+            change.log.reason = Some("Gut \"so\" ✓".to_owned());
+            change.log.at += Duration::seconds(2);
+            change.log.bulk = Some(Uuid::from_u128(0x5678));
+            Ok(change)
+        })
+        .collect::<Result<Vec<_>, ModerationError>>()?;
+    store.change_statuses(approvals.clone()).await?;
+    let mut logged: Vec<_> = read_all(log.as_ref(), &ModLogFilter::default(), 10)
+        .await?
+        .into_iter()
+        .filter(|entry| entry.bulk == Some(Uuid::from_u128(0x5678)))
+        .collect();
+    logged.sort_by_key(|entry| entry.target.id.clone());
+    assert_eq!(logged.len(), 2);
+    for ((entry, change), item) in logged.iter().zip(&approvals).zip(&held) {
+        assert_eq!(entry.action, "item.approve");
+        assert_eq!(entry.target, item.object);
+        assert_eq!(entry.actor, change.log.actor);
+        assert_eq!(entry.reason, change.log.reason);
+        assert_eq!(entry.detail, change.log.detail);
+        assert_eq!(entry.at, change.log.at);
+        assert_eq!(
+            (entry.before.as_deref(), entry.after.as_deref()),
+            (Some("held"), Some("public"))
+        );
+    }
     Ok(())
 }
