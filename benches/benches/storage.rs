@@ -4,8 +4,9 @@
 //! Per backend: submitting held comments by a plain user one at a time and
 //! through the batch API, listing 10 000 pending comments page by page,
 //! approving held comments one at a time and 1 000 per call
-//! (`change_statuses`), and the public read of one item with 10 000 and
-//! with 1 000 000 stored items (populated once with the batch API).
+//! (`change_statuses`), the public read of one item with 10 000 and with
+//! 1 000 000 stored items (populated once with the batch API), and a read
+//! that finds nothing (the round trip alone).
 //! PostgreSQL runs on `DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) in a database created for the
 //! run and dropped after; it is skipped when no server answers.
@@ -297,6 +298,10 @@ fn read_workloads(
         .map_or(1, |i| i.id.0);
     let at_10k: Vec<ItemId> = (first..first + QUEUE).map(ItemId).collect();
     read_workload(group, rt, store, "public_read_at_10k", &at_10k);
+    // The same statement finding nothing: the round trip to a reader
+    // connection's thread without a row to decode.
+    let missing: Vec<ItemId> = (1..=QUEUE).map(|n| ItemId(-n)).collect();
+    read_workload(group, rt, store, "read_missing", &missing);
     if !wanted(&format!("{label}/public_read_at_1m")) {
         return;
     }
@@ -364,9 +369,10 @@ const WRITE_BENCHES: [&str; 4] = [
     "approve_batch_1000",
 ];
 /// The benches of the second store (10 000 held items, then 1 000 000).
-const READ_BENCHES: [&str; 3] = [
+const READ_BENCHES: [&str; 4] = [
     "list_pending_10k_by_pages_of_100",
     "public_read_at_10k",
+    "read_missing",
     "public_read_at_1m",
 ];
 
