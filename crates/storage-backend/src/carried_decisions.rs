@@ -18,7 +18,7 @@
 use moderation_core::ModerationError;
 use moderation_core::workflow::{EntryWrite, ObjectWrite, StoredWrite};
 
-use crate::objects::{EncodedWrite, carrier};
+use crate::objects::{CarriedEntry, EncodedWrite, carrier};
 
 /// The batch statement: `$1` is the JSON array [`decisions`] builds.
 pub(crate) const UPDATE_ENTRIES_CARRYING: &str = "UPDATE moderation_entries SET \
@@ -40,18 +40,12 @@ pub(crate) fn is_decision(write: &ObjectWrite) -> bool {
     !write.insert && matches!(write.entries.as_slice(), [EntryWrite::Update { .. }])
 }
 
-/// One decision as the batch statement reads it.
+/// One decision as the batch statement reads it: the entry's own columns
+/// beside the rest of its write.
 #[derive(serde::Serialize)]
 struct CarriedDecision<'a> {
-    id: i64,
-    expected: i64,
-    status: &'a str,
-    snapshot: &'a str,
-    submitted_by: Option<&'a str>,
-    submitted_at: i64,
-    decided_by: Option<&'a str>,
-    decided_at: Option<i64>,
-    reason: Option<&'a str>,
+    #[serde(flatten)]
+    entry: CarriedEntry<'a>,
     carry: String,
 }
 
@@ -79,15 +73,7 @@ pub(crate) fn decisions(
             ));
         };
         carried.push(CarriedDecision {
-            id: entry.id.0,
-            expected: *expected_version,
-            status: e.status,
-            snapshot: &e.snapshot,
-            submitted_by: e.submitted_by.as_deref(),
-            submitted_at: e.submitted_at,
-            decided_by: e.decided_by.as_deref(),
-            decided_at: e.decided_at,
-            reason: e.reason.as_deref(),
+            entry: CarriedEntry::new(entry.id, *expected_version, e),
             carry: carrier(&encoded.object, false, None, &write.log, &encoded.log)?,
         });
     }

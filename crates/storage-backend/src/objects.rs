@@ -569,9 +569,10 @@ pub(crate) fn fits_one_statement(write: &ObjectWrite) -> bool {
     }
 }
 
-/// The entry an edit supersedes, as a carried write checks and writes it.
+/// An entry a carried write checks and writes: the one an edit supersedes,
+/// or each decision of a batch (`carried_decisions`).
 #[derive(serde::Serialize)]
-struct CarriedEntry<'a> {
+pub(crate) struct CarriedEntry<'a> {
     id: i64,
     expected: i64,
     status: &'a str,
@@ -581,6 +582,23 @@ struct CarriedEntry<'a> {
     decided_by: Option<&'a str>,
     decided_at: Option<i64>,
     reason: Option<&'a str>,
+}
+
+impl<'a> CarriedEntry<'a> {
+    /// Entry `id`, checked at version `expected`, written with `e`.
+    pub(crate) fn new(id: EntryId, expected: i64, e: &'a EncodedEntry) -> Self {
+        Self {
+            id: id.0,
+            expected,
+            status: e.status,
+            snapshot: &e.snapshot,
+            submitted_by: e.submitted_by.as_deref(),
+            submitted_at: e.submitted_at,
+            decided_by: e.decided_by.as_deref(),
+            decided_at: e.decided_at,
+            reason: e.reason.as_deref(),
+        }
+    }
 }
 
 /// One moderation log row in the column order of the trigger's insert:
@@ -649,17 +667,7 @@ pub(crate) fn carrier(
         revision: o.revision,
         created_at: o.created_at,
         updated_at: o.updated_at,
-        other: other.map(|(id, expected, e)| CarriedEntry {
-            id: id.0,
-            expected,
-            status: e.status,
-            snapshot: &e.snapshot,
-            submitted_by: e.submitted_by.as_deref(),
-            submitted_at: e.submitted_at,
-            decided_by: e.decided_by.as_deref(),
-            decided_at: e.decided_at,
-            reason: e.reason.as_deref(),
-        }),
+        other: other.map(|(id, expected, e)| CarriedEntry::new(id, expected, e)),
         log: log
             .iter()
             .zip(encoded_log)
