@@ -816,6 +816,15 @@ pub(crate) trait ObjectBackend: crate::port::Backend {
     /// (SQLite migration 000010), so that a write [`fits_one_statement`]
     /// costs one statement and, alone, no transaction.
     const CARRIED_WRITES: bool;
+
+    /// Runs one batch of decisions, the JSON array
+    /// [`crate::carried_decisions::decisions`] builds, in one statement;
+    /// returns how many it applied in full (entry and record). Fewer than
+    /// the batch holds means a conflict.
+    fn run_decisions<'c>(
+        conn: &'c mut Self::Conn,
+        decisions: String,
+    ) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
 }
 
 /// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
@@ -1080,17 +1089,18 @@ macro_rules! impl_object_store {
                 writes: &[moderation_core::workflow::ObjectWrite],
                 encoded: &[$crate::objects::EncodedWrite],
             ) -> Result<bool, moderation_core::ModerationError> {
-                use $crate::carried_decisions::{DECISIONS_PER_STATEMENT, UPDATE_ENTRIES_CARRYING, decisions};
+                use $crate::carried_decisions::{DECISIONS_PER_STATEMENT, decisions};
                 for (writes, encoded) in writes
                     .chunks(DECISIONS_PER_STATEMENT)
                     .zip(encoded.chunks(DECISIONS_PER_STATEMENT))
                 {
-                    let done = sqlx::query(UPDATE_ENTRIES_CARRYING)
-                        .bind(decisions(writes, encoded)?)
-                        .execute(&mut *conn)
-                        .await;
+                    let done = <$store as $crate::objects::ObjectBackend>::run_decisions(
+                        &mut *conn,
+                        decisions(writes, encoded)?,
+                    )
+                    .await;
                     match done {
-                        Ok(done) if done.rows_affected() == writes.len() as u64 => {}
+                        Ok(applied) if applied == writes.len() as u64 => {}
                         Ok(_) => return Ok(false),
                         Err(error) if $crate::objects::raised(&error).is_some() => return Ok(false),
                         Err(error) => return Err($crate::error::StorageError::from(error).into()),
@@ -1366,7 +1376,7 @@ macro_rules! impl_object_store {
                     return Ok(stored);
                 }
                 let mut tx = $crate::port::begin_write!($store, conn)?;
-                if carried && writes.len() > 1 && writes.iter().all($crate::carried_decisions::is_decision) {
+                if writes.len() > 1 && writes.iter().all($crate::carried_decisions::is_decision) {
                     if Self::write_decisions(&mut *tx, &writes, &encoded).await? {
                         tx.commit().await.map_err($crate::error::StorageError::from)?;
                         return Ok(writes.into_iter().zip(encoded).map(|(write, encoded)| {

@@ -3,10 +3,20 @@
 //! are row-level, so concurrent moderators on any server cannot both win.
 
 impl crate::objects::ObjectBackend for super::PgStore {
-    /// Writes run statement by statement in a transaction: every statement
-    /// is a network round trip anyway, and the schema has no carrying
-    /// triggers.
+    /// Writes run statement by statement in a transaction, except batches
+    /// of decisions: the schema has no carrying triggers.
     const CARRIED_WRITES: bool = false;
+
+    async fn run_decisions(
+        conn: &mut sqlx::PgConnection,
+        decisions: String,
+    ) -> Result<u64, sqlx::Error> {
+        let applied = sqlx::query(crate::carried_decisions::UPDATE_ENTRIES_WITH_RECORDS)
+            .bind(decisions)
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(applied.len() as u64)
+    }
 }
 
 crate::objects::impl_object_store!(

@@ -5,6 +5,17 @@
 impl crate::objects::ObjectBackend for super::SqliteStore {
     /// Migration 000010's triggers apply the carried part of a write.
     const CARRIED_WRITES: bool = true;
+
+    async fn run_decisions(
+        conn: &mut sqlx::SqliteConnection,
+        decisions: String,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(crate::carried_decisions::UPDATE_ENTRIES_CARRYING)
+            .bind(decisions)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }
 
 crate::objects::impl_object_store!(
