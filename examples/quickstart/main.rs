@@ -256,7 +256,8 @@ fn print_queue(title: &str, queue: &[StoredItem]) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let store: Arc<dyn ModerationStore> = Arc::new(SqliteStore::open("moderation.db").await?);
+    let sqlite = SqliteStore::open("moderation.db").await?;
+    let store: Arc<dyn ModerationStore> = Arc::new(sqlite.clone());
     let moderation = Moderation::builder(Arc::clone(&store)).build();
     moderation
         .registry()
@@ -344,5 +345,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let after = review_queue(store.as_ref()).await?;
     print_queue("Review queue after", &after);
+    // Closing folds the write-ahead log into the file and removes it, so
+    // `moderation.db` alone holds everything.
+    sqlite.close().await;
     Ok(())
 }
