@@ -25,6 +25,7 @@ use crate::objects::{CarriedEntry, EncodedWrite, carrier};
 
 /// SQLite's batch statement: `$1` is the JSON array [`decisions`] builds;
 /// the rows it changes are the decisions applied.
+#[cfg(feature = "sqlite")]
 pub(crate) const UPDATE_ENTRIES_CARRYING: &str = "UPDATE moderation_entries SET \
      status = w.value ->> 'status', snapshot = w.value ->> 'snapshot', \
      submitted_by = w.value ->> 'submitted_by', submitted_at = w.value ->> 'submitted_at', \
@@ -38,6 +39,7 @@ pub(crate) const UPDATE_ENTRIES_CARRYING: &str = "UPDATE moderation_entries SET 
 /// builds, as text; it returns one row per decision applied in full, entry
 /// and record. A record named by two decisions of one batch is updated
 /// once, so the count falls short and the batch is replayed.
+#[cfg(feature = "postgres")]
 pub(crate) const UPDATE_ENTRIES_WITH_RECORDS: &str = "WITH input AS (SELECT * FROM \
      jsonb_to_recordset($1::text::jsonb) AS x(id BIGINT, expected BIGINT, status TEXT, \
      snapshot TEXT, submitted_by TEXT, submitted_at BIGINT, decided_by TEXT, \
