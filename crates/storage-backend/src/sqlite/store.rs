@@ -123,6 +123,11 @@ impl SqliteOptions {
 
     /// Opens the file (creating it when missing) and applies the migrations.
     ///
+    /// Starts the store's checkpoint task on the current Tokio runtime,
+    /// which needs its timer (`#[tokio::main]`, `#[tokio::test]` and
+    /// `Builder::enable_all` turn it on). Without it the task stops and the
+    /// writers checkpoint by themselves, as SQLite does by default.
+    ///
     /// # Errors
     /// [`StorageError::Database`] when the file cannot be opened or created,
     /// [`StorageError::Migrate`] when the schema cannot be brought up to date.
