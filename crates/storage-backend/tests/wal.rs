@@ -1,19 +1,18 @@
-//! The write-ahead log stays bounded under a steady stream of single-statement
-//! writes.
+//! The write-ahead log stays bounded when every write is a single statement
+//! that returns a row.
 //!
-//! Two ways it could grow without end: SQLite's automatic checkpoint runs
-//! only when a statement outside a transaction steps to its end (a
-//! statement read for its first row and then reset never triggers it), and
-//! a checkpoint running beside the writers never catches up with the newest
-//! frame while writes keep coming, so the log is never started over unless
-//! something restarts it.
+//! SQLite runs its automatic checkpoint only when a statement outside a
+//! transaction steps to its end. A statement read for its first row and
+//! then reset (an `INSERT ... RETURNING` fetched with `fetch_one`) commits
+//! without checkpointing, so a workload of nothing but single submissions
+//! and approvals would grow the log without end.
 
 use moderation_core::{ItemStatus, ModerationStore};
 use moderation_storage::SqliteOptions;
 use moderation_storage::testkit::{ScenarioResult, items};
 
-/// The store's checkpoint task starts the log over past 8 MiB, and a
-/// writer past 12 MiB when the task lags; without checkpoints these writes
+/// SQLite's default checkpoint threshold is 1 000 pages (4 MiB); a log
+/// that is checkpointed stays near it. Without checkpoints these writes
 /// would leave it well over 40 MiB.
 const BOUND: u64 = 16 * 1024 * 1024;
 

@@ -2,7 +2,6 @@
 
 mod audit;
 mod bans;
-mod checkpoint;
 mod community;
 mod items;
 mod objects;

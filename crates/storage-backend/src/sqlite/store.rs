@@ -14,7 +14,6 @@ use sqlx::sqlite::{
 };
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
-use super::checkpoint::{BACKSTOP_FRAMES, Checkpointer};
 use crate::error::StorageError;
 use crate::options::StoreLimits;
 
@@ -123,11 +122,6 @@ impl SqliteOptions {
 
     /// Opens the file (creating it when missing) and applies the migrations.
     ///
-    /// Starts the store's checkpoint task on the current Tokio runtime,
-    /// which needs its timer (`#[tokio::main]`, `#[tokio::test]` and
-    /// `Builder::enable_all` turn it on). Without it the task stops and the
-    /// writers checkpoint by themselves, as SQLite does by default.
-    ///
     /// # Errors
     /// [`StorageError::Database`] when the file cannot be opened or created,
     /// [`StorageError::Migrate`] when the schema cannot be brought up to date.
@@ -153,9 +147,6 @@ impl SqliteOptions {
             // writer updates index pages all over the author, object and
             // duplicate indexes, and every miss is a read system call.
             .pragma("cache_size", "-16384")
-            // Checkpoints run on a task of their own (see `checkpoint`);
-            // the writers' automatic one is only a backstop.
-            .pragma("wal_autocheckpoint", BACKSTOP_FRAMES)
             // The connection's worker thread hands rows to the calling task
             // through a bounded channel (50 by default). Past that it
             // sleeps until the task drains some, and the two threads keep
@@ -176,11 +167,9 @@ impl SqliteOptions {
         // SQLite allows one writer at a time. Funnelling this process's
         // item writes through one connection avoids lock contention between
         // our own connections; other processes wait up to the busy timeout.
-        let writer = Arc::new(Connections::open(&connect, 1).await?);
-        let checkpoints = Checkpointer::start(&connect, Arc::downgrade(&writer)).await?;
+        let writer = Connections::open(&connect, 1).await?;
         let store = SqliteStore {
-            writer,
-            checkpoints: Arc::new(checkpoints),
+            writer: Arc::new(writer),
             readers: Arc::new(Connections::default()),
             write_pool: SqlitePoolOptions::new()
                 .max_connections(1)
@@ -212,7 +201,6 @@ impl SqliteOptions {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: Arc<Connections>,
-    checkpoints: Arc<Checkpointer>,
     readers: Arc<Connections>,
     write_pool: SqlitePool,
     read_pool: SqlitePool,
@@ -261,9 +249,6 @@ impl SqliteStore {
         self.read_pool.close().await;
         self.write_pool.close().await;
         self.readers.close().await;
-        self.checkpoints.close().await;
-        // Last, so that closing the last connection can fold the whole log
-        // into the database file and remove it.
         self.writer.close().await;
     }
 
@@ -273,11 +258,8 @@ impl SqliteStore {
     }
 
     /// The write connection, once the writes queued before are done.
-    pub(crate) async fn writer(&self) -> Result<Writing<'_>, StorageError> {
-        Ok(Writing {
-            conn: self.writer.get().await?,
-            checkpoints: &self.checkpoints,
-        })
+    pub(crate) async fn writer(&self) -> Result<Held<'_>, StorageError> {
+        self.writer.get().await
     }
 
     pub(crate) fn limits(&self) -> StoreLimits {
@@ -297,35 +279,7 @@ impl SqliteStore {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StorageError> {
-        self.checkpoints.wrote();
         Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-}
-
-/// The store's write connection, checked out: when released, it tells the
-/// checkpoint task that the log may have grown.
-pub(crate) struct Writing<'a> {
-    conn: Held<'a>,
-    checkpoints: &'a Checkpointer,
-}
-
-impl std::ops::Deref for Writing<'_> {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for Writing<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
-    }
-}
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        self.checkpoints.wrote();
     }
 }
 
@@ -335,7 +289,7 @@ pub(crate) type Held<'a> = MappedMutexGuard<'a, SqliteConnection>;
 /// Connections owned by the store, each behind an async mutex (`None` once
 /// closed). Checking one out is a lock, not a message to its worker thread.
 #[derive(Debug, Default)]
-pub(crate) struct Connections {
+struct Connections {
     conns: Vec<Mutex<Option<SqliteConnection>>>,
     /// Where the next checkout starts looking, so load spreads evenly.
     next: AtomicUsize,
@@ -357,7 +311,7 @@ impl Connections {
     /// The first free connection from a rotating start, or, when all are
     /// busy, the start one as soon as it is released (the mutex queues
     /// waiters fairly).
-    pub(crate) async fn get(&self) -> Result<Held<'_>, StorageError> {
+    async fn get(&self) -> Result<Held<'_>, StorageError> {
         let count = self.conns.len().max(1);
         let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
         let free = (0..count).find_map(|i| self.conns.get((start + i) % count)?.try_lock().ok());
