@@ -263,12 +263,21 @@ macro_rules! impl_moderation_store {
                 if let Some(sql) = <$store as $crate::port::Backend>::CHANGE_STATUSES_AT_ONCE
                     && changes.len() > 1
                 {
-                    let rows = sqlx::query_as::<_, $crate::record::ItemRow>(sql)
-                        .bind($crate::carried_changes::changes(&changes)?)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    if let Some(items) = $crate::carried_changes::in_input_order(rows, &changes)? {
+                    // Chunks keep each JSON parameter and each result, one
+                    // row per change, to a bounded size.
+                    let mut items = Vec::with_capacity(changes.len());
+                    for chunk in changes.chunks($crate::sql::BATCH_ROWS) {
+                        let rows = sqlx::query_as::<_, $crate::record::ItemRow>(sql)
+                            .bind($crate::carried_changes::changes(chunk)?)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err($crate::error::StorageError::from)?;
+                        match $crate::carried_changes::in_input_order(rows, chunk)? {
+                            Some(changed) => items.extend(changed),
+                            None => break,
+                        }
+                    }
+                    if items.len() == changes.len() {
                         tx.commit().await.map_err($crate::error::StorageError::from)?;
                         return Ok(items);
                     }

@@ -15,6 +15,7 @@ moderation_storage::store_scenarios! {
     stale_version_conflicts => items::stale_version_conflicts,
     change_missing_item_is_not_found => items::change_missing_item_is_not_found,
     change_statuses_all_or_nothing => items::change_statuses_all_or_nothing,
+    change_statuses_larger_than_one_statement => items::change_statuses_larger_than_one_statement,
     flag_once_per_user => items::flag_once_per_user,
     list_items_pages_and_filters => items::list_items_pages_and_filters,
     non_public_before_pages => items::non_public_before_pages,

@@ -381,6 +381,56 @@ pub async fn change_statuses_all_or_nothing(store: Arc<dyn ModerationStore>) -> 
     Ok(())
 }
 
+/// A batch larger than one statement's share (1 000 changes) still applies
+/// all or nothing: a stale change in its last part leaves the first part
+/// undone too, and a good batch returns every item in input order.
+pub async fn change_statuses_larger_than_one_statement(
+    store: Arc<dyn ModerationStore>,
+) -> ScenarioResult {
+    let batch = (0..1_001)
+        .map(|n| held_comment(n, n % 50, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<ItemId> = store
+        .insert_items(batch)
+        .await?
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    let approvals = || {
+        ids.iter()
+            .map(|id| moderator_change(*id, 1, ItemStatus::Held, ItemStatus::Public))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let mut changes = approvals()?;
+    if let Some(last) = changes.last_mut() {
+        last.expected_version = 7;
+    }
+    assert!(matches!(
+        store.change_statuses(changes).await,
+        Err(ModerationError::Conflict { .. })
+    ));
+    for id in [ids.first(), ids.get(500), ids.last()]
+        .into_iter()
+        .flatten()
+    {
+        let item = store.item(*id).await?;
+        assert_eq!(
+            item.map(|i| (i.status, i.version)),
+            Some((ItemStatus::Held, 1))
+        );
+        assert_eq!(store.log_entries(*id).await?.len(), 1);
+    }
+    let changed = store.change_statuses(approvals()?).await?;
+    let returned: Vec<ItemId> = changed.iter().map(|i| i.id).collect();
+    assert_eq!(returned, ids);
+    assert!(
+        changed
+            .iter()
+            .all(|i| i.status == ItemStatus::Public && i.version == 2)
+    );
+    Ok(())
+}
+
 /// A user flags an item once; the flag is logged and leaves the version.
 pub async fn flag_once_per_user(store: Arc<dyn ModerationStore>) -> ScenarioResult {
     let (item, log) = held_comment(1, 10, 0)?;
