@@ -118,6 +118,38 @@ macro_rules! impl_review_store {
                 .transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = subjects.len()))]
+            async fn reviews_for_subjects(
+                &self,
+                subjects: &[moderation_core::ReviewSubject],
+            ) -> Result<Vec<moderation_core::ReviewItem>, moderation_core::ModerationError> {
+                let keys: std::collections::BTreeSet<String> =
+                    subjects.iter().map(moderation_core::ReviewSubject::key).collect();
+                let keys: Vec<String> = keys.into_iter().collect();
+                let mut found = Vec::with_capacity(keys.len());
+                for chunk in keys.chunks($crate::review_sql::REVIEW_BATCH_ROWS) {
+                    let sql = $crate::review_sql::newest_for_subjects(
+                        chunk.len(),
+                        <$store as $crate::review::ReviewBackend>::STYLE,
+                    );
+                    // Only placeholders and fixed fragments (see `review_sql`).
+                    let mut query = sqlx::query_as::<_, $crate::review_record::ReviewRow>(
+                        sqlx::AssertSqlSafe(sql),
+                    );
+                    for key in chunk {
+                        query = query.bind(key.as_str());
+                    }
+                    for row in query
+                        .fetch_all(self.pool_reader())
+                        .await
+                        .map_err($crate::error::StorageError::from)?
+                    {
+                        found.push($crate::review_record::decode_review(row)?);
+                    }
+                }
+                Ok(found)
+            }
+
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, limit = page.clamped_limit()))]
             async fn list(
                 &self,

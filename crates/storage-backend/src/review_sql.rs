@@ -90,6 +90,21 @@ pub(crate) fn select_reviews(count: usize, style: Placeholder, lock: &str) -> St
     )
 }
 
+/// The newest item of each of `count` subject keys that has one. The
+/// subject index (`subject_key, id`) finds each key's largest id without
+/// reading its older items.
+pub(crate) fn newest_for_subjects(count: usize, style: Placeholder) -> String {
+    format!(
+        concat!(
+            "SELECT ",
+            review_columns!(),
+            " FROM review_items WHERE id IN (SELECT MAX(id) FROM review_items \
+             WHERE subject_key IN ({}) GROUP BY subject_key)"
+        ),
+        placeholders(1, count, style)
+    )
+}
+
 /// `PENDING_FOR_SUBJECT` with the backend's row lock.
 pub(crate) fn pending_for_subject(lock: &str) -> String {
     format!("{PENDING_FOR_SUBJECT}{lock}")

@@ -16,4 +16,6 @@ moderation_storage::store_scenarios! {
     bulk_transition_of_1000 => review::bulk_transition_of_1000,
     stale_lists_old_pending_items => review::stale_lists_old_pending_items,
     invalid_subjects_are_refused => review::invalid_subjects_are_refused,
+    reviews_for_subjects_finds_the_newest_of_each =>
+        review::reviews_for_subjects_finds_the_newest_of_each,
 }

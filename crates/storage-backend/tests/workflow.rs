@@ -129,3 +129,8 @@ with_reviews! {
     /// A decision on the workflow directly closes the change's review item.
     direct_decisions_close_review_items => scenarios::direct_decisions_close_review_items
 }
+
+with_reviews! {
+    /// A bulk decision closes its entries' review items together.
+    bulk_decisions_close_review_items => scenarios::bulk_decisions_close_review_items
+}

@@ -1,6 +1,6 @@
 //! `MemoryReviewStore`: the in-memory reference implementation of [`ReviewStore`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -169,6 +169,21 @@ impl ReviewStore for MemoryReviewStore {
             .get(&subject.key())
             .and_then(|id| state.items.get(id))
             .cloned())
+    }
+
+    async fn reviews_for_subjects(
+        &self,
+        subjects: &[ReviewSubject],
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        let state = self.state();
+        let ids: BTreeSet<ReviewId> = subjects
+            .iter()
+            .filter_map(|subject| state.newest.get(&subject.key()).copied())
+            .collect();
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| state.items.get(&id).cloned())
+            .collect())
     }
 
     async fn list(

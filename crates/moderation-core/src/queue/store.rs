@@ -269,6 +269,28 @@ pub trait ReviewStore: Send + Sync + std::fmt::Debug + 'static {
         subject: &ReviewSubject,
     ) -> Result<Option<ReviewItem>, ModerationError>;
 
+    /// The newest item of each of `subjects` that has one (pending or
+    /// decided), each item once, in no particular order; subjects without an
+    /// item are left out. The SQL stores answer with one query per 500
+    /// subjects; this default asks [`review_for_subject`] one subject at a
+    /// time.
+    ///
+    /// [`review_for_subject`]: ReviewStore::review_for_subject
+    async fn reviews_for_subjects(
+        &self,
+        subjects: &[ReviewSubject],
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        let mut found: Vec<ReviewItem> = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            if let Some(item) = self.review_for_subject(subject).await?
+                && !found.iter().any(|seen| seen.id == item.id)
+            {
+                found.push(item);
+            }
+        }
+        Ok(found)
+    }
+
     /// One keyset page of items matching `filter`.
     async fn list(
         &self,

@@ -2,6 +2,7 @@
 //! [`ReviewSubject::ObjectChange`] item, and [`ObjectChangeHandler`] applies
 //! the queue's decision to the entry through the workflow.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -66,27 +67,88 @@ pub(crate) async fn close_review(
     action: ObjectAction,
     bulk: Option<uuid::Uuid>,
 ) -> Result<Option<ReviewItem>, ModerationError> {
-    let review_action = match action {
-        ObjectAction::Approve => ReviewAction::Approve,
-        ObjectAction::Reject => ReviewAction::Reject,
-        ObjectAction::SetPending => return Ok(None),
-    };
-    let subject = ReviewSubject::ObjectChange {
-        object: entry.object.clone(),
-        revision: entry.revision,
+    let Some(review_action) = review_action(action) else {
+        return Ok(None);
     };
     let Some(item) = reviews
-        .review_for_subject(&subject)
+        .review_for_subject(&change_subject(entry))
         .await?
         .filter(|item| item.status == ReviewStatus::Pending)
     else {
         return Ok(None);
     };
-    let transition = ReviewTransition {
+    reviews
+        .transition(closing(&item, entry, review_action, bulk))
+        .await
+        .map(Some)
+}
+
+/// [`close_review`] for the entries one bulk action decided together: one
+/// lookup for all their items and one transaction closing the pending ones,
+/// all or none. Returns the closed items.
+///
+/// # Errors
+/// As [`close_review`]; on an error no item was closed.
+pub(crate) async fn close_reviews(
+    reviews: &dyn ReviewStore,
+    entries: &[&ObjectEntry],
+    action: ObjectAction,
+    bulk: Option<uuid::Uuid>,
+) -> Result<Vec<ReviewItem>, ModerationError> {
+    let Some(review_action) = review_action(action) else {
+        return Ok(Vec::new());
+    };
+    let subjects: Vec<ReviewSubject> = entries.iter().map(|entry| change_subject(entry)).collect();
+    let mut pending: HashMap<String, ReviewItem> = reviews
+        .reviews_for_subjects(&subjects)
+        .await?
+        .into_iter()
+        .filter(|item| item.status == ReviewStatus::Pending)
+        .map(|item| (item.subject.key(), item))
+        .collect();
+    let transitions: Vec<ReviewTransition> = entries
+        .iter()
+        .zip(&subjects)
+        .filter_map(|(entry, subject)| {
+            let item = pending.remove(&subject.key())?;
+            Some(closing(&item, entry, review_action, bulk))
+        })
+        .collect();
+    if transitions.is_empty() {
+        return Ok(Vec::new());
+    }
+    reviews.transition_batch(transitions).await
+}
+
+/// The queue's action for a workflow decision; set-pending has none.
+fn review_action(action: ObjectAction) -> Option<ReviewAction> {
+    match action {
+        ObjectAction::Approve => Some(ReviewAction::Approve),
+        ObjectAction::Reject => Some(ReviewAction::Reject),
+        ObjectAction::SetPending => None,
+    }
+}
+
+/// The review subject of `entry`'s change.
+fn change_subject(entry: &ObjectEntry) -> ReviewSubject {
+    ReviewSubject::ObjectChange {
+        object: entry.object.clone(),
+        revision: entry.revision,
+    }
+}
+
+/// The transition closing `item` as the moderator who decided `entry`.
+fn closing(
+    item: &ReviewItem,
+    entry: &ObjectEntry,
+    action: ReviewAction,
+    bulk: Option<uuid::Uuid>,
+) -> ReviewTransition {
+    ReviewTransition {
         review: item.id,
         expected_version: item.version,
-        event: ReviewEvent::Act(review_action),
-        to: review_action.target(),
+        event: ReviewEvent::Act(action),
+        to: action.target(),
         actor: entry.decided_by.clone(),
         claim: ClaimCheck::Off,
         reason: entry.reason.clone(),
@@ -94,8 +156,7 @@ pub(crate) async fn close_review(
         ip: None,
         bulk,
         at: entry.decided_at.unwrap_or(entry.submitted_at),
-    };
-    reviews.transition(transition).await.map(Some)
+    }
 }
 
 /// Applies review decisions on object changes to the workflow: approve

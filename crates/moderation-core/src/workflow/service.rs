@@ -14,7 +14,7 @@ use super::event::ObjectChange;
 use super::notify::{AddressFn, RetryPolicy, WorkflowNotifications, install_templates};
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
-use super::review::{close_review, object_change_review};
+use super::review::{close_review, close_reviews, object_change_review};
 use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
 use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
 use crate::actor::Actor;
@@ -625,6 +625,7 @@ impl ObjectWorkflow {
                     .map(|plan| (plan.write, (plan.from, plan.public_before)))
                     .unzip();
                 let stored = self.store.apply(writes).await?;
+                let first = taken.len();
                 for (stored, (from, public_before)) in stored.into_iter().zip(facts) {
                     let StoredWrite { record, entries } = stored;
                     let Some(entry) = entries.into_iter().next() else {
@@ -637,9 +638,10 @@ impl ObjectWorkflow {
                     .await;
                     self.emit(ModerationEvent::PostModeration { change }).await;
                     self.notifications.decided(&record, &entry).await;
-                    self.close_review(&entry, action, bulk).await;
                     taken.push(ActionTaken { record, entry });
                 }
+                self.close_reviews(taken.get(first..).unwrap_or_default(), action, bulk)
+                    .await;
             }
             Ok(taken)
         }
@@ -722,6 +724,28 @@ impl ObjectWorkflow {
         };
         if let Err(error) = close_review(reviews.as_ref(), entry, action, bulk).await {
             tracing::error!(%error, object = %entry.object, "decision stored but its review item not closed");
+        }
+    }
+
+    /// [`Self::close_review`] for the entries of one bulk batch: one lookup
+    /// and one transaction for all of them. When that transaction is
+    /// refused (an item changed meanwhile), each item is closed on its own,
+    /// so one moved item does not leave the others open.
+    async fn close_reviews(
+        &self,
+        taken: &[ActionTaken],
+        action: ObjectAction,
+        bulk: Option<uuid::Uuid>,
+    ) {
+        let Some(reviews) = &self.reviews else {
+            return;
+        };
+        let entries: Vec<&ObjectEntry> = taken.iter().map(|t| &t.entry).collect();
+        if let Err(error) = close_reviews(reviews.as_ref(), &entries, action, bulk).await {
+            tracing::warn!(%error, count = entries.len(), "closing review items together failed; closing them one at a time");
+            for entry in entries {
+                self.close_review(entry, action, bulk).await;
+            }
         }
     }
 

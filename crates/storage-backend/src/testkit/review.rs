@@ -122,6 +122,57 @@ pub async fn open_is_idempotent_per_subject(store: Arc<dyn ReviewStore>) -> Scen
     Ok(())
 }
 
+/// `reviews_for_subjects` answers for many subjects at once exactly what
+/// `review_for_subject` answers for each: the newest item of a subject
+/// (decided or pending), nothing for a subject without one, each item once
+/// however often its subject is asked for. 600 subjects span more than one
+/// statement in the SQL stores.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn reviews_for_subjects_finds_the_newest_of_each(
+    store: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let first = store.open(submission_review(1, 10, "hold", 1, 0)?).await?;
+    store
+        .transition(act(first.item.id, 1, ReviewAction::Approve, 1))
+        .await?;
+    let reopened = store.open(submission_review(1, 10, "flag", 1, 10)?).await?;
+    let decided = store.open(submission_review(2, 11, "hold", 1, 20)?).await?;
+    let decided = store
+        .transition(act(decided.item.id, 1, ReviewAction::Reject, 1))
+        .await?;
+    let subject = |n: i64| ReviewSubject::Submission(ItemId(n));
+    let mut found = store
+        .reviews_for_subjects(&[subject(1), subject(2), subject(3), subject(1)])
+        .await?;
+    found.sort_by_key(|item| item.id);
+    assert_eq!(found, [reopened.item.clone(), decided.clone()]);
+    assert!(store.reviews_for_subjects(&[]).await?.is_empty());
+
+    let mut opened = vec![reopened.item, decided];
+    for n in 3..=600 {
+        opened.push(
+            store
+                .open(submission_review(n, n % 7, "hold", 1, n)?)
+                .await?
+                .item,
+        );
+    }
+    let subjects: Vec<ReviewSubject> = (1..=650).rev().map(subject).collect();
+    let mut found = store.reviews_for_subjects(&subjects).await?;
+    found.sort_by_key(|item| item.id);
+    opened.sort_by_key(|item| item.id);
+    assert_eq!(found, opened);
+    for item in found.iter().step_by(97) {
+        assert_eq!(
+            store.review_for_subject(&item.subject).await?.as_ref(),
+            Some(item)
+        );
+    }
+    Ok(())
+}
+
 /// Every action from every status: allowed moves apply, the others are
 /// `TransitionRefused` and write nothing.
 pub async fn actions_follow_allowed_transitions(store: Arc<dyn ReviewStore>) -> ScenarioResult {

@@ -4,6 +4,7 @@
 //! them with [`store_scenarios!`](crate::store_scenarios) and
 //! `port = dyn ObjectStore, memory = MemoryObjectStore::new()`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -1493,6 +1494,110 @@ pub async fn direct_decisions_close_review_items(
             .len(),
         1,
         "only the undecided change is left to review"
+    );
+    Ok(())
+}
+
+/// A bulk decision on the workflow closes the review items of all its
+/// entries together: approved items for a bulk approve, rejected ones for a
+/// bulk reject, every step under the action's bulk id. An item a moderator
+/// already took off the queue (ignored, its entry still pending) is left as
+/// it is.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn bulk_decisions_close_review_items(
+    store: Arc<dyn ObjectStore>,
+    reviews: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let clock = Arc::new(ManualClock::new(base_time()));
+    let workflow = reviewed_workflow(store, &reviews, &clock)?;
+    let subject = |id: i64| -> Result<ReviewSubject, ModerationError> {
+        Ok(ReviewSubject::ObjectChange {
+            object: profile_ref(id)?,
+            revision: 1,
+        })
+    };
+    for id in 1..=6 {
+        workflow.create(&plain(7), &profile(id, "new")).await?;
+    }
+    let ignored =
+        reviews
+            .review_for_subject(&subject(6)?)
+            .await?
+            .ok_or(ModerationError::UnknownObject {
+                object: profile_ref(6)?,
+            })?;
+    let ignored = reviews
+        .transition(moderation_core::ReviewTransition {
+            review: ignored.id,
+            expected_version: ignored.version,
+            event: ReviewEvent::Act(ReviewAction::Ignore),
+            to: ReviewAction::Ignore.target(),
+            actor: Some(UserId::from(3_i64)),
+            claim: moderation_core::ClaimCheck::Off,
+            reason: None,
+            message: None,
+            ip: None,
+            bulk: None,
+            at: base_time(),
+        })
+        .await?;
+    let targets: Vec<EntryVersion> = all_pending(&workflow)
+        .await?
+        .iter()
+        .map(EntryVersion::from)
+        .collect();
+    let (approve, reject) = targets.split_at(4);
+    clock.advance(Duration::minutes(1));
+    workflow
+        .bulk(&moderator(1), ObjectAction::Approve, approve, Some("fine"))
+        .await?;
+    workflow
+        .bulk(&moderator(2), ObjectAction::Reject, reject, Some("spam"))
+        .await?;
+
+    let subjects = (1..=6).map(subject).collect::<Result<Vec<_>, _>>()?;
+    let mut items = reviews.reviews_for_subjects(&subjects).await?;
+    items.sort_by_key(|item| item.id);
+    let statuses: Vec<ReviewStatus> = items.iter().map(|item| item.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            ReviewStatus::Approved,
+            ReviewStatus::Approved,
+            ReviewStatus::Approved,
+            ReviewStatus::Approved,
+            ReviewStatus::Rejected,
+            ReviewStatus::Ignored,
+        ]
+    );
+    assert_eq!(
+        items.last(),
+        Some(&ignored),
+        "an ignored item is left alone"
+    );
+    let mut bulk_ids = HashSet::new();
+    for item in items.iter().take(5) {
+        let step = reviews.history(item.id).await?.pop();
+        let step = step.ok_or(ModerationError::UnknownObject {
+            object: profile_ref(1)?,
+        })?;
+        assert_eq!(step.at, base_time() + Duration::minutes(1));
+        bulk_ids.insert((step.actor.clone(), step.reason.clone(), step.bulk));
+    }
+    assert_eq!(bulk_ids.len(), 2, "one bulk id per action: {bulk_ids:?}");
+    assert!(bulk_ids.iter().all(|(_, _, bulk)| bulk.is_some()));
+    assert!(
+        reviews
+            .list(
+                &ReviewFilter::pending(),
+                &ReviewPageRequest::first(ReviewSort::Oldest, 10)
+            )
+            .await?
+            .items
+            .is_empty(),
+        "nothing decided is left to review"
     );
     Ok(())
 }
