@@ -173,7 +173,9 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     /// Entries by id with their objects' records, for decisions on them:
     /// absent entries are left out. The default reads entries, then
-    /// records; SQL stores override it with one joined query.
+    /// records; SQL stores override it with one joined query. A write
+    /// follows this read, so a store may serve it from its write connection
+    /// (the SQLite store does).
     ///
     /// # Errors
     /// [`ModerationError::Store`] when the store fails.
@@ -201,7 +203,8 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// The record of one object with its newest entry (`None` while it has
     /// none), which an edit plans from. The default reads the record, then
     /// the entry of its revision; SQL stores override it with one joined
-    /// query.
+    /// query. As with [`decision_targets`](ObjectStore::decision_targets),
+    /// a store may serve it from its write connection.
     ///
     /// # Errors
     /// [`ModerationError::Store`] when the store fails.
