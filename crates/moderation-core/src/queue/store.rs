@@ -280,10 +280,11 @@ pub trait ReviewStore: Send + Sync + std::fmt::Debug + 'static {
         &self,
         subjects: &[ReviewSubject],
     ) -> Result<Vec<ReviewItem>, ModerationError> {
-        let mut found: Vec<ReviewItem> = Vec::with_capacity(subjects.len());
+        let mut seen = std::collections::HashSet::with_capacity(subjects.len());
+        let mut found = Vec::with_capacity(subjects.len());
         for subject in subjects {
             if let Some(item) = self.review_for_subject(subject).await?
-                && !found.iter().any(|seen| seen.id == item.id)
+                && seen.insert(item.id)
             {
                 found.push(item);
             }

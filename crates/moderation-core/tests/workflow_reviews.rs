@@ -1,0 +1,159 @@
+//! A bulk workflow decision closes its entries' review items together; when
+//! the review store refuses that batch, each item is still closed on its own.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use moderation_core::workflow::{
+    EntryVersion, MemoryObjectStore, ObjectAction, ObjectWorkflow, WorkflowOptions,
+};
+use moderation_core::{
+    Actor, Claim, Kind, MemoryReviewStore, Moderated, ModerationError, NewReview, ObjectId,
+    ObjectRef, Opened, ReviewCursor, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem,
+    ReviewPage, ReviewPageRequest, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition,
+    UserId,
+};
+
+#[derive(serde::Serialize)]
+struct Profile {
+    id: i64,
+    bio: String,
+}
+
+impl Moderated for Profile {
+    const KIND: &'static str = "profile";
+    fn object_id(&self) -> ObjectId {
+        ObjectId::from(self.id)
+    }
+}
+
+/// The memory review store, except that every `transition_batch` is refused
+/// as if another moderator had changed its first item meanwhile. It keeps
+/// the trait's default `reviews_for_subjects`, one subject at a time.
+#[derive(Debug, Default)]
+struct RefusesBatches {
+    inner: MemoryReviewStore,
+    refused: AtomicUsize,
+}
+
+#[async_trait]
+impl ReviewStore for RefusesBatches {
+    async fn open(&self, review: NewReview) -> Result<Opened, ModerationError> {
+        self.inner.open(review).await
+    }
+    async fn review(&self, id: ReviewId) -> Result<Option<ReviewItem>, ModerationError> {
+        self.inner.review(id).await
+    }
+    async fn review_for_subject(
+        &self,
+        subject: &ReviewSubject,
+    ) -> Result<Option<ReviewItem>, ModerationError> {
+        self.inner.review_for_subject(subject).await
+    }
+    async fn list(
+        &self,
+        filter: &ReviewFilter,
+        page: &ReviewPageRequest,
+    ) -> Result<ReviewPage, ModerationError> {
+        self.inner.list(filter, page).await
+    }
+    async fn claim(&self, claim: Claim) -> Result<ReviewItem, ModerationError> {
+        self.inner.claim(claim).await
+    }
+    async fn release(
+        &self,
+        review: ReviewId,
+        by: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<ReviewItem, ModerationError> {
+        self.inner.release(review, by, at).await
+    }
+    async fn transition(
+        &self,
+        transition: ReviewTransition,
+    ) -> Result<ReviewItem, ModerationError> {
+        self.inner.transition(transition).await
+    }
+    async fn transition_batch(
+        &self,
+        transitions: Vec<ReviewTransition>,
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        let first = transitions.first().ok_or(ModerationError::ReviewNotFound {
+            review: ReviewId(0),
+        })?;
+        Err(ModerationError::ReviewConflict {
+            review: first.review,
+            expected: first.expected_version,
+            actual: first.expected_version + 1,
+        })
+    }
+    async fn history(&self, review: ReviewId) -> Result<Vec<ReviewHistoryEntry>, ModerationError> {
+        self.inner.history(review).await
+    }
+    async fn stale(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<ReviewCursor>,
+        limit: u32,
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        self.inner.stale(before, after, limit).await
+    }
+}
+
+#[tokio::test]
+async fn a_refused_batch_closes_each_review_item_on_its_own()
+-> Result<(), Box<dyn std::error::Error>> {
+    let reviews = Arc::new(RefusesBatches::default());
+    let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
+        .review_store(reviews.clone())
+        .build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let member = Actor::user(UserId::from(7_i64));
+    let mut targets = Vec::new();
+    for id in 1..=3 {
+        let saved = workflow
+            .create(
+                &member,
+                &Profile {
+                    id,
+                    bio: "new".into(),
+                },
+            )
+            .await?;
+        let entry = saved
+            .entry
+            .ok_or(ModerationError::UnknownEntry { entry: 0 })?;
+        targets.push(EntryVersion::from(&entry));
+    }
+    let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
+    workflow
+        .bulk(&moderator, ObjectAction::Approve, &targets, Some("fine"))
+        .await?;
+
+    assert_eq!(
+        reviews.refused.load(Ordering::Relaxed),
+        1,
+        "one batch was tried"
+    );
+    let kind = Kind::new("profile")?;
+    let subjects: Vec<ReviewSubject> = (1..=3_i64)
+        .map(|id| ReviewSubject::ObjectChange {
+            object: ObjectRef::new(kind.clone(), id),
+            revision: 1,
+        })
+        .collect();
+    let mut asked = subjects.clone();
+    asked.extend(subjects.iter().cloned());
+    let items = reviews.reviews_for_subjects(&asked).await?;
+    assert_eq!(items.len(), 3, "each item once: {items:?}");
+    for item in &items {
+        assert_eq!(item.status, ReviewStatus::Approved, "{item:?}");
+        let step = reviews.history(item.id).await?.pop().ok_or("no history")?;
+        assert_eq!(step.actor, Some(UserId::from(1_i64)));
+        assert!(step.bulk.is_some(), "the step keeps the action's bulk id");
+    }
+    Ok(())
+}
