@@ -45,6 +45,8 @@ moderation_storage::store_scenarios! {
     bulk_decisions_with_a_stale_entry_change_nothing =>
         scenarios::bulk_decisions_with_a_stale_entry_change_nothing,
     unregistered_kinds_are_left_public => scenarios::unregistered_kinds_are_left_public,
+    events_carry_statuses_deciders_reasons_and_versions =>
+        scenarios::events_carry_statuses_deciders_reasons_and_versions,
 }
 
 /// The bulk-approve scenario needs the moderation log the store writes to.
@@ -133,4 +135,61 @@ with_reviews! {
 with_reviews! {
     /// A bulk decision closes its entries' review items together.
     bulk_decisions_close_review_items => scenarios::bulk_decisions_close_review_items
+}
+
+with_reviews! {
+    /// Old-shape snapshots (item 16) listed and rendered in the review queue.
+    must_show_16_old_snapshots_in_the_review_queue =>
+        scenarios::must_show_16_old_snapshots_in_the_review_queue
+}
+
+/// A module running `$scenario` with the moderation log the object store
+/// writes to, on memory, SQLite and PostgreSQL.
+macro_rules! with_log {
+    ($(#[$doc:meta])* $name:ident => $scenario:path) => {
+        $(#[$doc])*
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                let log = MemoryModerationLog::new();
+                let store =
+                    Arc::new(MemoryObjectStore::with_log(log.clone())) as Arc<dyn ObjectStore>;
+                testkit::run_scenario("memory", store, |store| $scenario(store, Arc::new(log)))
+                    .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                testkit::with_sqlite(|store| {
+                    let store = Arc::new(store);
+                    $scenario(store.clone(), store)
+                })
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                testkit::with_postgres(|store| {
+                    let store = Arc::new(store);
+                    $scenario(store.clone(), store)
+                })
+                .await;
+            }
+        }
+    };
+}
+
+with_log! {
+    /// Bulk set-pending (C10): each object back under moderation, with its
+    /// event, log entry and message.
+    bulk_set_pending_puts_objects_back_under_moderation =>
+        scenarios::bulk_set_pending_puts_objects_back_under_moderation
+}
+
+with_log! {
+    /// A failing event subscriber (C12) leaves the decision stored.
+    failing_event_subscriber_leaves_decisions_intact =>
+        scenarios::failing_event_subscriber_leaves_decisions_intact
 }

@@ -5,12 +5,21 @@
 //! shipped in `templates/workflow_*` and overridable at run time through
 //! [`Templates::set`]. A failed delivery is retried per [`RetryPolicy`],
 //! then logged; it never reaches the caller, so it cannot undo a decision.
+//!
+//! Once a delivery has failed all its tries, the backend is taken to be
+//! down: for a cool-down ([`DEFAULT_RETRY_COOLDOWN`] unless set with
+//! [`ObjectWorkflowBuilder::retry_cooldown`](super::ObjectWorkflowBuilder::retry_cooldown))
+//! each later delivery is tried once, without waiting, so a dead backend
+//! does not slow every decision by the retry delays. A delivery that
+//! succeeds ends the cool-down early; once it is over, the next delivery
+//! gets every try again.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::time::Instant;
 
 use super::entry::{EntryStatus, ObjectEntry};
 use super::record::ModeratedObject;
@@ -58,6 +67,10 @@ pub(crate) fn install_templates(templates: &Templates) {
 }
 
 /// How often a failed delivery is tried again, and how long to wait between tries.
+///
+/// After a delivery failed every try, later ones are tried once, without
+/// waiting, for the cool-down set with
+/// [`ObjectWorkflowBuilder::retry_cooldown`](super::ObjectWorkflowBuilder::retry_cooldown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Tries in all, at least 1.
@@ -76,6 +89,50 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How long deliveries are tried only once after one failed all its tries.
+pub const DEFAULT_RETRY_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// Whether the message backend looks down, shared by every clone of the
+/// workflow's notifications.
+#[derive(Debug, Clone)]
+pub(crate) struct Breaker {
+    cooldown: Duration,
+    /// When a delivery last gave up after all its tries; `None` once one
+    /// succeeded. The lock is held for a read or a write only, never across
+    /// an await.
+    opened_at: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Breaker {
+    /// A closed breaker that stays open for `cooldown` after each trip.
+    pub(crate) fn new(cooldown: Duration) -> Self {
+        Self {
+            cooldown,
+            opened_at: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.opened_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a delivery failed all its tries less than the cool-down ago.
+    fn is_open(&self) -> bool {
+        self.state()
+            .is_some_and(|opened| opened.elapsed() < self.cooldown)
+    }
+
+    fn trip(&self) {
+        *self.state() = Some(Instant::now());
+    }
+
+    fn close(&self) {
+        *self.state() = None;
+    }
+}
+
 /// Maps a submitter to the address their messages go to.
 pub type AddressFn = dyn Fn(&UserId) -> Option<String> + Send + Sync;
 
@@ -87,6 +144,7 @@ pub(crate) struct WorkflowNotifications {
     pub(crate) moderators: Recipients,
     pub(crate) submitter_address: Arc<AddressFn>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) breaker: Breaker,
 }
 
 impl fmt::Debug for WorkflowNotifications {
@@ -95,6 +153,7 @@ impl fmt::Debug for WorkflowNotifications {
             .field("notifier", &self.notifier)
             .field("moderators", &self.moderators)
             .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
             .finish_non_exhaustive()
     }
 }
@@ -197,11 +256,22 @@ impl WorkflowNotifications {
             subject: subject.trim().to_owned(),
             body,
         };
-        let attempts = self.retry.attempts.max(1);
+        // While the backend looks down, one try without waiting: retrying
+        // would only delay the caller's decision.
+        let open = self.breaker.is_open();
+        let attempts = if open {
+            tracing::warn!(object = %entry.object, "recent notifications failed; trying once without retries");
+            1
+        } else {
+            self.retry.attempts.max(1)
+        };
         let mut delay = self.retry.delay;
         for attempt in 1..=attempts {
             match self.notifier.notify(&notification).await {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.breaker.close();
+                    return;
+                }
                 Err(error) if attempt < attempts => {
                     tracing::warn!(%error, attempt, object = %entry.object, "notification failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -209,6 +279,11 @@ impl WorkflowNotifications {
                 }
                 Err(error) => {
                     tracing::error!(%error, attempts, object = %entry.object, "notification failed; giving up");
+                    // A single try in the cool-down does not extend it, so
+                    // the backend gets every try again once it is over.
+                    if !open {
+                        self.breaker.trip();
+                    }
                 }
             }
         }

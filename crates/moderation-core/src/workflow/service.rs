@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,10 @@ use tracing::Instrument;
 
 use super::entry::{EntryId, ObjectEntry};
 use super::event::ObjectChange;
-use super::notify::{AddressFn, RetryPolicy, WorkflowNotifications, install_templates};
+use super::notify::{
+    AddressFn, Breaker, DEFAULT_RETRY_COOLDOWN, RetryPolicy, WorkflowNotifications,
+    install_templates,
+};
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
 use super::review::{close_review, close_reviews, object_change_review};
@@ -81,6 +85,7 @@ pub struct ObjectWorkflowBuilder {
     moderators: Recipients,
     submitter_address: Arc<AddressFn>,
     retry: RetryPolicy,
+    retry_cooldown: Duration,
     bulk_batch: usize,
     reviews: Option<Arc<dyn ReviewStore>>,
 }
@@ -142,6 +147,18 @@ impl ObjectWorkflowBuilder {
         self
     }
 
+    /// How long, after a delivery failed every try of the [`RetryPolicy`],
+    /// later deliveries are tried only once and without waiting (default
+    /// [`DEFAULT_RETRY_COOLDOWN`]), so a message backend that is down does
+    /// not hold up each decision by the retry delays. A delivery that
+    /// succeeds ends the cool-down early; `Duration::ZERO` retries every
+    /// delivery in full.
+    #[must_use]
+    pub fn retry_cooldown(mut self, cooldown: Duration) -> Self {
+        self.retry_cooldown = cooldown;
+        self
+    }
+
     /// Entries per transaction in bulk actions (at least 1).
     #[must_use]
     pub fn bulk_batch(mut self, size: usize) -> Self {
@@ -178,6 +195,7 @@ impl ObjectWorkflowBuilder {
                 moderators: self.moderators,
                 submitter_address: self.submitter_address,
                 retry: self.retry,
+                breaker: Breaker::new(self.retry_cooldown),
             },
             kinds: RwLock::new(HashMap::new()),
             bulk_batch: self.bulk_batch,
@@ -261,6 +279,7 @@ impl ObjectWorkflow {
             moderators: Recipients::Nobody,
             submitter_address: Arc::new(|user| Some(user.as_str().to_owned())),
             retry: RetryPolicy::default(),
+            retry_cooldown: DEFAULT_RETRY_COOLDOWN,
             bulk_batch: DEFAULT_BULK_BATCH,
             reviews: None,
         }

@@ -10,18 +10,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use moderation_core::workflow::notify::NOTIFICATION_RULE;
 use moderation_core::workflow::{
     APPROVED_GROUP, APPROVED_STAFF, APPROVED_SUPERUSER, AutoDecision, AutoRule, AutoVerdict,
     ChannelNotifier, EditorSource, EntryCursor, EntryId, EntryPage, EntryStatus, EntryVersion,
-    EntryWrite, ModeratedObject, NewEntry, ObjectAction, ObjectChangeHandler, ObjectEntry,
-    ObjectState, ObjectStatus, ObjectStore, ObjectWorkflow, ObjectWrite, PendingQuery,
+    EntryWrite, ModeratedObject, NewEntry, ObjectAction, ObjectChange, ObjectChangeHandler,
+    ObjectEntry, ObjectState, ObjectStatus, ObjectStore, ObjectWorkflow, ObjectWrite, PendingQuery,
     PublicObject, PublicRead, REJECTED_ANONYMOUS, REJECTED_GROUP, RetryPolicy, SaveOutcome,
     StoredWrite, WorkflowOptions,
 };
 use moderation_core::{
-    Actor, BoxError, Kind, ManualClock, ModLogFilter, Moderated, ModerationError, ModerationEvent,
-    ModerationLog, NewModLogEntry, Notification, Notifier, ObjectId, ObjectRef, Recipients,
-    RecordingEventSink, RecordingNotifier, UserId,
+    Actor, AuthorKey, BoxError, EventSink, ItemId, Kind, ManualClock, ModLogFilter, Moderated,
+    ModerationError, ModerationEvent, ModerationLog, NewModLogEntry, Notification, Notifier,
+    ObjectId, ObjectRef, Reason, Recipients, RecordingEventSink, RecordingNotifier, UserId,
+    Verdict,
 };
 use moderation_core::{
     ClaimPolicy, ReviewAction, ReviewEvent, ReviewFilter, ReviewId, ReviewItem, ReviewPageRequest,
@@ -29,6 +31,7 @@ use moderation_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::sync::mpsc::error::TryRecvError;
 
 use super::ScenarioResult;
 
@@ -606,29 +609,92 @@ pub async fn must_show_10_visible_until_rejected(store: Arc<dyn ObjectStore>) ->
     Ok(())
 }
 
+/// One history entry as the moderator reads it: revision, status, bio of
+/// the snapshot, submitter, when, decider, when, and why.
+type HistoryLine = (
+    i64,
+    EntryStatus,
+    Option<Value>,
+    Option<UserId>,
+    DateTime<Utc>,
+    Option<UserId>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+/// `history` as [`HistoryLine`]s.
+fn history_lines(history: &[ObjectEntry]) -> Vec<HistoryLine> {
+    history
+        .iter()
+        .map(|e| {
+            (
+                e.revision,
+                e.status,
+                e.snapshot.get("bio").cloned(),
+                e.submitted_by.clone(),
+                e.submitted_at,
+                e.decided_by.clone(),
+                e.decided_at,
+                e.reason.clone(),
+            )
+        })
+        .collect()
+}
+
 /// 11. `keep_history`: each differing edit opens a new entry; history lists
-///     them all; public reads keep working.
+///     them all (who submitted, who decided, why); public reads keep
+///     working.
 ///
 /// # Errors
 /// An unexpected store error.
 pub async fn must_show_11_keep_history(store: Arc<dyn ObjectStore>) -> ScenarioResult {
     let h = Harness::new(store, WorkflowOptions::new().keep_history(true))?;
     let first = profile(1, "v1");
+    let minute = |n: i64| base_time() + Duration::minutes(n);
+    let user = |id: i64| Some(UserId::from(id));
     h.workflow.create(&plain(7), &first).await?;
-    h.approve(1, 99, "ok").await?;
+    h.clock.advance(Duration::minutes(1));
+    h.approve(1, 99, "first is fine").await?;
+    h.clock.advance(Duration::minutes(1));
     h.workflow.edit(&plain(7), &profile(1, "v2")).await?;
+    h.clock.advance(Duration::minutes(1));
     h.workflow.edit(&plain(8), &profile(1, "v3")).await?;
     // Not a differing edit: no new entry.
     h.workflow.edit(&plain(8), &profile(1, "v3")).await?;
     let history = h.workflow.history(&profile_ref(1)?).await?;
-    let revisions: Vec<(i64, EntryStatus)> =
-        history.iter().map(|e| (e.revision, e.status)).collect();
     assert_eq!(
-        revisions,
+        history_lines(&history),
         vec![
-            (1, EntryStatus::Approved),
-            (2, EntryStatus::Superseded),
-            (3, EntryStatus::Pending)
+            (
+                1,
+                EntryStatus::Approved,
+                Some(json!("v1")),
+                user(7),
+                minute(0),
+                user(99),
+                Some(minute(1)),
+                Some("first is fine".to_owned())
+            ),
+            (
+                2,
+                EntryStatus::Superseded,
+                Some(json!("v2")),
+                user(7),
+                minute(2),
+                None,
+                None,
+                None
+            ),
+            (
+                3,
+                EntryStatus::Pending,
+                Some(json!("v3")),
+                user(8),
+                minute(3),
+                None,
+                None,
+                None
+            ),
         ]
     );
     assert_eq!(h.public(1).await?, Some(first));
@@ -648,9 +714,20 @@ pub async fn must_show_11_keep_history(store: Arc<dyn ObjectStore>) -> ScenarioR
             .await,
         Err(ModerationError::NotLatestEntry { .. })
     ));
-    h.approve(1, 99, "ok").await?;
+    h.clock.advance(Duration::minutes(1));
+    h.approve(1, 98, "third is fine").await?;
     assert_eq!(h.public(1).await?, Some(profile(1, "v3")));
-    assert_eq!(h.workflow.history(&profile_ref(1)?).await?.len(), 3);
+    // The decision is recorded on its own entry; the earlier ones keep
+    // theirs.
+    let decided = history_lines(&h.workflow.history(&profile_ref(1)?).await?);
+    let mut expected = history_lines(&history);
+    if let Some(last) = expected.last_mut() {
+        last.1 = EntryStatus::Approved;
+        last.5 = user(98);
+        last.6 = Some(minute(4));
+        last.7 = Some("third is fine".to_owned());
+    }
+    assert_eq!(decided, expected);
     Ok(())
 }
 
@@ -944,7 +1021,8 @@ pub async fn must_show_14_bulk_approve_one_transaction_per_batch(
 }
 
 /// 15. Two moderators approve and reject the same entry concurrently:
-///     exactly one wins, the other gets `Conflict`.
+///     exactly one wins and its decision is stored; the other gets
+///     `Conflict` naming the entry, the version it read and the stored one.
 ///
 /// # Errors
 /// An unexpected store error.
@@ -965,23 +1043,53 @@ pub async fn must_show_15_concurrent_approve_and_reject_one_wins(
             let workflow = h.workflow.clone();
             tokio::spawn(async move { workflow.reject(&moderator(2), entry, Some("no")).await })
         };
-        let results = [approve.await, reject.await];
-        let mut wins = 0;
-        for result in results {
+        let results = [
+            (ObjectStatus::Approved, 1_i64, "yes", approve.await),
+            (ObjectStatus::Rejected, 2, "no", reject.await),
+        ];
+        let mut winners = Vec::new();
+        for (status, by, reason, result) in results {
             match result.map_err(ModerationError::store)? {
-                Ok(_) => wins += 1,
-                Err(ModerationError::Conflict { expected, .. }) => {
-                    assert_eq!(expected, entry.version);
+                Ok(taken) => winners.push((taken, status, by, reason)),
+                Err(ModerationError::Conflict {
+                    item,
+                    expected,
+                    actual,
+                }) => {
+                    assert_eq!(
+                        (item, expected, actual),
+                        (ItemId(entry.id.0), entry.version, entry.version + 1),
+                        "round {round}: the loser read version {} of entry {}",
+                        entry.version,
+                        entry.id.0
+                    );
                 }
                 Err(other) => return Err(other),
             }
         }
-        assert_eq!(wins, 1, "round {round}: exactly one moderator wins");
+        let [(taken, status, by, reason)] = winners.as_slice() else {
+            panic!("round {round}: exactly one moderator wins, not {winners:?}");
+        };
         let record = h.record(round).await?;
-        let entry = h.latest(round).await?;
-        assert_eq!(entry.version, 2, "one decision was written");
-        let public = h.public(round).await?.is_some();
-        assert_eq!(public, record.status == ObjectStatus::Approved);
+        let latest = h.latest(round).await?;
+        assert_eq!(
+            latest.version,
+            entry.version + 1,
+            "one decision was written"
+        );
+        assert_eq!(&latest, &taken.entry);
+        assert_eq!(
+            (
+                record.status,
+                record.decided_by.clone(),
+                record.reason.as_deref()
+            ),
+            (*status, Some(UserId::from(*by)), Some(*reason)),
+            "round {round}: the record holds the winner's decision"
+        );
+        let public = h.public(round).await?;
+        let expected = (*status == ObjectStatus::Approved).then(|| profile(round, "race"));
+        assert_eq!(public, expected);
     }
     Ok(())
 }
@@ -1014,8 +1122,189 @@ struct ProfileV2 {
     website: Option<String>,
 }
 
+/// One field of a diff as its JSON rendering (the stable schema the queue
+/// shows) spells it.
+#[derive(Debug, PartialEq, Deserialize)]
+struct RenderedField {
+    path: Vec<String>,
+    kind: String,
+    #[serde(default)]
+    old: Option<Value>,
+    #[serde(default)]
+    new: Option<Value>,
+}
+
+/// A diff's JSON rendering.
+#[derive(Debug, Deserialize)]
+struct RenderedDiff {
+    fields: Vec<RenderedField>,
+}
+
+/// A field the diff of a pending entry shows as `kind`.
+fn rendered(path: &str, kind: &str, old: Option<Value>, new: Option<Value>) -> RenderedField {
+    RenderedField {
+        path: vec![path.to_owned()],
+        kind: kind.to_owned(),
+        old,
+        new,
+    }
+}
+
+/// What the queue renders of `entry`: the fields its diff against the
+/// public version shows as added, removed or changed, by path (the key
+/// order of a stored snapshot is the backend's), checked to render as HTML
+/// and text as well.
+async fn rendered_changes(
+    workflow: &ObjectWorkflow,
+    entry: &ObjectEntry,
+) -> Result<Vec<RenderedField>, ModerationError> {
+    let diff = workflow.diff(entry).await?;
+    let html = diff.to_html();
+    let text = diff.to_unified_text();
+    let RenderedDiff { fields } = serde_json::from_str(&diff.to_json()?)?;
+    let mut changed: Vec<RenderedField> = fields
+        .into_iter()
+        .filter(|field| field.kind != "unchanged")
+        .collect();
+    changed.sort_by(|a, b| a.path.cmp(&b.path));
+    for field in &changed {
+        let name = field.path.concat();
+        assert!(
+            html.contains(&name) && text.contains(&name),
+            "{} renders field {name}: {html}\n{text}",
+            entry.object
+        );
+    }
+    Ok(changed)
+}
+
+/// Writes the profiles of the schema-drift scenarios through `workflow`
+/// (which moderator 99 decides on), one minute apart:
+/// profile 1 approved in the old shape, then edited by user 7 in the new
+/// one; profile 2 created by user 8 in the old shape and still waiting;
+/// profile 3 approved in the new shape, then edited by user 9 through a
+/// writer still on the old shape (as during a rolling deploy).
+async fn write_drifted_profiles(workflow: &ObjectWorkflow, clock: &ManualClock) -> ScenarioResult {
+    let approve = |id: i64| async move {
+        let object = profile_ref(id)?;
+        let entry = workflow
+            .history(&object)
+            .await?
+            .pop()
+            .ok_or(ModerationError::UnknownObject { object })?;
+        workflow
+            .approve(&moderator(99), (&entry).into(), Some("ok"))
+            .await
+    };
+    let old = ProfileV1 {
+        id: 1,
+        name: "Ada".to_owned(),
+        bio: "<b>old</b> bio".to_owned(),
+        nickname: "ada".to_owned(),
+    };
+    workflow.create(&plain(7), &old).await?;
+    approve(1).await?;
+    clock.advance(Duration::minutes(1));
+    let waiting = ProfileV1 {
+        id: 2,
+        name: "Bob".to_owned(),
+        bio: "waiting".to_owned(),
+        nickname: "bob".to_owned(),
+    };
+    workflow.create(&plain(8), &waiting).await?;
+    clock.advance(Duration::minutes(1));
+    let published = json!({"id": 3, "name": "Cy", "bio": "published", "views": 5, "website": "https://cy.example"});
+    workflow
+        .create_value(&plain(9), profile_ref(3)?, published)
+        .await?;
+    approve(3).await?;
+    clock.advance(Duration::minutes(1));
+    let old_writer = ProfileV1 {
+        id: 3,
+        name: "Cy".to_owned(),
+        bio: "edited".to_owned(),
+        nickname: "cy".to_owned(),
+    };
+    workflow.edit(&plain(9), &old_writer).await?;
+    clock.advance(Duration::minutes(1));
+    // The new schema edits profile 1: `website` added, `nickname` gone.
+    let edited = json!({"id": 1, "name": "Ada", "bio": "new bio", "views": 0, "website": "https://ada.example"});
+    workflow
+        .edit_value(&plain(7), profile_ref(1)?, None, edited)
+        .await?;
+    Ok(())
+}
+
+/// What the queue holds after [`write_drifted_profiles`], oldest first:
+/// each waiting profile, its submitter, its snapshot loaded into the new
+/// type, and the fields its diff shows.
+fn drifted_queue() -> Vec<(i64, UserId, ProfileV2, Vec<RenderedField>)> {
+    let profile_v2 =
+        |id: i64, name: &str, bio: &str, views: i64, website: Option<&str>| ProfileV2 {
+            id,
+            name: name.to_owned(),
+            bio: bio.to_owned(),
+            views,
+            website: website.map(str::to_owned),
+        };
+    vec![
+        (
+            2,
+            UserId::from(8_i64),
+            profile_v2(2, "Bob", "waiting", 0, None),
+            // Never approved: compared with an empty record.
+            vec![
+                rendered("bio", "added", None, Some(json!("waiting"))),
+                rendered("id", "added", None, Some(json!(2))),
+                rendered("name", "added", None, Some(json!("Bob"))),
+                rendered("nickname", "added", None, Some(json!("bob"))),
+            ],
+        ),
+        (
+            3,
+            UserId::from(9_i64),
+            profile_v2(3, "Cy", "edited", 0, None),
+            vec![
+                rendered(
+                    "bio",
+                    "changed",
+                    Some(json!("published")),
+                    Some(json!("edited")),
+                ),
+                rendered("nickname", "added", None, Some(json!("cy"))),
+                rendered("views", "removed", Some(json!(5)), None),
+                rendered(
+                    "website",
+                    "removed",
+                    Some(json!("https://cy.example")),
+                    None,
+                ),
+            ],
+        ),
+        (
+            1,
+            UserId::from(7_i64),
+            profile_v2(1, "Ada", "new bio", 0, Some("https://ada.example")),
+            vec![
+                rendered(
+                    "bio",
+                    "changed",
+                    Some(json!("<b>old</b> bio")),
+                    Some(json!("new bio")),
+                ),
+                rendered("nickname", "removed", Some(json!("ada")), None),
+                rendered("views", "added", None, Some(json!(0))),
+                rendered("website", "added", None, Some(json!("https://ada.example"))),
+            ],
+        ),
+    ]
+}
+
 /// 16. A snapshot written before a field was added or removed still loads
-///     and renders in the queue.
+///     and renders in the queue: the pending list holds old- and new-shape
+///     entries side by side, each loads into the new type and renders its
+///     diff (fields added and removed by the schema change included), and
+///     an approved old-shape version is read publicly as the new type.
 ///
 /// # Errors
 /// An unexpected store error.
@@ -1023,22 +1312,28 @@ pub async fn must_show_16_old_snapshots_load_and_render(
     store: Arc<dyn ObjectStore>,
 ) -> ScenarioResult {
     let h = Harness::new(store, WorkflowOptions::new())?;
-    let old = ProfileV1 {
-        id: 1,
-        name: "Ada".to_owned(),
-        bio: "<b>old</b> bio".to_owned(),
-        nickname: "ada".to_owned(),
-    };
-    h.workflow.create(&plain(7), &old).await?;
-    h.approve(1, 99, "ok").await?;
-    // The new schema edits it: `website` added, `nickname` gone.
-    let edited = json!({"id": 1, "name": "Ada", "bio": "new bio", "views": 0, "website": "https://ada.example"});
-    h.workflow
-        .edit_value(&plain(7), profile_ref(1)?, None, edited)
-        .await?;
-    let entry = h.latest(1).await?;
-    let loaded: ProfileV2 = serde_json::from_value(entry.snapshot.clone())?;
-    assert_eq!(loaded.website.as_deref(), Some("https://ada.example"));
+    write_drifted_profiles(&h.workflow, &h.clock).await?;
+    let mut listed = Vec::new();
+    for entry in all_pending(&h.workflow).await? {
+        assert_eq!(entry.status, EntryStatus::Pending);
+        let id = match &entry.object.id {
+            ObjectId::Int(id) => *id,
+            other => panic!("expected an integer id, found {other:?}"),
+        };
+        let submitter = entry
+            .submitted_by
+            .clone()
+            .ok_or(ModerationError::UnknownEntry { entry: entry.id.0 })?;
+        let loaded: ProfileV2 = serde_json::from_value(entry.snapshot.clone())?;
+        listed.push((
+            id,
+            submitter,
+            loaded,
+            rendered_changes(&h.workflow, &entry).await?,
+        ));
+    }
+    assert_eq!(listed, drifted_queue());
+
     // The approved snapshot of the old schema loads into the new type.
     let public = match h.workflow.public_version(&profile_ref(1)?).await? {
         PublicRead::Public(version) => version,
@@ -1046,12 +1341,102 @@ pub async fn must_show_16_old_snapshots_load_and_render(
     };
     let old_loaded: ProfileV2 = serde_json::from_value(public)?;
     assert_eq!(old_loaded.website, None);
-    let diff = h.workflow.diff(&entry).await?;
-    let html = diff.to_html();
-    assert!(html.contains("website") && html.contains("nickname"));
+    assert_eq!(old_loaded.bio, "<b>old</b> bio");
+    let html = h.workflow.diff(&h.latest(1).await?).await?.to_html();
     assert!(!html.contains("<b>old</b>"), "user text is escaped");
-    assert!(diff.to_json().is_ok());
-    assert!(!diff.to_unified_text().is_empty());
+    Ok(())
+}
+
+/// 16, in the review queue: the old-shape snapshots the workflow queued
+/// are listed as object changes with their submitter and reason, each
+/// item's entry loads into the new type and renders its diff, and
+/// approving an old-shape object through the queue publishes it in a form
+/// the new type reads. `reviews` is the review store next to `store`.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn must_show_16_old_snapshots_in_the_review_queue(
+    store: Arc<dyn ObjectStore>,
+    reviews: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let clock = Arc::new(ManualClock::new(base_time()));
+    let workflow = Arc::new(reviewed_workflow(store, &reviews, &clock)?);
+    write_drifted_profiles(&workflow, &clock).await?;
+    let queue = ReviewQueue::builder(reviews)
+        .clock(clock.clone())
+        .handler(
+            SubjectType::ObjectChange,
+            Arc::new(ObjectChangeHandler::new(workflow.clone())),
+        )
+        .build();
+    let page = queue
+        .list(
+            &ReviewFilter::pending(),
+            &ReviewPageRequest::first(ReviewSort::Oldest, 10),
+        )
+        .await?;
+    let mut listed = Vec::new();
+    let mut items = Vec::new();
+    for item in page.items {
+        let ReviewSubject::ObjectChange { object, revision } = &item.subject else {
+            panic!("expected an object change, found {:?}", item.subject);
+        };
+        let id = match &object.id {
+            ObjectId::Int(id) => *id,
+            other => panic!("expected an integer id, found {other:?}"),
+        };
+        let entry = workflow.store().revision(object, *revision).await?.ok_or(
+            ModerationError::UnknownObject {
+                object: object.clone(),
+            },
+        )?;
+        let Some(AuthorKey::User(author)) = item.author.clone() else {
+            panic!("expected a user as author, found {:?}", item.author);
+        };
+        let reasons: Vec<&str> = item.reasons.iter().map(|r| r.text.as_str()).collect();
+        let expected_reason = if id == 2 {
+            "New object waiting for approval"
+        } else {
+            "Edit waiting for approval"
+        };
+        assert_eq!(reasons, [expected_reason], "profile {id}");
+        assert_eq!(item.kind.as_str(), Profile::KIND);
+        assert_eq!(entry.status, EntryStatus::Pending);
+        let loaded: ProfileV2 = serde_json::from_value(entry.snapshot.clone())?;
+        listed.push((
+            id,
+            author,
+            loaded,
+            rendered_changes(&workflow, &entry).await?,
+        ));
+        items.push(item);
+    }
+    assert_eq!(listed, drifted_queue());
+
+    // Approving the profile written in the old shape publishes it.
+    let waiting = items.first().ok_or(ModerationError::UnknownObject {
+        object: profile_ref(2)?,
+    })?;
+    queue
+        .decide(
+            waiting.id,
+            waiting.version,
+            ReviewAction::Approve,
+            &moderator(98),
+            Some("fine".to_owned()),
+        )
+        .await?;
+    let PublicRead::Public(public) = workflow.public_version(&profile_ref(2)?).await? else {
+        panic!("the approved old-shape profile is public");
+    };
+    let public: ProfileV2 = serde_json::from_value(public)?;
+    assert_eq!(
+        Some(public),
+        drifted_queue()
+            .into_iter()
+            .next()
+            .map(|(_, _, loaded, _)| loaded)
+    );
     Ok(())
 }
 
@@ -1105,11 +1490,64 @@ pub async fn must_show_17_notifications(store: Arc<dyn ObjectStore>) -> Scenario
         "auto-approved saves do not reach moderators"
     );
 
-    // A backend that always fails: tried per the retry policy, logged, and
-    // the decision stands.
+    // The messages as a channel backend receives them: the moderators'
+    // on the queued create, then the submitter's on the decision, and
+    // nothing else.
     let (channel, mut received) = ChannelNotifier::new();
-    drop(channel);
-    assert!(received.try_recv().is_err());
+    let c = Harness::with_notifier(
+        store.clone(),
+        WorkflowOptions::new(),
+        Some(Arc::new(channel)),
+    )?;
+    c.workflow
+        .create(&plain(7), &profile(20, "via a channel"))
+        .await?;
+    let entry = c.latest(20).await?;
+    let object = profile_ref(20)?;
+    let message =
+        |recipient: &str, verdict, reason: &str, subject: &str, body: String| Notification {
+            recipients: vec![recipient.to_owned()],
+            kind: object.kind.clone(),
+            item: ItemId(entry.id.0),
+            object: object.clone(),
+            verdict,
+            reasons: vec![Reason::new(NOTIFICATION_RULE, reason)],
+            subject: subject.to_owned(),
+            body,
+        };
+    assert_eq!(
+        received.try_recv().map_err(ModerationError::store)?,
+        message(
+            MODERATORS,
+            Verdict::Hold,
+            "waiting for review",
+            "[profile] New object waiting for review: profile#20",
+            format!(
+                "A new profile waits for review.\n\nObject:       profile#20\nEntry:        {} (revision 1)\nSubmitted by: 7\nSubmitted at: {}",
+                entry.id.0,
+                base_time().to_rfc3339()
+            ),
+        )
+    );
+    c.approve(20, 99, "Nice profile").await?;
+    assert_eq!(
+        received.try_recv().map_err(ModerationError::store)?,
+        message(
+            "user-7@example.org",
+            Verdict::Publish,
+            "Nice profile",
+            "Your profile profile#20 was approved",
+            "Your profile profile#20 was approved by 99.\n\nReason: Nice profile\n".to_owned(),
+        )
+    );
+    assert_eq!(
+        received.try_recv(),
+        Err(TryRecvError::Empty),
+        "one message per recipient and event"
+    );
+
+    // A backend that always fails: tried per the retry policy, logged, and
+    // the decision stands (stored with its moderator and reason).
     let failing = Arc::new(FailingNotifier {
         calls: AtomicUsize::new(0),
     });
@@ -1117,11 +1555,444 @@ pub async fn must_show_17_notifications(store: Arc<dyn ObjectStore>) -> Scenario
     f.workflow.create(&plain(7), &profile(10, "queued")).await?;
     f.approve(10, 99, "ok").await?;
     assert_eq!(f.public(10).await?, Some(profile(10, "queued")));
+    let record = f.record(10).await?;
+    assert_eq!(
+        (record.status, record.decided_by, record.reason.as_deref()),
+        (
+            ObjectStatus::Approved,
+            Some(UserId::from(99_i64)),
+            Some("ok")
+        )
+    );
     assert_eq!(
         failing.calls.load(Ordering::SeqCst),
-        4,
-        "two tries each for two messages"
+        3,
+        "two tries for the moderators' message; the backend then looks down, \
+         so the submitter's message is tried once"
     );
+    Ok(())
+}
+
+/// C12: each event carries the object, its entry, the status before and
+/// after, who decided and why, the public version before and the entry's
+/// version: a queued create, a moderator's approval, a queued edit of the
+/// approved object, its rejection, and a rule's auto-approval.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn events_carry_statuses_deciders_reasons_and_versions(
+    store: Arc<dyn ObjectStore>,
+) -> ScenarioResult {
+    let h = Harness::new(store, WorkflowOptions::new())?;
+    let (v1, v2) = (profile(1, "v1"), profile(1, "v2"));
+    h.workflow.create(&plain(7), &v1).await?;
+    let queued = ObjectChange {
+        object: profile_ref(1)?,
+        entry: h.latest(1).await?.id,
+        from: None,
+        to: ObjectStatus::Pending,
+        by: None,
+        reason: None,
+        old_version: None,
+        new_version: value(&v1)?,
+    };
+    let mut expected = vec![ModerationEvent::ObjectQueued {
+        change: queued.clone(),
+    }];
+    assert_eq!(h.events.events(), expected, "queued create");
+
+    h.approve(1, 99, "Looks fine").await?;
+    let approved = ObjectChange {
+        from: Some(ObjectStatus::Pending),
+        to: ObjectStatus::Approved,
+        by: Some(UserId::from(99_i64)),
+        reason: Some("Looks fine".to_owned()),
+        ..queued.clone()
+    };
+    expected.extend([
+        ModerationEvent::PreModeration {
+            change: approved.clone(),
+        },
+        ModerationEvent::PostModeration { change: approved },
+    ]);
+    assert_eq!(h.events.events(), expected, "approval");
+
+    h.workflow.edit(&plain(8), &v2).await?;
+    let edit = ObjectChange {
+        from: Some(ObjectStatus::Approved),
+        old_version: Some(value(&v1)?),
+        new_version: value(&v2)?,
+        ..queued
+    };
+    expected.push(ModerationEvent::ObjectQueued {
+        change: edit.clone(),
+    });
+    assert_eq!(h.events.events(), expected, "queued edit");
+
+    h.reject(1, 98, "Too short").await?;
+    let rejected = ObjectChange {
+        from: Some(ObjectStatus::Pending),
+        to: ObjectStatus::Rejected,
+        by: Some(UserId::from(98_i64)),
+        reason: Some("Too short".to_owned()),
+        ..edit
+    };
+    expected.extend([
+        ModerationEvent::PreModeration {
+            change: rejected.clone(),
+        },
+        ModerationEvent::PostModeration { change: rejected },
+    ]);
+    assert_eq!(h.events.events(), expected, "rejected edit");
+
+    let staff = profile(2, "by staff");
+    h.workflow.create(&moderator(3), &staff).await?;
+    let auto = ObjectChange {
+        object: profile_ref(2)?,
+        entry: h.latest(2).await?.id,
+        from: None,
+        to: ObjectStatus::Approved,
+        by: None,
+        reason: Some(APPROVED_STAFF.to_owned()),
+        old_version: None,
+        new_version: value(&staff)?,
+    };
+    expected.extend([
+        ModerationEvent::PreModeration {
+            change: auto.clone(),
+        },
+        ModerationEvent::PostModeration { change: auto },
+    ]);
+    assert_eq!(h.events.events(), expected, "auto-approved create");
+    Ok(())
+}
+
+/// An event subscriber that fails every delivery, keeping what it was
+/// handed.
+#[derive(Debug, Default)]
+struct FailingSubscriber {
+    received: RecordingEventSink,
+}
+
+#[async_trait]
+impl EventSink for FailingSubscriber {
+    async fn emit(&self, event: &ModerationEvent) -> Result<(), BoxError> {
+        self.received.emit(event).await?;
+        Err("subscriber crashed".into())
+    }
+}
+
+/// C12: a subscriber that fails on every event cannot corrupt the
+/// workflow: each failure is logged, the next event is still delivered,
+/// and the create and the decision are stored and read back as taken
+/// (record, entry, public version, pending list, moderation log). `log`
+/// must be the moderation log `store` writes to.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn failing_event_subscriber_leaves_decisions_intact(
+    store: Arc<dyn ObjectStore>,
+    log: Arc<dyn ModerationLog>,
+) -> ScenarioResult {
+    let failing = Arc::new(FailingSubscriber::default());
+    let workflow = ObjectWorkflow::builder(store)
+        .clock(Arc::new(ManualClock::new(base_time())))
+        .events(failing.clone())
+        .build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let object = profile_ref(1)?;
+    let v1 = profile(1, "v1");
+    let saved = workflow.create(&plain(7), &v1).await?;
+    assert_eq!(saved.outcome, SaveOutcome::Queued);
+    let entry = saved.entry.ok_or(ModerationError::UnknownObject {
+        object: object.clone(),
+    })?;
+    let taken = workflow
+        .approve(&moderator(99), (&entry).into(), Some("fine"))
+        .await?;
+
+    let delivered: Vec<&str> = failing
+        .received
+        .events()
+        .iter()
+        .map(|event| match event {
+            ModerationEvent::ObjectQueued { .. } => "queued",
+            ModerationEvent::PreModeration { .. } => "pre_moderation",
+            ModerationEvent::PostModeration { .. } => "post_moderation",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(delivered, ["queued", "pre_moderation", "post_moderation"]);
+
+    let record = workflow
+        .record(&object)
+        .await?
+        .ok_or(ModerationError::UnknownObject {
+            object: object.clone(),
+        })?;
+    assert_eq!(record, taken.record);
+    assert_eq!(
+        (
+            record.state,
+            record.status,
+            record.decided_by,
+            record.decided_at,
+            record.reason.as_deref()
+        ),
+        (
+            ObjectState::Ready,
+            ObjectStatus::Approved,
+            Some(UserId::from(99_i64)),
+            Some(base_time()),
+            Some("fine")
+        )
+    );
+    assert_eq!(taken.entry.status, EntryStatus::Approved);
+    assert_eq!(taken.entry.version, entry.version + 1);
+    assert_eq!(workflow.history(&object).await?, vec![taken.entry]);
+    assert_eq!(
+        workflow.public_version(&object).await?,
+        PublicRead::Public(value(&v1)?)
+    );
+    assert!(all_pending(&workflow).await?.is_empty());
+    let logged = super::review::all_log_entries(log.as_ref(), &ModLogFilter::default()).await?;
+    let logged: Vec<_> = logged
+        .iter()
+        .map(|entry| {
+            (
+                entry.action.as_str(),
+                entry.actor.clone(),
+                entry.target.clone(),
+                entry.reason.as_deref(),
+                entry.before.as_deref(),
+                entry.after.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [(
+            "object.approve",
+            Some(UserId::from(99_i64)),
+            object.clone(),
+            Some("fine"),
+            Some("pending"),
+            Some("approved")
+        )]
+    );
+
+    // The workflow goes on from the stored decision.
+    let edited = workflow.edit(&plain(7), &profile(1, "v2")).await?;
+    assert_eq!(edited.outcome, SaveOutcome::Queued);
+    assert_eq!(
+        workflow.public_version(&object).await?,
+        PublicRead::Public(value(&v1)?)
+    );
+    Ok(())
+}
+
+/// C10 and C7: a bulk set-pending of approved objects, in one
+/// transaction, puts each back under moderation: its status is pending
+/// (still ready, no decider, time or reason), its approved version stays
+/// public, its entry is back in the pending list, and a later edit waits
+/// for review even under `bypass_moderation_after_approval`. Each entry
+/// gets one pre- and one post-moderation event, one moderation-log entry
+/// (under one bulk id) and one message to its submitter. `log` must be the
+/// moderation log `store` writes to.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn bulk_set_pending_puts_objects_back_under_moderation(
+    store: Arc<dyn ObjectStore>,
+    log: Arc<dyn ModerationLog>,
+) -> ScenarioResult {
+    let counting = Arc::new(CountingStore::new(store));
+    let h = Harness::new(
+        counting.clone(),
+        WorkflowOptions::new().bypass_moderation_after_approval(true),
+    )?;
+    let ids: Vec<i64> = (1..=4).collect();
+    for &id in &ids {
+        h.workflow
+            .create(&plain(id), &profile(id, "approved"))
+            .await?;
+    }
+    let queued: Vec<EntryVersion> = all_pending(&h.workflow)
+        .await?
+        .iter()
+        .map(EntryVersion::from)
+        .collect();
+    let approved = h
+        .workflow
+        .bulk(&moderator(99), ObjectAction::Approve, &queued, Some("ok"))
+        .await?;
+    let targets: Vec<EntryVersion> = approved
+        .iter()
+        .map(|taken| EntryVersion::from(&taken.entry))
+        .collect();
+    let (events_before, notes_before, applies_before) = (
+        h.events.events().len(),
+        h.notes.sent().len(),
+        counting.applies(),
+    );
+    h.clock.advance(Duration::minutes(1));
+    let at = base_time() + Duration::minutes(1);
+    let taken = h
+        .workflow
+        .bulk(
+            &moderator(98),
+            ObjectAction::SetPending,
+            &targets,
+            Some("recheck"),
+        )
+        .await?;
+    assert_eq!(taken.len(), ids.len());
+    assert_eq!(
+        counting.applies() - applies_before,
+        1,
+        "one batch, one transaction"
+    );
+
+    let kind = Kind::new(Profile::KIND)?;
+    let mut events = Vec::new();
+    let mut notes = Vec::new();
+    for (&id, done) in ids.iter().zip(&taken) {
+        let object = profile_ref(id)?;
+        let record = h.record(id).await?;
+        assert_eq!(record, done.record);
+        assert_eq!(
+            (
+                record.state,
+                record.status,
+                record.decided_by,
+                record.decided_at,
+                record.reason,
+                record.updated_at
+            ),
+            (
+                ObjectState::Ready,
+                ObjectStatus::Pending,
+                None,
+                None,
+                None,
+                at
+            ),
+            "profile {id} is pending again, undecided"
+        );
+        assert_eq!(
+            h.public(id).await?,
+            Some(profile(id, "approved")),
+            "nothing is hidden"
+        );
+        let entry = h.latest(id).await?;
+        assert_eq!(entry, done.entry);
+        assert_eq!(
+            (
+                entry.status,
+                entry.decided_by,
+                entry.decided_at,
+                entry.reason
+            ),
+            (EntryStatus::Pending, None, None, None)
+        );
+        let change = ObjectChange {
+            object: object.clone(),
+            entry: entry.id,
+            from: Some(ObjectStatus::Approved),
+            to: ObjectStatus::Pending,
+            by: None,
+            reason: None,
+            old_version: Some(value(&profile(id, "approved"))?),
+            new_version: value(&profile(id, "approved"))?,
+        };
+        events.extend([
+            ModerationEvent::PreModeration {
+                change: change.clone(),
+            },
+            ModerationEvent::PostModeration { change },
+        ]);
+        let subject = format!("Your profile {object} was put back in the review queue");
+        notes.push(Notification {
+            recipients: vec![format!("user-{id}@example.org")],
+            kind: kind.clone(),
+            item: ItemId(entry.id.0),
+            object,
+            verdict: Verdict::Hold,
+            reasons: vec![Reason::new(NOTIFICATION_RULE, "pending")],
+            body: format!("{subject}.\n"),
+            subject,
+        });
+    }
+    let pending: Vec<ObjectEntry> = taken.iter().map(|done| done.entry.clone()).collect();
+    assert_eq!(
+        all_pending(&h.workflow).await?,
+        pending,
+        "back in the queue"
+    );
+    let all: Vec<ObjectId> = ids.iter().map(|&id| ObjectId::from(id)).collect();
+    assert_eq!(h.workflow.filter_public(&kind, &all).await?, all);
+    assert_eq!(
+        h.events.events().get(events_before..),
+        Some(events.as_slice())
+    );
+    assert_eq!(h.notes.sent().get(notes_before..), Some(notes.as_slice()));
+
+    let by_98 = ModLogFilter {
+        actor: Some(UserId::from(98_i64)),
+        ..ModLogFilter::default()
+    };
+    let mut logged = super::review::all_log_entries(log.as_ref(), &by_98).await?;
+    logged.sort_by_key(|entry| entry.target.id.to_key());
+    let bulk = logged.first().and_then(|entry| entry.bulk);
+    assert!(bulk.is_some(), "a bulk action has a bulk id");
+    let lines: Vec<_> = logged
+        .iter()
+        .map(|entry| {
+            (
+                entry.action.as_str(),
+                entry.target.clone(),
+                entry.reason.as_deref(),
+                entry.before.as_deref(),
+                entry.after.as_deref(),
+                entry.detail.clone(),
+                entry.bulk,
+                entry.at,
+            )
+        })
+        .collect();
+    let expected = ids
+        .iter()
+        .map(|&id| {
+            Ok((
+                "object.set_pending",
+                profile_ref(id)?,
+                Some("recheck"),
+                Some("approved"),
+                Some("pending"),
+                json!({ "revision": 1 }),
+                bulk,
+                at,
+            ))
+        })
+        .collect::<Result<Vec<_>, ModerationError>>()?;
+    assert_eq!(lines, expected);
+    let approve_bulk = super::review::all_log_entries(
+        log.as_ref(),
+        &ModLogFilter {
+            actor: Some(UserId::from(99_i64)),
+            ..ModLogFilter::default()
+        },
+    )
+    .await?
+    .first()
+    .and_then(|entry| entry.bulk);
+    assert_ne!(approve_bulk, bulk, "each bulk action has its own id");
+
+    // Back under moderation: an edit waits although the kind bypasses
+    // moderation after approval.
+    let held = h.workflow.edit(&plain(1), &profile(1, "edited")).await?;
+    assert_eq!(held.outcome, SaveOutcome::Queued);
+    assert_eq!(h.public(1).await?, Some(profile(1, "approved")));
     Ok(())
 }
 
@@ -1323,9 +2194,12 @@ async fn claim_and_decide(
 
 /// The workflow in the review queue: a queued create opens an
 /// `ObjectChange` item; with claims required an unclaimed item cannot be
-/// acted on and another moderator's claim is refused until its lease ends;
-/// the queue's approve publishes the object and its reject keeps an edit
-/// from the public. `reviews` is the review store next to `store`.
+/// acted on (`ClaimRequired`), and another moderator's claim or action is
+/// refused with `Claimed` (naming the holder and the lease's end) until the
+/// lease ends; a moderator acting on a version another one already decided
+/// gets `ReviewConflict` and changes nothing; the queue's approve publishes
+/// the object and its reject keeps an edit from the public. `reviews` is
+/// the review store next to `store`.
 ///
 /// # Errors
 /// An unexpected store error.
@@ -1358,29 +2232,47 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
     assert_eq!(item.kind.as_str(), Profile::KIND);
 
     let (alice, bob) = (moderator(1), moderator(2));
+    let unclaimed = queue
+        .decide(item.id, item.version, ReviewAction::Approve, &alice, None)
+        .await;
     assert!(
-        queue
-            .decide(item.id, item.version, ReviewAction::Approve, &alice, None)
-            .await
-            .is_err(),
-        "claims required: an unclaimed item cannot be acted on"
+        matches!(unclaimed, Err(ModerationError::ClaimRequired { review }) if review == item.id),
+        "claims required: an unclaimed item cannot be acted on: {unclaimed:?}"
     );
+    let lease_end = base_time() + Duration::minutes(10);
     let claimed = queue.claim(item.id, &bob).await?;
-    assert!(
-        queue.claim(item.id, &alice).await.is_err(),
-        "bob holds the claim"
+    assert_eq!(
+        (claimed.claimed_by.clone(), claimed.claim_expires_at),
+        (Some(UserId::from(2_i64)), Some(lease_end))
     );
+    assert_eq!(claimed.version, item.version, "a claim is not a change");
+    // Bob's claim holds up to the last microsecond of its lease, both for
+    // another claim and for an action.
+    clock.advance(Duration::minutes(10) - Duration::microseconds(1));
+    let held_by_bob = |refused: &Result<ReviewItem, ModerationError>| {
+        matches!(
+            refused,
+            Err(ModerationError::Claimed { review, by, until })
+                if *review == item.id && *by == UserId::from(2_i64) && *until == lease_end
+        )
+    };
+    let second_claim = queue.claim(item.id, &alice).await;
     assert!(
-        queue
-            .decide(
-                claimed.id,
-                claimed.version,
-                ReviewAction::Approve,
-                &alice,
-                None
-            )
-            .await
-            .is_err()
+        held_by_bob(&second_claim),
+        "bob holds the claim: {second_claim:?}"
+    );
+    let over_the_claim = queue
+        .decide(
+            claimed.id,
+            claimed.version,
+            ReviewAction::Approve,
+            &alice,
+            None,
+        )
+        .await;
+    assert!(
+        held_by_bob(&over_the_claim),
+        "only bob may act: {over_the_claim:?}"
     );
     let workflow_public = |id| {
         let workflow = workflow.clone();
@@ -1392,11 +2284,37 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
         }
     };
     assert_eq!(workflow_public(1).await?, None);
-    clock.advance(Duration::minutes(11));
+    // The lease has ended: alice may claim and decide.
+    clock.advance(Duration::microseconds(1));
     let claimed = claim_and_decide(&queue, item.id, &alice, ReviewAction::Approve, "ok").await?;
+    assert_eq!(claimed.claimed_by, Some(UserId::from(1_i64)));
     assert_eq!(workflow_public(1).await?, Some(value(&first)?));
     let record = workflow.record(&profile_ref(1)?).await?;
     assert_eq!(record.and_then(|r| r.decided_by), Some(UserId::from(1_i64)));
+    // Bob, acting on the version he saw before alice decided, loses with a
+    // typed conflict and changes nothing.
+    let late = queue
+        .decide(
+            claimed.id,
+            claimed.version,
+            ReviewAction::Reject,
+            &bob,
+            None,
+        )
+        .await;
+    assert!(
+        matches!(
+            late,
+            Err(ModerationError::ReviewConflict { review, expected, actual })
+                if review == item.id && expected == claimed.version && actual == claimed.version + 1
+        ),
+        "the item moved on: {late:?}"
+    );
+    assert_eq!(
+        queue.for_subject(&subject).await?.map(|i| i.status),
+        Some(ReviewStatus::Approved)
+    );
+    assert_eq!(workflow_public(1).await?, Some(value(&first)?));
 
     workflow.edit(&plain(7), &profile(1, "edited")).await?;
     let item = queue
