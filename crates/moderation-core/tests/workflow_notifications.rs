@@ -174,7 +174,9 @@ async fn a_delivery_after_the_backend_recovered_gets_every_try_again()
     Ok(())
 }
 
-#[tokio::test]
+// Paused time: the cool-down ends exactly when the clock says, however
+// slowly the machine runs.
+#[tokio::test(start_paused = true)]
 async fn a_delivery_after_the_cooldown_gets_every_try_again()
 -> Result<(), Box<dyn std::error::Error>> {
     let backend = FlakyBackend::down();
@@ -266,5 +268,105 @@ async fn a_template_that_does_not_parse_is_refused_and_the_shipped_one_stays()
         notes.sent().last().map(|note| note.subject.clone()),
         Some("[profile] New object waiting for review: profile#1".to_owned())
     );
+    Ok(())
+}
+
+/// Formatted log lines, shared with the subscriber that writes them.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// The log of the whole test binary, installed as the global
+    /// subscriber on first use. Global, not per test: tracing caches each
+    /// log site's interest across threads, so a subscriber scoped to one
+    /// test's thread can miss events while other tests run.
+    fn global() -> Self {
+        static LOG: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
+        LOG.get_or_init(|| {
+            let log = Self::default();
+            let writer = log.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                .with_max_level(tracing::Level::WARN)
+                .finish();
+            // Nothing else in this binary installs one; were it to, the
+            // assertions on the captured lines would report what is missing.
+            tracing::subscriber::set_global_default(subscriber).ok();
+            log
+        })
+        .clone()
+    }
+
+    /// The lines about `object`.
+    fn lines_about(&self, object: &str) -> Vec<String> {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let marker = format!("object={object}");
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| line.split_whitespace().any(|word| word == marker))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_logged_and_the_decision_stands()
+-> Result<(), Box<dyn std::error::Error>> {
+    let log = CapturedLog::global();
+    let backend = FlakyBackend::down();
+    let workflow = workflow_over(backend.clone(), None)?;
+    create_and_approve(&workflow, 901).await?;
+    create_and_approve(&workflow, 902).await?;
+
+    let first = log.lines_about("profile#901");
+    assert_eq!(first.len(), 3, "two retries, then giving up: {first:#?}");
+    for line in first.iter().take(2) {
+        assert!(line.contains("WARN") && line.contains("notification failed; retrying"));
+    }
+    let given_up = first.last().map_or("", String::as_str);
+    assert!(
+        given_up.contains("ERROR")
+            && given_up.contains("notification failed; giving up")
+            && given_up.contains("message backend down"),
+        "the failure is an error naming its cause: {given_up}"
+    );
+    let second = log.lines_about("profile#902");
+    assert_eq!(second.len(), 2, "one try, then giving up: {second:#?}");
+    assert!(
+        second.first().is_some_and(
+            |line| line.contains("WARN") && line.contains("trying once without retries")
+        )
+    );
+    assert!(second.last().is_some_and(
+        |line| line.contains("ERROR") && line.contains("notification failed; giving up")
+    ));
+    for id in [901_i64, 902] {
+        let object = moderation_core::ObjectRef::new(
+            moderation_core::Kind::new("profile")?,
+            ObjectId::from(id),
+        );
+        assert_eq!(
+            workflow.public_version(&object).await?,
+            PublicRead::Public(serde_json::to_value(profile(id))?)
+        );
+    }
     Ok(())
 }
