@@ -6,10 +6,12 @@
 //!   new, empty store: moderation-core's `MemoryStore`, a SQLite file in a
 //!   temporary directory, or a PostgreSQL database created for the test on
 //!   the server at `DATABASE_URL` (default [`DEFAULT_DATABASE_URL`]) and
-//!   dropped afterwards. Tests can therefore run in parallel.
-//! - When no PostgreSQL server answers, [`on_postgres`] prints that the test
-//!   was skipped; with `CI=true` it fails instead, so CI cannot pass without
-//!   running them.
+//!   dropped afterwards, also when the scenario panics. Tests can therefore
+//!   run in parallel.
+//! - When no PostgreSQL server answers, [`on_postgres`] writes that the test
+//!   was skipped straight to standard error, which the test harness does not
+//!   capture, so the skip shows in `cargo test` output; with `CI=true` it
+//!   fails instead, so CI cannot pass without running them.
 //! - [`store_scenarios!`](crate::store_scenarios) turns a list of scenarios
 //!   into one test per scenario and backend.
 //!
@@ -35,7 +37,9 @@ mod sqlite;
 pub mod workflow;
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
 pub use moderation_core::{MemoryReviewStore, MemoryStore};
 use moderation_core::{ModerationError, ModerationStore};
@@ -107,7 +111,8 @@ where
 }
 
 /// Runs `test` with a new [`PgStore`](crate::PgStore) on a database of its
-/// own, dropped afterwards; skipped (or failed under `CI=true`) when no
+/// own, dropped afterwards, even when `test` panics (the panic then goes on
+/// once the database is gone); skipped (or failed under `CI=true`) when no
 /// server answers.
 pub async fn with_postgres<F, Fut>(test: F)
 where
@@ -117,11 +122,32 @@ where
     let Some(temp) = TempPostgres::new_or_skip().await else {
         return;
     };
-    let result = test(temp.store().clone()).await;
+    let store = temp.store().clone();
+    let outcome = catch_unwind(async move { test(store).await }).await;
     temp.drop_database().await;
-    if let Err(error) = result {
-        panic!("scenario failed on PostgreSQL: {error}");
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => panic!("scenario failed on PostgreSQL: {error}"),
+        Err(panic) => std::panic::resume_unwind(panic),
     }
+}
+
+/// Runs `future` to its end, returning a panic raised while polling it as
+/// `Err`, so that the caller can clean up before passing the panic on.
+///
+/// After a panic the future is dropped and never polled again, so whatever
+/// state the panic left half-changed inside it is never observed: that is
+/// why asserting unwind safety is sound here.
+async fn catch_unwind<F: Future>(future: F) -> std::thread::Result<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    })
+    .await
 }
 
 /// Declares one test per scenario and backend:
@@ -188,4 +214,55 @@ macro_rules! store_scenarios {
             }
         )*
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::StorageError;
+
+    /// What the scenario below panics with.
+    const FAILURE: &str = "the scenario failed an assertion";
+
+    /// A scenario that panics halfway leaves no database behind: the
+    /// runner drops it, then passes the panic on to the test.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_postgres_scenario_drops_its_database() {
+        let created = Arc::new(Mutex::new(None::<String>));
+        let recorded = created.clone();
+        let run = tokio::spawn(with_postgres(move |store| async move {
+            let name: String = sqlx::query_scalar("SELECT current_database()")
+                .fetch_one(store.pool())
+                .await
+                .map_err(StorageError::from)?;
+            *recorded.lock().unwrap() = Some(name);
+            panic!("{FAILURE}");
+        }));
+        let outcome = run.await;
+        let Some(name) = created.lock().unwrap().take() else {
+            // No server answered: `with_postgres` said so and ran nothing.
+            assert!(outcome.is_ok(), "{outcome:?}");
+            return;
+        };
+        let panic = outcome.unwrap_err().into_panic();
+        assert_eq!(
+            panic.downcast_ref::<String>().map(String::as_str),
+            Some(FAILURE)
+        );
+        assert!(name.starts_with("mk_test_"), "{name}");
+
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        assert_eq!(left, 0, "database {name} was left behind");
+    }
 }

@@ -54,13 +54,10 @@ impl TempPostgres {
         Ok(temp)
     }
 
-    /// [`TempPostgres::new`], or `None` after printing why the test is
-    /// skipped when the server is unreachable. With `CI=true` an unreachable
-    /// server panics instead, so CI never passes without PostgreSQL.
-    #[allow(
-        clippy::print_stderr,
-        reason = "a skipped test must say so in the test output"
-    )]
+    /// [`TempPostgres::new`], or `None` after writing to the process's
+    /// standard error why the test is skipped when the server is
+    /// unreachable. With `CI=true` an unreachable server panics instead, so
+    /// CI never passes without PostgreSQL.
     pub async fn new_or_skip() -> Option<Self> {
         match Self::new().await {
             Ok(temp) => Some(temp),
@@ -68,9 +65,9 @@ impl TempPostgres {
                 panic!("CI=true and PostgreSQL is unavailable: {error}")
             }
             Err(error) => {
-                eprintln!(
+                report(format_args!(
                     "skipped: PostgreSQL is unavailable ({error}); set DATABASE_URL or start a server to run this test"
-                );
+                ));
                 None
             }
         }
@@ -83,11 +80,8 @@ impl TempPostgres {
     }
 
     /// Closes the store's connections and drops the database. Failures are
-    /// printed, not raised: the test's own result matters more.
-    #[allow(
-        clippy::print_stderr,
-        reason = "a database left behind must be reported in the test output"
-    )]
+    /// written to the process's standard error, not raised: the test's own
+    /// result matters more.
     pub async fn drop_database(self) {
         self.store.close().await;
         let dropped = async {
@@ -101,7 +95,21 @@ impl TempPostgres {
             conn.close().await
         };
         if let Err(error) = dropped.await {
-            eprintln!("could not drop test database {}: {error}", self.name);
+            report(format_args!(
+                "could not drop test database {}: {error}",
+                self.name
+            ));
         }
     }
+}
+
+/// Writes one line to the process's standard error. The test harness
+/// captures `eprintln!` and shows it only when a test fails, so a skipped
+/// test (which passes) would look like any other `ok`; a write to the
+/// stream itself is not captured and always shows.
+fn report(message: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    // If standard error itself cannot be written, there is nowhere left to
+    // say so.
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
