@@ -1,0 +1,209 @@
+//! How the SQL stores open their databases: the SQLite connection settings
+//! (write-ahead log, foreign keys, busy timeout, synchronous mode), that
+//! migrating again changes nothing, and that what a store wrote is still
+//! there after it is closed and opened again, on a real SQLite file and a
+//! real PostgreSQL database.
+
+use std::path::Path;
+use std::time::Duration;
+
+use moderation_core::{ItemStatus, LogEntry, ModerationError, ModerationStore, StoredItem};
+use moderation_storage::testkit::{self, ScenarioResult, TempSqlite, items};
+use moderation_storage::{PgStore, SqliteOptions, SqliteStore, StorageError, Synchronous};
+use sqlx::{ConnectOptions, SqlitePool};
+
+/// The values of the pragmas the store sets, as one connection reports them.
+#[derive(Debug, PartialEq, Eq)]
+struct Pragmas {
+    journal_mode: String,
+    foreign_keys: i64,
+    busy_timeout_ms: i64,
+    synchronous: i64,
+}
+
+/// The pragmas of a connection of `pool`. They are per connection, so this
+/// reads them on one the pool opened with the store's own options.
+async fn pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
+    let mut conn = pool.acquire().await?;
+    Ok(Pragmas {
+        journal_mode: sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?,
+        foreign_keys: sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?,
+        busy_timeout_ms: sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await?,
+        synchronous: sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?,
+    })
+}
+
+/// Both pools of `store` report `expected`: the store builds its own
+/// connections from the same options as these pools.
+async fn assert_pragmas(store: &SqliteStore, expected: &Pragmas) -> ScenarioResult {
+    assert_eq!(&pragmas(store.write_pool()).await?, expected, "write pool");
+    assert_eq!(&pragmas(store.read_pool()).await?, expected, "read pool");
+    Ok(())
+}
+
+/// `PRAGMA synchronous` reports NORMAL as 1 and FULL as 2.
+const NORMAL: i64 = 1;
+const FULL: i64 = 2;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_opens_in_wal_mode_with_foreign_keys_a_5_s_busy_timeout_and_normal_sync() {
+    testkit::with_sqlite(|store| async move {
+        let expected = Pragmas {
+            journal_mode: "wal".to_owned(),
+            foreign_keys: 1,
+            busy_timeout_ms: 5_000,
+            synchronous: NORMAL,
+        };
+        assert_pragmas(&store, &expected).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_applies_a_custom_busy_timeout_and_full_sync() {
+    let temp = TempSqlite::with_options(|options| {
+        options
+            .busy_timeout(Duration::from_millis(1_250))
+            .synchronous(Synchronous::Full)
+    })
+    .await
+    .unwrap();
+    let expected = Pragmas {
+        journal_mode: "wal".to_owned(),
+        foreign_keys: 1,
+        busy_timeout_ms: 1_250,
+        synchronous: FULL,
+    };
+    assert_pragmas(temp.store(), &expected).await.unwrap();
+    temp.close().await;
+}
+
+/// The number of migration files of one backend, so a new migration keeps
+/// the expected row count right.
+fn migration_files(backend: &str) -> Result<i64, ModerationError> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files = 0_i64;
+    for entry in std::fs::read_dir(dir).map_err(ModerationError::store)? {
+        let path = entry.map_err(ModerationError::store)?.path();
+        if path.extension().is_some_and(|ext| ext == "sql") {
+            files += 1;
+        }
+    }
+    Ok(files)
+}
+
+/// `(rows, rows that succeeded)` of `_sqlx_migrations`.
+const MIGRATION_ROWS: &str =
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN success THEN 1 ELSE 0 END), 0) FROM _sqlx_migrations";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migrating_again_is_a_no_op() {
+    testkit::with_sqlite(|store| async move {
+        let applied = migration_files("sqlite")?;
+        let rows = || async {
+            sqlx::query_as::<_, (i64, i64)>(MIGRATION_ROWS)
+                .fetch_one(store.read_pool())
+                .await
+                .map_err(StorageError::from)
+        };
+        assert_eq!(rows().await?, (applied, applied));
+        store.migrate().await?;
+        store.migrate().await?;
+        assert_eq!(rows().await?, (applied, applied));
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrating_again_is_a_no_op() {
+    testkit::with_postgres(|store| async move {
+        let applied = migration_files("postgres")?;
+        let rows = || async {
+            sqlx::query_as::<_, (i64, i64)>(MIGRATION_ROWS)
+                .fetch_one(store.pool())
+                .await
+                .map_err(StorageError::from)
+        };
+        assert_eq!(rows().await?, (applied, applied));
+        store.migrate().await?;
+        store.migrate().await?;
+        assert_eq!(rows().await?, (applied, applied));
+        Ok(())
+    })
+    .await;
+}
+
+/// Writes two items through the port and approves one of them; returns
+/// them as stored with their log entries.
+async fn write_items(
+    store: &dyn ModerationStore,
+) -> Result<Vec<(StoredItem, Vec<LogEntry>)>, ModerationError> {
+    let (first, log) = items::held_comment(1, 10, 0)?;
+    let first = store.insert_item(first, log).await?;
+    let (second, log) = items::held_comment(2, 11, 5)?;
+    let second = store.insert_item(second, log).await?;
+    let change = items::moderator_change(second.id, 1, ItemStatus::Held, ItemStatus::Public)?;
+    let second = store.change_status(change).await?;
+    let mut written = Vec::new();
+    for item in [first, second] {
+        let log = store.log_entries(item.id).await?;
+        written.push((item, log));
+    }
+    assert_eq!(
+        written.iter().map(|(_, log)| log.len()).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    Ok(written)
+}
+
+/// `store` holds exactly what [`write_items`] returned.
+async fn assert_holds(
+    store: &dyn ModerationStore,
+    written: &[(StoredItem, Vec<LogEntry>)],
+) -> ScenarioResult {
+    for (item, log) in written {
+        assert_eq!(store.item(item.id).await?.as_ref(), Some(item));
+        assert_eq!(&store.log_entries(item.id).await?, log);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_reopened_on_its_file_reads_back_what_it_wrote() -> ScenarioResult {
+    let dir = tempfile::tempdir().map_err(ModerationError::store)?;
+    let path = dir.path().join("moderation.db");
+    let store = SqliteOptions::new(&path).open().await?;
+    let written = write_items(&store).await?;
+    store.close().await;
+
+    let reopened = SqliteStore::open(&path).await?;
+    assert_holds(&reopened, &written).await?;
+    reopened.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_reconnected_to_its_url_reads_back_what_it_wrote() {
+    testkit::with_postgres(|store| async move {
+        let url = store.pool().connect_options().to_url_lossy();
+        let written = write_items(&store).await?;
+        store.close().await;
+
+        let reconnected = PgStore::connect(url.as_str()).await?;
+        assert_holds(&reconnected, &written).await?;
+        reconnected.close().await;
+        Ok(())
+    })
+    .await;
+}
