@@ -1,10 +1,17 @@
-//! Bad input on both SQL backends: typed errors, nothing written.
+//! Bad input on both SQL backends: typed errors, nothing written; and
+//! values changed behind the stores' backs read back as typed errors that
+//! name the column, never as a panic. Covers the item store
+//! (`ModerationStore`) and the workflow's object store (`ObjectStore`).
 
+use std::sync::Arc;
+
+use moderation_core::workflow::{ObjectStore, PendingQuery, WorkflowOptions};
 use moderation_core::{
     AuthorKey, ItemFilter, ItemId, ModerationError, ModerationStore, ObjectId, ObjectRef,
     PageRequest,
 };
-use moderation_storage::testkit::{self, ScenarioResult, TempSqlite, items};
+use moderation_storage::StorageError;
+use moderation_storage::testkit::{self, ScenarioResult, TempSqlite, items, workflow};
 
 const LIMIT: usize = 200;
 
@@ -161,8 +168,44 @@ async fn postgres_malformed_id_in_the_database_is_invalid_id() {
     .await;
 }
 
+/// The storage error behind a store error, if it is one.
+fn storage_error(error: &ModerationError) -> Option<&StorageError> {
+    match error {
+        ModerationError::Store { source } => source.downcast_ref::<StorageError>(),
+        _ => None,
+    }
+}
+
+/// `read` failed because `column` holds a value that does not decode.
+#[track_caller]
+fn assert_corrupt<T: std::fmt::Debug>(read: &Result<T, ModerationError>, column: &str) {
+    assert!(
+        matches!(
+            read.as_ref().err().and_then(storage_error),
+            Some(StorageError::Corrupt { column: found, .. }) if *found == column
+        ),
+        "expected column `{column}` to be reported corrupt, got {read:?}"
+    );
+}
+
+/// `read` failed because the driver could not decode column `index` (a
+/// name, or a position in the select list) as text: SQLite hands back
+/// invalid UTF-8 as the driver's decode error, which names the column.
+#[track_caller]
+fn assert_undecodable<T: std::fmt::Debug>(read: &Result<T, ModerationError>, index: &str) {
+    assert!(
+        matches!(
+            read.as_ref().err().and_then(storage_error),
+            Some(StorageError::Database(sqlx::Error::ColumnDecode { index: found, .. }))
+                if found == index
+        ),
+        "expected column {index} to be reported undecodable, got {read:?}"
+    );
+}
+
 /// PostgreSQL refuses invalid UTF-8 in text columns, so only SQLite can
-/// hand it back; the store turns it into a typed store error, not a panic.
+/// hand it back; the store turns it into a typed store error naming the
+/// column, not a panic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_invalid_utf8_from_the_database_is_a_store_error() {
     testkit::with_sqlite(|store| async move {
@@ -171,17 +214,276 @@ async fn sqlite_invalid_utf8_from_the_database_is_a_store_error() {
             store.write_pool(),
             "UPDATE moderation_items SET payload = CAST(x'7b22ff223a317d' AS TEXT) WHERE id = $1"
         );
-        assert!(
-            matches!(read, Err(ModerationError::Store { .. })),
-            "{read:?}"
-        );
+        assert_undecodable(&read, "\"payload\"");
         let listed = store
             .list_items(&ItemFilter::default(), &PageRequest::first(10))
             .await;
-        assert!(
-            matches!(listed, Err(ModerationError::Store { .. })),
-            "{listed:?}"
+        assert_undecodable(&listed, "\"payload\"");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_invalid_json_payload_is_a_corrupt_payload() {
+    testkit::with_sqlite(|store| async move {
+        let read = tampered_read!(
+            store,
+            store.write_pool(),
+            "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1"
         );
+        assert_corrupt(&read, "payload");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_invalid_json_payload_is_a_corrupt_payload() {
+    testkit::with_postgres(|store| async move {
+        let read = tampered_read!(
+            store,
+            store.pool(),
+            "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1"
+        );
+        assert_corrupt(&read, "payload");
+        Ok(())
+    })
+    .await;
+}
+
+/// An async closure counting the rows of `moderated_objects`,
+/// `moderation_entries` and `moderation_log` in the database behind `$pool`.
+macro_rules! workflow_rows {
+    ($pool:expr) => {
+        async || {
+            sqlx::query_as::<_, (i64, i64, i64)>(
+                "SELECT (SELECT COUNT(*) FROM moderated_objects), \
+                 (SELECT COUNT(*) FROM moderation_entries), \
+                 (SELECT COUNT(*) FROM moderation_log)",
+            )
+            .fetch_one($pool)
+            .await
+            .unwrap()
+        }
+    };
+}
+
+/// `result` is the typed refusal of a serialised version over [`LIMIT`].
+#[track_caller]
+fn assert_too_large<T: std::fmt::Debug>(result: &Result<T, ModerationError>) {
+    assert!(
+        matches!(result, Err(ModerationError::PayloadTooLarge { len, max: LIMIT }) if *len > LIMIT),
+        "{result:?}"
+    );
+}
+
+/// A workflow save whose version is over the payload limit, as a new
+/// object or as an edit of a stored one, is refused with
+/// `PayloadTooLarge`; the `rows` counted and the stored object do not
+/// change.
+async fn oversized_versions_write_nothing(
+    store: Arc<dyn ObjectStore>,
+    rows: impl AsyncFn() -> (i64, i64, i64),
+) -> ScenarioResult {
+    let harness = workflow::Harness::new(store.clone(), WorkflowOptions::new())?;
+    let author = workflow::plain(7);
+    harness
+        .workflow
+        .create(&author, &workflow::profile(1, "short"))
+        .await?;
+    let object = workflow::profile_ref(1)?;
+    let record = store.object(&object).await?;
+    let history = store.history(&object).await?;
+    let before = rows().await;
+    assert_eq!(before, (1, 1, 0));
+
+    let big = "x".repeat(LIMIT);
+    assert_too_large(
+        &harness
+            .workflow
+            .create(&author, &workflow::profile(2, &big))
+            .await,
+    );
+    assert_too_large(
+        &harness
+            .workflow
+            .edit(&author, &workflow::profile(1, &big))
+            .await,
+    );
+
+    assert_eq!(rows().await, before);
+    assert_eq!(store.object(&workflow::profile_ref(2)?).await?, None);
+    assert_eq!(store.object(&object).await?, record);
+    assert_eq!(store.history(&object).await?, history);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_oversized_object_version_writes_nothing() {
+    let temp = TempSqlite::with_options(|o| o.max_payload_bytes(LIMIT))
+        .await
+        .unwrap();
+    let store = temp.store().clone();
+    let rows = workflow_rows!(store.read_pool());
+    oversized_versions_write_nothing(Arc::new(store.clone()), rows)
+        .await
+        .unwrap();
+    temp.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_oversized_object_version_writes_nothing() {
+    testkit::with_postgres(|store| async move {
+        let rows = workflow_rows!(store.pool());
+        oversized_versions_write_nothing(
+            Arc::new(store.clone().with_max_payload_bytes(LIMIT)),
+            rows,
+        )
+        .await
+    })
+    .await;
+}
+
+/// Profile 1 approved, then edited: a record with a public version and its
+/// one entry (revision 1, reused by the edit) pending again.
+async fn approved_then_edited(store: Arc<dyn ObjectStore>) -> Result<ObjectRef, ModerationError> {
+    let harness = workflow::Harness::new(store.clone(), WorkflowOptions::new())?;
+    let author = workflow::plain(7);
+    harness
+        .workflow
+        .create(&author, &workflow::profile(1, "first"))
+        .await?;
+    harness.approve(1, 2, "fine").await?;
+    harness
+        .workflow
+        .edit(&author, &workflow::profile(1, "second"))
+        .await?;
+    let object = workflow::profile_ref(1)?;
+    let pending = store.pending(&PendingQuery::first(10)).await?.entries;
+    assert_eq!(
+        pending
+            .iter()
+            .map(|e| (&e.object, e.revision))
+            .collect::<Vec<_>>(),
+        [(&object, 1)]
+    );
+    Ok(object)
+}
+
+/// Statements that corrupt one column of profile 1's rows; each binds the
+/// object's kind and key as `$1` and `$2`.
+struct Corruption {
+    record: &'static str,
+    public: &'static str,
+    entries: &'static str,
+}
+
+const INVALID_JSON: Corruption = Corruption {
+    record: "UPDATE moderated_objects SET current_version = '{\"bio\": ' \
+         WHERE kind = $1 AND object_key = $2",
+    public: "UPDATE moderated_objects SET public_version = '[1, 2' \
+         WHERE kind = $1 AND object_key = $2",
+    entries: "UPDATE moderation_entries SET snapshot = 'not json' \
+         WHERE kind = $1 AND object_key = $2",
+};
+
+/// `{"\xff":1}`: the bytes of a JSON object whose key is not UTF-8.
+const INVALID_UTF8: Corruption = Corruption {
+    record: "UPDATE moderated_objects SET current_version = CAST(x'7b22ff223a317d' AS TEXT) \
+         WHERE kind = $1 AND object_key = $2",
+    public: "UPDATE moderated_objects SET public_version = CAST(x'7b22ff223a317d' AS TEXT) \
+         WHERE kind = $1 AND object_key = $2",
+    entries: "UPDATE moderation_entries SET snapshot = CAST(x'7b22ff223a317d' AS TEXT) \
+         WHERE kind = $1 AND object_key = $2",
+};
+
+/// Corrupts the record, then its public version, then its entries with
+/// invalid JSON through `tamper`, and checks that every read of each
+/// reports the column as corrupt.
+async fn invalid_json_is_a_corrupt_column(
+    store: Arc<dyn ObjectStore>,
+    tamper: impl AsyncFn(&'static str, &ObjectRef),
+) -> ScenarioResult {
+    let object = approved_then_edited(store.clone()).await?;
+
+    tamper(INVALID_JSON.record, &object).await;
+    let column = "current_version";
+    assert_corrupt(&store.object(&object).await, column);
+    assert_corrupt(&store.objects(std::slice::from_ref(&object)).await, column);
+    assert_corrupt(&store.object_with_latest(&object).await, column);
+
+    tamper(INVALID_JSON.public, &object).await;
+    let column = "public_version";
+    assert_corrupt(&store.public_version(&object).await, column);
+    assert_corrupt(&store.public_page(&object.kind, None, 10).await, column);
+
+    tamper(INVALID_JSON.entries, &object).await;
+    let column = "snapshot";
+    assert_corrupt(&store.history(&object).await, column);
+    assert_corrupt(&store.revision(&object, 1).await, column);
+    assert_corrupt(&store.pending(&PendingQuery::first(10)).await, column);
+    Ok(())
+}
+
+/// An async closure that runs a [`Corruption`] statement through `$pool`,
+/// binding the kind and key of the object it is given; the statement must
+/// change at least one row.
+macro_rules! tamper_with {
+    ($pool:expr) => {
+        async |sql: &'static str, object: &ObjectRef| {
+            let changed = sqlx::query(sql)
+                .bind(object.kind.as_str())
+                .bind(object.id.to_key())
+                .execute($pool)
+                .await
+                .unwrap()
+                .rows_affected();
+            assert!(changed > 0, "{sql}");
+        }
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
+    testkit::with_sqlite(|store| async move {
+        let pool = store.write_pool().clone();
+        invalid_json_is_a_corrupt_column(Arc::new(store), tamper_with!(&pool)).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
+    testkit::with_postgres(|store| async move {
+        let pool = store.pool().clone();
+        invalid_json_is_a_corrupt_column(Arc::new(store), tamper_with!(&pool)).await
+    })
+    .await;
+}
+
+/// As [`sqlite_invalid_utf8_from_the_database_is_a_store_error`], for the
+/// workflow tables (PostgreSQL refuses to store such text): each read
+/// fails with the driver's decode error for the column, at its position in
+/// the statement's select list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_invalid_utf8_in_the_workflow_tables_is_a_store_error() {
+    testkit::with_sqlite(|store| async move {
+        let pool = store.write_pool().clone();
+        let tamper = tamper_with!(&pool);
+        let store: Arc<dyn ObjectStore> = Arc::new(store);
+        let object = approved_then_edited(store.clone()).await?;
+
+        tamper(INVALID_UTF8.record, &object).await;
+        // `current_version` is the tenth column of a record row.
+        assert_undecodable(&store.object(&object).await, "9");
+        tamper(INVALID_UTF8.public, &object).await;
+        // The public read selects `public_version` alone.
+        assert_undecodable(&store.public_version(&object).await, "0");
+        tamper(INVALID_UTF8.entries, &object).await;
+        // `snapshot` is the sixth column of an entry row.
+        assert_undecodable(&store.history(&object).await, "5");
+        assert_undecodable(&store.pending(&PendingQuery::first(10)).await, "5");
         Ok(())
     })
     .await;
