@@ -401,7 +401,7 @@ where
 {
     Ok((
         decode_entry(entry_row(row)?)?,
-        decode_object(record_row(row)?)?,
+        decode_object(record_row(row, TARGET_ENTRY_COLUMNS)?)?,
     ))
 }
 
@@ -416,14 +416,42 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let entry_id: Option<i64> = row.try_get(0).map_err(StorageError::from)?;
+    let entry_id: Option<i64> = column(row, 0)?;
     let latest = entry_id
         .map(|_| entry_row(row).and_then(decode_entry))
         .transpose()?;
-    Ok((decode_object(record_row(row)?)?, latest))
+    Ok((
+        decode_object(record_row(row, TARGET_ENTRY_COLUMNS)?)?,
+        latest,
+    ))
 }
 
-/// The entry columns of a [`BatchSql::targets`]-shaped row.
+/// Column `index` of `row`. The driver reports a value it cannot decode
+/// (text that is not UTF-8, say) by the column's position alone; the error
+/// here names the column, so it says which stored value is unreadable.
+fn column<'r, R, T>(row: &'r R, index: usize) -> Result<T, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    row.try_get(index).map_err(|error| {
+        let error = match error {
+            sqlx::Error::ColumnDecode { source, .. } => sqlx::Error::ColumnDecode {
+                index: row.columns().get(index).map_or_else(
+                    || index.to_string(),
+                    |column| sqlx::Column::name(column).to_owned(),
+                ),
+                source,
+            },
+            other => other,
+        };
+        ModerationError::from(StorageError::from(error))
+    })
+}
+
+/// The entry columns of a row that starts with them (an entry read, or a
+/// [`BatchSql::targets`] row).
 fn entry_row<R>(row: &R) -> Result<EntryRow, ModerationError>
 where
     R: sqlx::Row,
@@ -431,49 +459,80 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
     Ok((
-        row.try_get(0).map_err(failed)?,
-        row.try_get(1).map_err(failed)?,
-        row.try_get(2).map_err(failed)?,
-        row.try_get(3).map_err(failed)?,
-        row.try_get(4).map_err(failed)?,
-        row.try_get(5).map_err(failed)?,
-        row.try_get(6).map_err(failed)?,
-        row.try_get(7).map_err(failed)?,
-        row.try_get(8).map_err(failed)?,
-        row.try_get(9).map_err(failed)?,
-        row.try_get(10).map_err(failed)?,
-        row.try_get(11).map_err(failed)?,
+        column(row, 0)?,
+        column(row, 1)?,
+        column(row, 2)?,
+        column(row, 3)?,
+        column(row, 4)?,
+        column(row, 5)?,
+        column(row, 6)?,
+        column(row, 7)?,
+        column(row, 8)?,
+        column(row, 9)?,
+        column(row, 10)?,
+        column(row, 11)?,
     ))
 }
 
-/// The record columns of a [`BatchSql::targets`]-shaped row.
-fn record_row<R>(row: &R) -> Result<ObjectRow, ModerationError>
+/// The record columns of a row, from column `o` on (0 for a record read,
+/// [`TARGET_ENTRY_COLUMNS`] in a [`BatchSql::targets`] row).
+fn record_row<R>(row: &R, o: usize) -> Result<ObjectRow, ModerationError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let o = TARGET_ENTRY_COLUMNS;
-    let failed = |e: sqlx::Error| ModerationError::from(StorageError::from(e));
     Ok((
-        row.try_get(o).map_err(failed)?,
-        row.try_get(o + 1).map_err(failed)?,
-        row.try_get(o + 2).map_err(failed)?,
-        row.try_get(o + 3).map_err(failed)?,
-        row.try_get(o + 4).map_err(failed)?,
-        row.try_get(o + 5).map_err(failed)?,
-        row.try_get(o + 6).map_err(failed)?,
-        row.try_get(o + 7).map_err(failed)?,
-        row.try_get(o + 8).map_err(failed)?,
-        row.try_get(o + 9).map_err(failed)?,
-        row.try_get(o + 10).map_err(failed)?,
-        row.try_get(o + 11).map_err(failed)?,
-        row.try_get(o + 12).map_err(failed)?,
-        row.try_get(o + 13).map_err(failed)?,
+        column(row, o)?,
+        column(row, o + 1)?,
+        column(row, o + 2)?,
+        column(row, o + 3)?,
+        column(row, o + 4)?,
+        column(row, o + 5)?,
+        column(row, o + 6)?,
+        column(row, o + 7)?,
+        column(row, o + 8)?,
+        column(row, o + 9)?,
+        column(row, o + 10)?,
+        column(row, o + 11)?,
+        column(row, o + 12)?,
+        column(row, o + 13)?,
     ))
+}
+
+/// A record read ([`object_columns!`] first).
+pub(crate) fn object_from_row<R>(row: &R) -> Result<ModeratedObject, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    decode_object(record_row(row, 0)?)
+}
+
+/// An entry read ([`entry_columns!`] first).
+pub(crate) fn entry_from_row<R>(row: &R) -> Result<ObjectEntry, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    decode_entry(entry_row(row)?)
+}
+
+/// The public version of a [`SELECT_PUBLIC`] row: `None` while hidden.
+pub(crate) fn public_from_row<R>(row: &R) -> Result<Option<Value>, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text: Option<String> = column(row, 0)?;
+    text.as_deref().map(decode_public).transpose()
 }
 
 pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
@@ -1138,13 +1197,13 @@ macro_rules! impl_object_store {
                 object: &moderation_core::ObjectRef,
             ) -> Result<Option<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
                 let (kind, key) = $crate::objects::encode_ref(object)?;
-                let row: Option<$crate::objects::ObjectRow> = sqlx::query_as($crate::objects::SELECT_OBJECT)
+                let row = sqlx::query($crate::objects::SELECT_OBJECT)
                     .bind(kind)
                     .bind(key)
                     .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
-                row.map($crate::objects::decode_object).transpose()
+                row.as_ref().map($crate::objects::object_from_row).transpose()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
@@ -1174,12 +1233,12 @@ macro_rules! impl_object_store {
                 if objects.is_empty() {
                     return Ok(Vec::new());
                 }
-                let rows: Vec<$crate::objects::ObjectRow> = sqlx::query_as($batch.objects)
+                let rows = sqlx::query($batch.objects)
                     .bind($crate::objects::encode_refs(objects)?)
                     .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
-                rows.into_iter().map($crate::objects::decode_object).collect()
+                rows.iter().map($crate::objects::object_from_row).collect()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
@@ -1190,12 +1249,12 @@ macro_rules! impl_object_store {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($batch.entries)
+                let rows = sqlx::query($batch.entries)
                     .bind($crate::objects::encode_entry_ids(ids)?)
                     .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
-                rows.into_iter().map($crate::objects::decode_entry).collect()
+                rows.iter().map($crate::objects::entry_from_row).collect()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
@@ -1230,14 +1289,14 @@ macro_rules! impl_object_store {
                 revision: i64,
             ) -> Result<Option<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
                 let (kind, key) = $crate::objects::encode_ref(object)?;
-                let row: Option<$crate::objects::EntryRow> = sqlx::query_as($crate::objects::SELECT_REVISION)
+                let row = sqlx::query($crate::objects::SELECT_REVISION)
                     .bind(kind)
                     .bind(key)
                     .bind(revision)
                     .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
-                row.map($crate::objects::decode_entry).transpose()
+                row.as_ref().map($crate::objects::entry_from_row).transpose()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
@@ -1246,13 +1305,13 @@ macro_rules! impl_object_store {
                 object: &moderation_core::ObjectRef,
             ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
                 let (kind, key) = $crate::objects::encode_ref(object)?;
-                let rows: Vec<$crate::objects::EntryRow> = sqlx::query_as($crate::objects::SELECT_HISTORY)
+                let rows = sqlx::query($crate::objects::SELECT_HISTORY)
                     .bind(kind)
                     .bind(key)
                     .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
-                rows.into_iter().map($crate::objects::decode_entry).collect()
+                rows.iter().map($crate::objects::entry_from_row).collect()
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -1272,17 +1331,17 @@ macro_rules! impl_object_store {
                 } else {
                     $crate::objects::PENDING
                 };
-                let mut sql = sqlx::query_as(statement).bind(at).bind(id).bind(fetch);
+                let mut sql = sqlx::query(statement).bind(at).bind(id).bind(fetch);
                 if let Some(kind) = &query.kind {
                     sql = sql.bind(kind.as_str());
                 }
-                let rows: Vec<$crate::objects::EntryRow> = sql
+                let rows = sql
                     .fetch_all(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
                 let entries = rows
-                    .into_iter()
-                    .map($crate::objects::decode_entry)
+                    .iter()
+                    .map($crate::objects::entry_from_row)
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(moderation_core::workflow::EntryPage::from_fetched(entries, limit))
             }
@@ -1294,16 +1353,16 @@ macro_rules! impl_object_store {
             ) -> Result<moderation_core::workflow::PublicRead, moderation_core::ModerationError> {
                 use moderation_core::workflow::PublicRead;
                 let (kind, key) = $crate::objects::encode_ref(object)?;
-                let row: Option<(Option<String>,)> = sqlx::query_as($crate::objects::SELECT_PUBLIC)
+                let row = sqlx::query($crate::objects::SELECT_PUBLIC)
                     .bind(kind)
                     .bind(key)
                     .fetch_optional(&mut *self.reader().await?)
                     .await
                     .map_err($crate::error::StorageError::from)?;
-                Ok(match row {
+                Ok(match row.as_ref().map($crate::objects::public_from_row).transpose()? {
                     None => PublicRead::Unmoderated,
-                    Some((None,)) => PublicRead::Hidden,
-                    Some((Some(text),)) => PublicRead::Public($crate::objects::decode_public(&text)?),
+                    Some(None) => PublicRead::Hidden,
+                    Some(Some(version)) => PublicRead::Public(version),
                 })
             }
 
