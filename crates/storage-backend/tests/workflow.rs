@@ -82,6 +82,30 @@ mod must_show_14_bulk_approve_one_transaction_per_batch {
     }
 }
 
+/// The SQLite and PostgreSQL tests of a scenario that takes a second port
+/// besides the object store: each SQL store serves both.
+macro_rules! sql_arms {
+    ($scenario:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            testkit::with_sqlite(|store| {
+                let store = Arc::new(store);
+                $scenario(store.clone(), store)
+            })
+            .await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            testkit::with_postgres(|store| {
+                let store = Arc::new(store);
+                $scenario(store.clone(), store)
+            })
+            .await;
+        }
+    };
+}
+
 /// A module running `$scenario` with a review store next to the object
 /// store, on memory, SQLite and PostgreSQL.
 macro_rules! with_reviews {
@@ -99,23 +123,7 @@ macro_rules! with_reviews {
                 .await;
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                testkit::with_sqlite(|store| {
-                    let store = Arc::new(store);
-                    $scenario(store.clone(), store)
-                })
-                .await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                testkit::with_postgres(|store| {
-                    let store = Arc::new(store);
-                    $scenario(store.clone(), store)
-                })
-                .await;
-            }
+            sql_arms!($scenario);
         }
     };
 }
@@ -160,23 +168,7 @@ macro_rules! with_log {
                     .await;
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                testkit::with_sqlite(|store| {
-                    let store = Arc::new(store);
-                    $scenario(store.clone(), store)
-                })
-                .await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                testkit::with_postgres(|store| {
-                    let store = Arc::new(store);
-                    $scenario(store.clone(), store)
-                })
-                .await;
-            }
+            sql_arms!($scenario);
         }
     };
 }
