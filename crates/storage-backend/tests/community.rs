@@ -44,8 +44,8 @@ mod two_processes {
 
     use moderation_core::community::{ActionLog, MemoryActionLog};
     use moderation_storage::testkit::community::concurrent_appends_never_exceed_a_cap;
-    use moderation_storage::testkit::{TempPostgres, run_scenario};
-    use moderation_storage::{PgStore, SqliteStore};
+    use moderation_storage::testkit::{self, run_scenario};
+    use moderation_storage::{PgStore, SqliteStore, StorageError};
     use sqlx::postgres::PgPoolOptions;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,24 +76,22 @@ mod two_processes {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_pools_on_one_postgres_database_cannot_exceed_a_limit() {
-        let Some(temp) = TempPostgres::new_or_skip().await else {
-            return;
-        };
-        let options = temp.store().pool().connect_options().as_ref().clone();
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
-            .connect_with(options)
-            .await
-            .unwrap();
-        let second = PgStore::from_pool(pool);
-        run_scenario(
-            "postgres",
-            Arc::new(temp.store().clone()) as Arc<dyn ActionLog>,
-            |log| concurrent_appends_never_exceed_a_cap(log, Arc::new(second.clone())),
-        )
+        // `with_postgres` drops the database even if the scenario panics.
+        testkit::with_postgres(|store| async move {
+            let options = store.pool().connect_options().as_ref().clone();
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .connect_with(options)
+                .await
+                .map_err(StorageError::from)?;
+            let second = PgStore::from_pool(pool);
+            let outcome =
+                concurrent_appends_never_exceed_a_cap(Arc::new(store), Arc::new(second.clone()))
+                    .await;
+            second.close().await;
+            outcome
+        })
         .await;
-        second.close().await;
-        temp.drop_database().await;
     }
 }
 
