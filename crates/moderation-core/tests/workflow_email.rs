@@ -7,20 +7,11 @@ use lettre::transport::stub::AsyncStubTransport;
 use moderation_core::workflow::{
     EmailNotifier, MemoryObjectStore, ObjectWorkflow, PublicRead, RetryPolicy, WorkflowOptions,
 };
-use moderation_core::{Actor, Moderated, ModerationError, ObjectId, UserId};
+use moderation_core::{Actor, ModerationError, UserId};
 
-#[derive(serde::Serialize)]
-struct Profile {
-    id: i64,
-    bio: String,
-}
+mod profile;
 
-impl Moderated for Profile {
-    const KIND: &'static str = "profile";
-    fn object_id(&self) -> ObjectId {
-        ObjectId::from(self.id)
-    }
-}
+use profile::Profile;
 
 /// The e-mail notifier under test, shared with the workflow.
 type Email = Arc<EmailNotifier<AsyncStubTransport>>;

@@ -12,22 +12,13 @@ use moderation_core::workflow::{
     RetryPolicy, WorkflowOptions,
 };
 use moderation_core::{
-    Actor, BoxError, Moderated, ModerationError, Notification, Notifier, ObjectId, Recipients,
+    Actor, BoxError, ModerationError, Notification, Notifier, ObjectId, Recipients,
     RecordingNotifier, UserId,
 };
 
-#[derive(serde::Serialize)]
-struct Profile {
-    id: i64,
-    bio: String,
-}
+mod profile;
 
-impl Moderated for Profile {
-    const KIND: &'static str = "profile";
-    fn object_id(&self) -> ObjectId {
-        ObjectId::from(self.id)
-    }
-}
+use profile::Profile;
 
 fn profile(id: i64) -> Profile {
     Profile {

@@ -10,24 +10,14 @@ use moderation_core::workflow::{
     EntryVersion, MemoryObjectStore, ObjectAction, ObjectWorkflow, WorkflowOptions,
 };
 use moderation_core::{
-    Actor, Claim, Kind, MemoryReviewStore, Moderated, ModerationError, NewReview, ObjectId,
-    ObjectRef, Opened, ReviewCursor, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem,
-    ReviewPage, ReviewPageRequest, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition,
-    UserId,
+    Actor, Claim, Kind, MemoryReviewStore, ModerationError, NewReview, ObjectRef, Opened,
+    ReviewCursor, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewPage,
+    ReviewPageRequest, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, UserId,
 };
 
-#[derive(serde::Serialize)]
-struct Profile {
-    id: i64,
-    bio: String,
-}
+mod profile;
 
-impl Moderated for Profile {
-    const KIND: &'static str = "profile";
-    fn object_id(&self) -> ObjectId {
-        ObjectId::from(self.id)
-    }
-}
+use profile::Profile;
 
 /// The memory review store, except that every `transition_batch` is refused
 /// as if another moderator had changed its first item meanwhile. It keeps
