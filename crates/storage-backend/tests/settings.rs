@@ -106,21 +106,40 @@ fn migration_files(backend: &str) -> Result<i64, ModerationError> {
 const MIGRATION_ROWS: &str =
     "SELECT COUNT(*), COALESCE(SUM(CASE WHEN success THEN 1 ELSE 0 END), 0) FROM _sqlx_migrations";
 
+/// Migrates twice more through `migrate` and checks, through `rows`, that
+/// `_sqlx_migrations` holds one successful row per migration file before
+/// and after.
+async fn migrating_again_is_a_no_op<R, M>(
+    backend: &str,
+    rows: impl Fn() -> R,
+    migrate: impl Fn() -> M,
+) -> ScenarioResult
+where
+    R: Future<Output = Result<(i64, i64), StorageError>>,
+    M: Future<Output = Result<(), StorageError>>,
+{
+    let applied = migration_files(backend)?;
+    assert_eq!(rows().await?, (applied, applied));
+    migrate().await?;
+    migrate().await?;
+    assert_eq!(rows().await?, (applied, applied));
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_migrating_again_is_a_no_op() {
     testkit::with_sqlite(|store| async move {
-        let applied = migration_files("sqlite")?;
-        let rows = || async {
-            sqlx::query_as::<_, (i64, i64)>(MIGRATION_ROWS)
-                .fetch_one(store.read_pool())
-                .await
-                .map_err(StorageError::from)
-        };
-        assert_eq!(rows().await?, (applied, applied));
-        store.migrate().await?;
-        store.migrate().await?;
-        assert_eq!(rows().await?, (applied, applied));
-        Ok(())
+        migrating_again_is_a_no_op(
+            "sqlite",
+            || async {
+                sqlx::query_as::<_, (i64, i64)>(MIGRATION_ROWS)
+                    .fetch_one(store.read_pool())
+                    .await
+                    .map_err(StorageError::from)
+            },
+            || store.migrate(),
+        )
+        .await
     })
     .await;
 }
@@ -128,18 +147,17 @@ async fn sqlite_migrating_again_is_a_no_op() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_migrating_again_is_a_no_op() {
     testkit::with_postgres(|store| async move {
-        let applied = migration_files("postgres")?;
-        let rows = || async {
-            sqlx::query_as::<_, (i64, i64)>(MIGRATION_ROWS)
-                .fetch_one(store.pool())
-                .await
-                .map_err(StorageError::from)
-        };
-        assert_eq!(rows().await?, (applied, applied));
-        store.migrate().await?;
-        store.migrate().await?;
-        assert_eq!(rows().await?, (applied, applied));
-        Ok(())
+        migrating_again_is_a_no_op(
+            "postgres",
+            || async {
+                sqlx::query_as::<_, (i64, i64)>(MIGRATION_ROWS)
+                    .fetch_one(store.pool())
+                    .await
+                    .map_err(StorageError::from)
+            },
+            || store.migrate(),
+        )
+        .await
     })
     .await;
 }
