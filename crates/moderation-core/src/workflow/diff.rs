@@ -65,8 +65,9 @@ impl ObjectWorkflow {
     /// about either of them, so a history shows each change on its own.
     /// Labels, resolvers and hidden fields are as in [`ObjectWorkflow::diff`].
     ///
-    /// The revision before is the object's entry with the next lower
-    /// revision, whether it was approved, rejected or superseded. An
+    /// The revision before is the object's entry one revision lower
+    /// (fetched alone, not with the whole history), whether it was
+    /// approved, rejected or superseded. An
     /// object's first entry has none and is compared with an empty record,
     /// so every field shows as added. That holds for an object imported
     /// or saved with [`ObjectWorkflow::edit_pre_existing`] too: its original
@@ -124,13 +125,14 @@ impl ObjectWorkflow {
             .await?
             .ok_or(ModerationError::UnknownEntry { entry: entry.0 })?;
         let options = self.options(&loaded.object.kind)?;
-        let previous = self
-            .history(&loaded.object)
-            .await?
-            .into_iter()
-            .filter(|earlier| earlier.revision < loaded.revision)
-            .max_by_key(|earlier| earlier.revision)
-            .map_or_else(empty, |earlier| earlier.snapshot);
+        // Only a save that opens an entry advances the revision, so the
+        // entries are revisions 1, 2, 3, ... and the one before is a single
+        // unique-key lookup, whatever the length of the history.
+        let previous = match loaded.revision.checked_sub(1).filter(|&r| r > 0) {
+            Some(revision) => self.store().revision(&loaded.object, revision).await?,
+            None => None,
+        }
+        .map_or_else(empty, |earlier| earlier.snapshot);
         compare(&options, &previous, &loaded)
     }
 }
