@@ -1,8 +1,10 @@
 //! A bulk workflow decision closes its entries' review items together; when
 //! the review store refuses that batch, each item is still closed on its own.
+//! When the review store cannot be read, a decision that must respect claims
+//! is refused, and one that ignores them goes ahead.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,8 +12,8 @@ use moderation_core::workflow::{
     EntryVersion, MemoryObjectStore, ObjectAction, ObjectWorkflow, WorkflowOptions,
 };
 use moderation_core::{
-    Actor, Claim, Kind, MemoryReviewStore, ModerationError, NewReview, ObjectRef, Opened,
-    ReviewCursor, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewPage,
+    Actor, Claim, ClaimPolicy, Kind, MemoryReviewStore, ModerationError, NewReview, ObjectRef,
+    Opened, ReviewCursor, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewPage,
     ReviewPageRequest, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, UserId,
 };
 
@@ -19,17 +21,29 @@ mod profile;
 
 use profile::Profile;
 
-/// The memory review store, except that every `transition_batch` is refused
-/// as if another moderator had changed its first item meanwhile. It keeps
-/// the trait's default `reviews_for_subjects`, one subject at a time.
+/// The memory review store with two faults to switch on: every
+/// `transition_batch` refused as if another moderator had changed its first
+/// item meanwhile, and every lookup by subject failing as if the database
+/// were unreachable. It keeps the trait's default `reviews_for_subjects`,
+/// one subject at a time.
 #[derive(Debug, Default)]
-struct RefusesBatches {
+struct FaultyReviews {
     inner: MemoryReviewStore,
+    refuse_batches: AtomicBool,
+    fail_lookups: AtomicBool,
     refused: AtomicUsize,
 }
 
+impl FaultyReviews {
+    fn refusing_batches() -> Self {
+        let store = Self::default();
+        store.refuse_batches.store(true, Ordering::Relaxed);
+        store
+    }
+}
+
 #[async_trait]
-impl ReviewStore for RefusesBatches {
+impl ReviewStore for FaultyReviews {
     async fn open(&self, review: NewReview) -> Result<Opened, ModerationError> {
         self.inner.open(review).await
     }
@@ -40,6 +54,9 @@ impl ReviewStore for RefusesBatches {
         &self,
         subject: &ReviewSubject,
     ) -> Result<Option<ReviewItem>, ModerationError> {
+        if self.fail_lookups.load(Ordering::Relaxed) {
+            return Err(ModerationError::store("the review store is unreachable"));
+        }
         self.inner.review_for_subject(subject).await
     }
     async fn list(
@@ -70,6 +87,9 @@ impl ReviewStore for RefusesBatches {
         &self,
         transitions: Vec<ReviewTransition>,
     ) -> Result<Vec<ReviewItem>, ModerationError> {
+        if !self.refuse_batches.load(Ordering::Relaxed) {
+            return self.inner.transition_batch(transitions).await;
+        }
         self.refused.fetch_add(1, Ordering::Relaxed);
         let first = transitions.first().ok_or(ModerationError::ReviewNotFound {
             review: ReviewId(0),
@@ -96,7 +116,7 @@ impl ReviewStore for RefusesBatches {
 #[tokio::test]
 async fn a_refused_batch_closes_each_review_item_on_its_own()
 -> Result<(), Box<dyn std::error::Error>> {
-    let reviews = Arc::new(RefusesBatches::default());
+    let reviews = Arc::new(FaultyReviews::refusing_batches());
     let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
         .review_store(reviews.clone())
         .build();
@@ -145,5 +165,86 @@ async fn a_refused_batch_closes_each_review_item_on_its_own()
         assert_eq!(step.actor, Some(UserId::from(1_i64)));
         assert!(step.bulk.is_some(), "the step keeps the action's bulk id");
     }
+    Ok(())
+}
+
+/// A workflow over `reviews` with `claims`, and one queued profile's entry.
+async fn one_queued_change(
+    reviews: &Arc<FaultyReviews>,
+    claims: ClaimPolicy,
+) -> Result<(ObjectWorkflow, EntryVersion), Box<dyn std::error::Error>> {
+    let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
+        .review_store(reviews.clone())
+        .claims(claims)
+        .build();
+    workflow.register_type::<Profile>(WorkflowOptions::new())?;
+    let saved = workflow
+        .create(
+            &Actor::user(UserId::from(7_i64)),
+            &Profile {
+                id: 1,
+                bio: "new".into(),
+            },
+        )
+        .await?;
+    let entry = saved
+        .entry
+        .ok_or(ModerationError::UnknownEntry { entry: 0 })?;
+    Ok((workflow, EntryVersion::from(&entry)))
+}
+
+#[tokio::test]
+async fn claims_that_cannot_be_read_refuse_the_decision() -> Result<(), Box<dyn std::error::Error>>
+{
+    let reviews = Arc::new(FaultyReviews::default());
+    let (workflow, entry) = one_queued_change(&reviews, ClaimPolicy::Optional).await?;
+    reviews.fail_lookups.store(true, Ordering::Relaxed);
+    let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
+
+    let refused = workflow.approve(&moderator, entry, Some("fine")).await;
+    assert!(
+        matches!(&refused, Err(ModerationError::Store { .. })),
+        "the claims could not be checked: {refused:?}"
+    );
+    let stored = workflow.entry(entry.id).await?.ok_or("entry gone")?;
+    assert_eq!(
+        (stored.status, stored.version, stored.decided_by),
+        (
+            moderation_core::workflow::EntryStatus::Pending,
+            entry.version,
+            None
+        ),
+        "nothing was written"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_claims_off_an_unreadable_review_store_does_not_stop_the_decision()
+-> Result<(), Box<dyn std::error::Error>> {
+    let reviews = Arc::new(FaultyReviews::default());
+    let (workflow, entry) = one_queued_change(&reviews, ClaimPolicy::Off).await?;
+    reviews.fail_lookups.store(true, Ordering::Relaxed);
+    let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
+
+    let taken = workflow.approve(&moderator, entry, Some("fine")).await?;
+    assert_eq!(
+        taken.entry.status,
+        moderation_core::workflow::EntryStatus::Approved
+    );
+    reviews.fail_lookups.store(false, Ordering::Relaxed);
+    let subject = ReviewSubject::ObjectChange {
+        object: ObjectRef::new(Kind::new("profile")?, 1_i64),
+        revision: 1,
+    };
+    let item = reviews
+        .review_for_subject(&subject)
+        .await?
+        .ok_or("no review item")?;
+    assert_eq!(
+        item.status,
+        ReviewStatus::Pending,
+        "its item could not be closed and stays open"
+    );
     Ok(())
 }

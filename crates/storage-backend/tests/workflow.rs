@@ -141,6 +141,11 @@ with_reviews! {
 }
 
 with_reviews! {
+    /// A direct decision respects the claims on its change's review item.
+    direct_decisions_respect_review_claims => scenarios::direct_decisions_respect_review_claims
+}
+
+with_reviews! {
     /// A bulk decision closes its entries' review items together.
     bulk_decisions_close_review_items => scenarios::bulk_decisions_close_review_items
 }

@@ -53,7 +53,16 @@ pub enum ClaimPolicy {
 }
 
 impl ClaimPolicy {
-    fn check(self) -> ClaimCheck {
+    /// The check every action under this policy makes on the item it acts
+    /// on.
+    ///
+    /// ```
+    /// use moderation_core::{ClaimCheck, ClaimPolicy};
+    /// assert_eq!(ClaimPolicy::Required.check(), ClaimCheck::HeldByActor);
+    /// assert_eq!(ClaimPolicy::Optional.check(), ClaimCheck::NotHeldByOther);
+    /// ```
+    #[must_use]
+    pub fn check(self) -> ClaimCheck {
         match self {
             Self::Off => ClaimCheck::Off,
             Self::Optional => ClaimCheck::NotHeldByOther,

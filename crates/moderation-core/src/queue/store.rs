@@ -189,6 +189,68 @@ pub enum ClaimCheck {
     HeldByActor,
 }
 
+impl ClaimCheck {
+    /// Why `actor` may not act on `item` at `at` under this check, if it
+    /// may not: [`ModerationError::Claimed`] while someone else holds an
+    /// unexpired claim, [`ModerationError::ClaimRequired`] when the check
+    /// asks for the actor's own claim and there is none. An anonymous actor
+    /// holds no claim.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use moderation_core::{
+    ///     ClaimCheck, Kind, ModerationError, ObjectRef, ReviewId, ReviewItem, ReviewStatus,
+    ///     ReviewSubject, UserId,
+    /// };
+    /// let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+    /// let kind = Kind::new("wiki.page").unwrap();
+    /// let item = ReviewItem {
+    ///     id: ReviewId(1),
+    ///     subject: ReviewSubject::ObjectChange { object: ObjectRef::new(kind.clone(), 7_i64), revision: 1 },
+    ///     kind,
+    ///     author: None,
+    ///     reasons: Vec::new(),
+    ///     score: 0,
+    ///     status: ReviewStatus::Pending,
+    ///     priority: 0,
+    ///     created_at: now,
+    ///     updated_at: now,
+    ///     claimed_by: Some(UserId::from(2_i64)),
+    ///     claim_expires_at: Some(now + Duration::minutes(10)),
+    ///     version: 1,
+    /// };
+    /// let alice = UserId::from(1_i64);
+    /// assert!(matches!(
+    ///     ClaimCheck::NotHeldByOther.refusal(&item, Some(&alice), now),
+    ///     Some(ModerationError::Claimed { .. })
+    /// ));
+    /// // Once the lease has ended, anyone may act where claims are optional,
+    /// // and only a new claim allows it where they are required.
+    /// let later = now + Duration::minutes(10);
+    /// assert!(ClaimCheck::NotHeldByOther.refusal(&item, Some(&alice), later).is_none());
+    /// assert!(matches!(
+    ///     ClaimCheck::HeldByActor.refusal(&item, Some(&alice), later),
+    ///     Some(ModerationError::ClaimRequired { .. })
+    /// ));
+    /// ```
+    #[must_use]
+    pub fn refusal(
+        self,
+        item: &ReviewItem,
+        actor: Option<&UserId>,
+        at: DateTime<Utc>,
+    ) -> Option<ModerationError> {
+        match self {
+            Self::Off => None,
+            Self::NotHeldByOther => claimed_by_other(item, actor, at),
+            Self::HeldByActor => claimed_by_other(item, actor, at).or_else(|| {
+                let holds = actor.is_some() && item.claim_holder(at) == actor;
+                (!holds).then_some(ModerationError::ClaimRequired { review: item.id })
+            }),
+        }
+    }
+}
+
 /// A claim to take (or renew) on a pending item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
@@ -409,16 +471,7 @@ impl ReviewTransition {
                 from: item.status,
             });
         }
-        match self.claim {
-            ClaimCheck::Off => None,
-            ClaimCheck::NotHeldByOther => claimed_by_other(item, self.actor.as_ref(), self.at),
-            ClaimCheck::HeldByActor => claimed_by_other(item, self.actor.as_ref(), self.at)
-                .or_else(|| {
-                    let holds =
-                        self.actor.is_some() && item.claim_holder(self.at) == self.actor.as_ref();
-                    (!holds).then_some(ModerationError::ClaimRequired { review: item.id })
-                }),
-        }
+        self.claim.refusal(item, self.actor.as_ref(), self.at)
     }
 
     /// The history step this transition records on `before` (its id is 0

@@ -6,15 +6,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::entry::{EntryStatus, ObjectEntry};
 use super::service::ObjectWorkflow;
 use super::transition::ObjectAction;
+
 use crate::actor::AuthorKey;
 use crate::error::ModerationError;
+use crate::ids::UserId;
 use crate::queue::{
-    ActionContext, ClaimCheck, NewReview, ReviewAction, ReviewEvent, ReviewItem, ReviewReason,
-    ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SubjectHandler,
+    ActionContext, ClaimCheck, ClaimPolicy, NewReview, ReviewAction, ReviewEvent, ReviewItem,
+    ReviewReason, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SubjectHandler,
 };
 
 /// The reason code of an object change in the queue.
@@ -51,8 +54,9 @@ pub fn object_change_review(entry: &ObjectEntry, is_new: bool) -> NewReview {
 /// Closes the pending review item of `entry`, which `action` just decided
 /// on the workflow directly: approve approves the item, reject rejects it,
 /// set-pending leaves it open. The item's own history and moderation-log
-/// entry record the step, as the moderator who decided (claims are not
-/// checked: the decision is already taken).
+/// entry record the step, as the moderator who decided. Claims are not
+/// checked here: the decision is already taken, after [`claim_refusal`]
+/// let it through.
 ///
 /// A decision taken through the queue finds its item decided already, and
 /// leaves it alone. Returns the closed item, `None` when there was nothing
@@ -83,34 +87,70 @@ pub(crate) async fn close_review(
         .map(Some)
 }
 
-/// [`close_review`] for the entries one bulk action decided together: one
-/// lookup for all their items and one transaction closing the pending ones,
-/// all or none. Returns the closed items.
+/// The pending review items of the changes `entries` open, by subject key,
+/// in one lookup: the items a decision of `action` would close. Empty for
+/// set-pending, which closes nothing.
 ///
 /// # Errors
-/// As [`close_review`]; on an error no item was closed.
-pub(crate) async fn close_reviews(
+/// The review store's, when the lookup fails.
+pub(crate) async fn open_reviews(
     reviews: &dyn ReviewStore,
     entries: &[&ObjectEntry],
     action: ObjectAction,
-    bulk: Option<uuid::Uuid>,
-) -> Result<Vec<ReviewItem>, ModerationError> {
-    let Some(review_action) = review_action(action) else {
-        return Ok(Vec::new());
-    };
+) -> Result<HashMap<String, ReviewItem>, ModerationError> {
+    if review_action(action).is_none() || entries.is_empty() {
+        return Ok(HashMap::new());
+    }
     let subjects: Vec<ReviewSubject> = entries.iter().map(|entry| change_subject(entry)).collect();
-    let mut pending: HashMap<String, ReviewItem> = reviews
+    Ok(reviews
         .reviews_for_subjects(&subjects)
         .await?
         .into_iter()
         .filter(|item| item.status == ReviewStatus::Pending)
         .map(|item| (item.subject.key(), item))
-        .collect();
+        .collect())
+}
+
+/// Why `by` may not decide `entries` at `at` under `claims`, judged on their
+/// `open` review items as the queue judges its own actions: the refusal of
+/// the first entry, in order, whose item someone else holds (or, with
+/// claims required, that `by` does not hold). An entry without an open item
+/// has nothing to claim.
+pub(crate) fn claim_refusal(
+    claims: ClaimPolicy,
+    open: &HashMap<String, ReviewItem>,
+    entries: &[&ObjectEntry],
+    by: &UserId,
+    at: DateTime<Utc>,
+) -> Option<ModerationError> {
+    let check = claims.check();
+    entries.iter().find_map(|entry| {
+        let item = open.get(&change_subject(entry).key())?;
+        check.refusal(item, Some(by), at)
+    })
+}
+
+/// [`close_review`] for the entries one bulk action decided together, given
+/// their `open` items as read before the decision: one transaction closing
+/// them, all or none. Returns the closed items.
+///
+/// # Errors
+/// The review store's; [`ModerationError::ReviewConflict`] when an item
+/// changed since it was read. On an error no item was closed.
+pub(crate) async fn close_reviews(
+    reviews: &dyn ReviewStore,
+    entries: &[&ObjectEntry],
+    action: ObjectAction,
+    bulk: Option<uuid::Uuid>,
+    mut open: HashMap<String, ReviewItem>,
+) -> Result<Vec<ReviewItem>, ModerationError> {
+    let Some(review_action) = review_action(action) else {
+        return Ok(Vec::new());
+    };
     let transitions: Vec<ReviewTransition> = entries
         .iter()
-        .zip(&subjects)
-        .filter_map(|(entry, subject)| {
-            let item = pending.remove(&subject.key())?;
+        .filter_map(|entry| {
+            let item = open.remove(&change_subject(entry).key())?;
             Some(closing(&item, entry, review_action, bulk))
         })
         .collect();

@@ -18,17 +18,20 @@ use super::notify::{
 };
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
-use super::review::{close_review, close_reviews, object_change_review};
+use super::review::{
+    claim_refusal, close_review, close_reviews, object_change_review, open_reviews,
+};
 use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
 use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
 use crate::actor::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ModerationError;
 use crate::events::{EventSink, ModerationEvent, NullEventSink};
+use crate::ids::UserId;
 use crate::ids::{Kind, ObjectId, ObjectRef};
 use crate::moderated::Moderated;
 use crate::notify::{LogNotifier, Notifier, Recipients, Templates};
-use crate::queue::ReviewStore;
+use crate::queue::{ClaimPolicy, ReviewItem, ReviewStore};
 
 /// How many entries a bulk action writes per transaction by default.
 pub const DEFAULT_BULK_BATCH: usize = 1_000;
@@ -88,6 +91,7 @@ pub struct ObjectWorkflowBuilder {
     retry_cooldown: Duration,
     bulk_batch: usize,
     reviews: Option<Arc<dyn ReviewStore>>,
+    claims: ClaimPolicy,
 }
 
 impl fmt::Debug for ObjectWorkflowBuilder {
@@ -180,6 +184,37 @@ impl ObjectWorkflowBuilder {
         self
     }
 
+    /// How a decision taken on the workflow directly
+    /// ([`ObjectWorkflow::approve`], [`ObjectWorkflow::reject`],
+    /// [`ObjectWorkflow::bulk`]) respects the claims on its change's open
+    /// review item, as the queue's own actions do (default
+    /// [`ClaimPolicy::Optional`], the queue's default): under `Optional` it
+    /// is refused with [`ModerationError::Claimed`] while another moderator
+    /// holds a live claim, under `Required` also with
+    /// [`ModerationError::ClaimRequired`] unless the deciding moderator
+    /// holds one; `Off` ignores claims. Give it the policy the queue uses.
+    ///
+    /// Claims exist only with a [`Self::review_store`]. The check reads the
+    /// items in the lookup that closing them needs anyway; a decision taken
+    /// through the queue finds its item already decided and is not checked
+    /// twice.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moderation_core::workflow::{MemoryObjectStore, ObjectWorkflow};
+    /// use moderation_core::{ClaimPolicy, MemoryReviewStore};
+    /// let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
+    ///     .review_store(Arc::new(MemoryReviewStore::new()))
+    ///     .claims(ClaimPolicy::Required)
+    ///     .build();
+    /// # let _ = workflow;
+    /// ```
+    #[must_use]
+    pub fn claims(mut self, claims: ClaimPolicy) -> Self {
+        self.claims = claims;
+        self
+    }
+
     /// The workflow, with no kind registered yet.
     #[must_use]
     pub fn build(self) -> ObjectWorkflow {
@@ -200,6 +235,7 @@ impl ObjectWorkflowBuilder {
             kinds: RwLock::new(HashMap::new()),
             bulk_batch: self.bulk_batch,
             reviews: self.reviews,
+            claims: self.claims,
         }
     }
 }
@@ -255,6 +291,7 @@ pub struct ObjectWorkflow {
     kinds: RwLock<HashMap<Kind, Arc<WorkflowOptions>>>,
     bulk_batch: usize,
     reviews: Option<Arc<dyn ReviewStore>>,
+    claims: ClaimPolicy,
 }
 
 impl fmt::Debug for ObjectWorkflow {
@@ -282,6 +319,7 @@ impl ObjectWorkflow {
             retry_cooldown: DEFAULT_RETRY_COOLDOWN,
             bulk_batch: DEFAULT_BULK_BATCH,
             reviews: None,
+            claims: ClaimPolicy::default(),
         }
     }
 
@@ -517,7 +555,10 @@ impl ObjectWorkflow {
     /// [`ModerationError::AnonymousActor`] for an anonymous moderator,
     /// [`ModerationError::UnknownEntry`], [`ModerationError::Conflict`] when
     /// the entry changed since `entry.version`,
-    /// [`ModerationError::NotLatestEntry`] for an entry a newer edit replaced.
+    /// [`ModerationError::NotLatestEntry`] for an entry a newer edit replaced,
+    /// [`ModerationError::Claimed`] or [`ModerationError::ClaimRequired`]
+    /// when the change's review item is claimed against the moderator (see
+    /// [`ObjectWorkflowBuilder::claims`]); nothing is written then.
     pub async fn approve(
         &self,
         moderator: &Actor,
@@ -618,6 +659,11 @@ impl ObjectWorkflow {
                     .map(|(entry, record)| (entry.id, (entry, record)))
                     .collect();
                 let at = self.clock.now();
+                let targets: Vec<&ObjectEntry> = batch
+                    .iter()
+                    .filter_map(|wanted| loaded.get(&wanted.id).map(|(entry, _)| entry))
+                    .collect();
+                let open = self.claimed_reviews(&targets, action, &by, at).await?;
                 let mut planned = Vec::with_capacity(batch.len());
                 for wanted in batch {
                     let (entry, record) = loaded
@@ -659,7 +705,7 @@ impl ObjectWorkflow {
                     self.notifications.decided(&record, &entry).await;
                     taken.push(ActionTaken { record, entry });
                 }
-                self.close_reviews(taken.get(first..).unwrap_or_default(), action, bulk)
+                self.close_reviews(taken.get(first..).unwrap_or_default(), action, bulk, open)
                     .await;
             }
             Ok(taken)
@@ -746,21 +792,57 @@ impl ObjectWorkflow {
         }
     }
 
-    /// [`Self::close_review`] for the entries of one bulk batch: one lookup
-    /// and one transaction for all of them. When that transaction is
-    /// refused (an item changed meanwhile), each item is closed on its own,
-    /// so one moved item does not leave the others open.
+    /// The open review items of the entries a batch is about to decide, as
+    /// [`ObjectWorkflowBuilder::claims`] lets `by` decide them at `at`; empty
+    /// without a review store. With claims off, a failed lookup is logged
+    /// and the decision goes ahead (its items stay open); otherwise the
+    /// claims cannot be checked and the decision is refused.
+    ///
+    /// # Errors
+    /// [`ModerationError::Claimed`] or [`ModerationError::ClaimRequired`]
+    /// for the first entry whose claim refuses `by`; the review store's
+    /// error when the lookup fails and claims are on.
+    async fn claimed_reviews(
+        &self,
+        entries: &[&ObjectEntry],
+        action: ObjectAction,
+        by: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<HashMap<String, ReviewItem>, ModerationError> {
+        let Some(reviews) = &self.reviews else {
+            return Ok(HashMap::new());
+        };
+        let open = match open_reviews(reviews.as_ref(), entries, action).await {
+            Ok(open) => open,
+            Err(error) if self.claims == ClaimPolicy::Off => {
+                tracing::error!(%error, count = entries.len(), "review items not read; the decision goes ahead and they stay open");
+                return Ok(HashMap::new());
+            }
+            Err(error) => return Err(error),
+        };
+        match claim_refusal(self.claims, &open, entries, by, at) {
+            Some(refusal) => Err(refusal),
+            None => Ok(open),
+        }
+    }
+
+    /// [`Self::close_review`] for the entries of one bulk batch, given their
+    /// `open` items as read before the decision: one transaction for all of
+    /// them. When that transaction is refused (an item changed meanwhile),
+    /// each item is looked up again and closed on its own, so one moved
+    /// item does not leave the others open.
     async fn close_reviews(
         &self,
         taken: &[ActionTaken],
         action: ObjectAction,
         bulk: Option<uuid::Uuid>,
+        open: HashMap<String, ReviewItem>,
     ) {
         let Some(reviews) = &self.reviews else {
             return;
         };
         let entries: Vec<&ObjectEntry> = taken.iter().map(|t| &t.entry).collect();
-        if let Err(error) = close_reviews(reviews.as_ref(), &entries, action, bulk).await {
+        if let Err(error) = close_reviews(reviews.as_ref(), &entries, action, bulk, open).await {
             tracing::warn!(%error, count = entries.len(), "closing review items together failed; closing them one at a time");
             for entry in entries {
                 self.close_review(entry, action, bulk).await;

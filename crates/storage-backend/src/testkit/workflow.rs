@@ -2331,6 +2331,41 @@ pub async fn must_show_15_review_queue_claims_and_decisions(
     Ok(())
 }
 
+/// The review item of profile `id`'s first change.
+async fn first_change_review(
+    reviews: &dyn ReviewStore,
+    id: i64,
+) -> Result<ReviewItem, ModerationError> {
+    let subject = ReviewSubject::ObjectChange {
+        object: profile_ref(id)?,
+        revision: 1,
+    };
+    reviews
+        .review_for_subject(&subject)
+        .await?
+        .ok_or(ModerationError::UnknownObject {
+            object: profile_ref(id)?,
+        })
+}
+
+/// Creates the profiles `ids` as a plain user; returns their queued
+/// entries, in order.
+async fn queued_creates<const N: usize>(
+    workflow: &ObjectWorkflow,
+    ids: [i64; N],
+) -> Result<[ObjectEntry; N], ModerationError> {
+    let mut entries = Vec::with_capacity(N);
+    for id in ids {
+        let saved = workflow.create(&plain(7), &profile(id, "new")).await?;
+        entries.push(saved.entry.ok_or(ModerationError::UnknownObject {
+            object: profile_ref(id)?,
+        })?);
+    }
+    entries
+        .try_into()
+        .map_err(|_| ModerationError::Config("a create queued no entry".to_owned()))
+}
+
 /// A decision taken on the workflow directly closes the change's review
 /// item too: approve approves it and reject rejects it, each recorded in
 /// the item's history as the moderator who decided, so the queue never
@@ -2345,34 +2380,11 @@ pub async fn direct_decisions_close_review_items(
 ) -> ScenarioResult {
     let clock = Arc::new(ManualClock::new(base_time()));
     let workflow = reviewed_workflow(store, &reviews, &clock)?;
-    let item_of = |id: i64| {
-        let reviews = reviews.clone();
-        async move {
-            let subject = ReviewSubject::ObjectChange {
-                object: profile_ref(id)?,
-                revision: 1,
-            };
-            reviews
-                .review_for_subject(&subject)
-                .await?
-                .ok_or(ModerationError::UnknownObject {
-                    object: profile_ref(id)?,
-                })
-        }
-    };
-    let mut entries = Vec::new();
+    let item_of = |id: i64| first_change_review(reviews.as_ref(), id);
+    let [first, second, third] = &queued_creates(&workflow, [1, 2, 3]).await?;
     for id in 1..=3 {
-        let saved = workflow.create(&plain(7), &profile(id, "new")).await?;
         assert_eq!(item_of(id).await?.status, ReviewStatus::Pending);
-        entries.push(saved.entry.ok_or(ModerationError::UnknownObject {
-            object: profile_ref(id)?,
-        })?);
     }
-    let [first, second, third] = entries.as_slice() else {
-        return Err(ModerationError::Config(
-            "three entries were created".to_owned(),
-        ));
-    };
 
     clock.advance(Duration::minutes(1));
     workflow
@@ -2406,6 +2418,165 @@ pub async fn direct_decisions_close_review_items(
         1,
         "only the undecided change is left to review"
     );
+    Ok(())
+}
+
+/// A decision taken on the workflow directly respects the claims on its
+/// change's review item as the queue's own actions do. With claims
+/// optional (the default), another moderator's live claim refuses a direct
+/// approve, reject or bulk decision with `Claimed` (naming the holder and
+/// the lease's end) and nothing is written, not even the bulk's other
+/// entries; the holder may decide, and anyone once the lease has ended.
+/// With claims required, a moderator without a claim gets `ClaimRequired`
+/// and one with a claim may decide, directly or through the queue. With
+/// claims off, a claim stops nobody. `reviews` is the review store next to
+/// `store`.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn direct_decisions_respect_review_claims(
+    store: Arc<dyn ObjectStore>,
+    reviews: Arc<dyn ReviewStore>,
+) -> ScenarioResult {
+    let clock = Arc::new(ManualClock::new(base_time()));
+    let lease = Duration::minutes(10);
+    let workflow_with = |claims: ClaimPolicy| -> Result<Arc<ObjectWorkflow>, ModerationError> {
+        let workflow = ObjectWorkflow::builder(store.clone())
+            .clock(clock.clone())
+            .review_store(reviews.clone())
+            .claims(claims)
+            .build();
+        workflow.register_type::<Profile>(WorkflowOptions::new())?;
+        Ok(Arc::new(workflow))
+    };
+    let queue_with = |claims: ClaimPolicy, workflow: &Arc<ObjectWorkflow>| {
+        ReviewQueue::builder(reviews.clone())
+            .clock(clock.clone())
+            .claims(claims, lease)
+            .handler(
+                SubjectType::ObjectChange,
+                Arc::new(ObjectChangeHandler::new(workflow.clone())),
+            )
+            .build()
+    };
+    let item_of = |id: i64| first_change_review(reviews.as_ref(), id);
+    let (alice, bob) = (moderator(1), moderator(2));
+    let (alice_id, bob_id) = (UserId::from(1_i64), UserId::from(2_i64));
+
+    // Claims optional, on the workflow (by default) and in the queue.
+    let workflow = workflow_with(ClaimPolicy::default())?;
+    let queue = queue_with(ClaimPolicy::Optional, &workflow);
+    let [first, second, third] = &queued_creates(&workflow, [1, 2, 3]).await?;
+    let claimed = queue.claim(item_of(1).await?.id, &bob).await?;
+    let claimed_third = queue.claim(item_of(3).await?.id, &bob).await?;
+    let lease_end = base_time() + lease;
+    let held_by_bob = |refused: Option<&ModerationError>, review: ReviewId| {
+        matches!(
+            refused,
+            Some(ModerationError::Claimed { review: r, by, until })
+                if *r == review && *by == bob_id && *until == lease_end
+        )
+    };
+    clock.advance(lease - Duration::microseconds(1));
+    let approve = workflow.approve(&alice, first.into(), Some("fine")).await;
+    assert!(
+        held_by_bob(approve.as_ref().err(), claimed.id),
+        "bob holds the claim: {approve:?}"
+    );
+    let reject = workflow.reject(&alice, first.into(), Some("no")).await;
+    assert!(
+        held_by_bob(reject.as_ref().err(), claimed.id),
+        "bob holds the claim: {reject:?}"
+    );
+    let stored = workflow.entry(first.id).await?;
+    assert_eq!(
+        stored.map(|e| (e.status, e.version)),
+        Some((EntryStatus::Pending, first.version)),
+        "a refused decision writes nothing"
+    );
+    assert_eq!(item_of(1).await?, claimed, "the item is untouched");
+
+    // A bulk decision over a claimed entry is refused as a whole.
+    let bulk = workflow
+        .bulk(
+            &alice,
+            ObjectAction::Approve,
+            &[second.into(), third.into()],
+            None,
+        )
+        .await;
+    assert!(
+        held_by_bob(bulk.as_ref().err(), claimed_third.id),
+        "bob holds the third entry's claim: {bulk:?}"
+    );
+    assert_eq!(
+        workflow.entry(second.id).await?.map(|e| e.status),
+        Some(EntryStatus::Pending),
+        "the bulk's unclaimed entry was not decided either"
+    );
+    assert_eq!(item_of(2).await?.status, ReviewStatus::Pending);
+
+    // The holder decides directly; his item closes as his.
+    let taken = workflow.approve(&bob, first.into(), Some("fine")).await?;
+    assert_eq!(taken.entry.decided_by, Some(bob_id.clone()));
+    let item = item_of(1).await?;
+    assert_eq!(
+        (item.status, item.claimed_by),
+        (ReviewStatus::Approved, None)
+    );
+    // Once bob's lease has ended, alice may decide what he claimed.
+    clock.advance(Duration::microseconds(1));
+    workflow
+        .bulk(
+            &alice,
+            ObjectAction::Reject,
+            &[second.into(), third.into()],
+            Some("spam"),
+        )
+        .await?;
+    for id in [2, 3] {
+        assert_eq!(item_of(id).await?.status, ReviewStatus::Rejected);
+    }
+
+    // Claims required: no claim, no direct decision; a claim allows it.
+    let strict = workflow_with(ClaimPolicy::Required)?;
+    let strict_queue = queue_with(ClaimPolicy::Required, &strict);
+    let [fourth, fifth] = &queued_creates(&strict, [4, 5]).await?;
+    let fourth_item = item_of(4).await?;
+    let unclaimed = strict.approve(&alice, fourth.into(), None).await;
+    assert!(
+        matches!(&unclaimed, Err(ModerationError::ClaimRequired { review }) if *review == fourth_item.id),
+        "claims required: {unclaimed:?}"
+    );
+    strict_queue.claim(fourth_item.id, &alice).await?;
+    let taken = strict.approve(&alice, fourth.into(), Some("ok")).await?;
+    assert_eq!(taken.entry.status, EntryStatus::Approved);
+    assert_eq!(item_of(4).await?.status, ReviewStatus::Approved);
+    // Through the queue, the claim is checked once, by the queue.
+    let fifth_item = item_of(5).await?;
+    claim_and_decide(
+        &strict_queue,
+        fifth_item.id,
+        &alice,
+        ReviewAction::Approve,
+        "ok",
+    )
+    .await?;
+    assert_eq!(
+        strict
+            .entry(fifth.id)
+            .await?
+            .map(|e| (e.status, e.decided_by)),
+        Some((EntryStatus::Approved, Some(alice_id.clone())))
+    );
+
+    // Claims off: bob's claim stops nobody.
+    let open = workflow_with(ClaimPolicy::Off)?;
+    let [sixth] = &queued_creates(&open, [6]).await?;
+    queue.claim(item_of(6).await?.id, &bob).await?;
+    let taken = open.approve(&alice, sixth.into(), None).await?;
+    assert_eq!(taken.entry.decided_by, Some(alice_id));
+    assert_eq!(item_of(6).await?.status, ReviewStatus::Approved);
     Ok(())
 }
 
