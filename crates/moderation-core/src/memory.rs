@@ -18,7 +18,7 @@ use crate::ids::{ItemId, Kind, ObjectRef, UserId};
 use crate::memory_log::MemoryModerationLog;
 use crate::modlog::NewModLogEntry;
 use crate::store::{
-    Cursor, DuplicateQuery, FlagOutcome, ItemFilter, LogAction, LogEntry, ModerationStore, NewItem,
+    Cursor, DuplicateQuery, FlagOutcome, ItemFilter, LogEntry, ModerationStore, NewItem,
     NewLogEntry, Order, Page, PageRequest, StatusChange, StoredItem,
 };
 
@@ -137,8 +137,10 @@ impl State {
             .entry(stored.object.clone())
             .or_default()
             .insert(key);
-        self.append_log(id, log);
+        // The item first: a moderator action logged with it reaches the
+        // moderation log, which names the item as its target.
         self.items.insert(id, stored.clone());
+        self.append_log(id, log);
         stored
     }
 
@@ -167,14 +169,8 @@ impl State {
         let (Some(modlog), Some(stored)) = (&self.modlog, self.items.get(&item)) else {
             return;
         };
-        let verb = match log.action {
-            LogAction::Approve => "item.approve",
-            LogAction::Reject => "item.reject",
-            LogAction::Remove => "item.remove",
-            LogAction::SubmitPublished
-            | LogAction::SubmitHeld
-            | LogAction::SubmitRejected
-            | LogAction::Flag => return,
+        let Some(verb) = log.action.moderation_log_verb() else {
+            return;
         };
         modlog.append_now(NewModLogEntry {
             action: verb.to_owned(),

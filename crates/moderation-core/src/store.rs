@@ -181,6 +181,26 @@ impl LogAction {
         })
     }
 
+    /// The verb under which a store also writes this action to the
+    /// moderation log: moderator actions are `item.approve`, `item.reject`
+    /// and `item.remove`; submissions and flags are not staff actions and
+    /// have none.
+    ///
+    /// ```
+    /// use moderation_core::LogAction;
+    /// assert_eq!(LogAction::Approve.moderation_log_verb(), Some("item.approve"));
+    /// assert_eq!(LogAction::Flag.moderation_log_verb(), None);
+    /// ```
+    #[must_use]
+    pub fn moderation_log_verb(self) -> Option<&'static str> {
+        match self {
+            Self::Approve => Some("item.approve"),
+            Self::Reject => Some("item.reject"),
+            Self::Remove => Some("item.remove"),
+            Self::SubmitPublished | Self::SubmitHeld | Self::SubmitRejected | Self::Flag => None,
+        }
+    }
+
     /// The log action for a saved verdict; `None` for [`Verdict::Discard`].
     #[must_use]
     pub fn for_verdict(verdict: Verdict) -> Option<Self> {

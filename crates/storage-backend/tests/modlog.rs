@@ -16,43 +16,60 @@ mod modlog {
     }
 }
 
-/// Moderator actions on items reach the moderation log of the same store.
-mod item_actions_reach_the_log {
-    use std::sync::Arc;
+/// A module running `$scenario` on the item store and the moderation log of
+/// one store: memory, SQLite and PostgreSQL.
+macro_rules! store_and_log {
+    ($(#[$doc:meta])* $name:ident => $scenario:path) => {
+        $(#[$doc])*
+        mod $name {
+            use std::sync::Arc;
 
-    use moderation_core::{MemoryModerationLog, MemoryStore, ModerationLog, ModerationStore};
-    use moderation_storage::testkit::{self, modlog::item_actions_reach_the_log as scenario};
+            use moderation_core::{MemoryModerationLog, MemoryStore, ModerationLog, ModerationStore};
+            use moderation_storage::testkit;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn memory() {
-        let log = MemoryModerationLog::new();
-        let store = Arc::new(MemoryStore::with_log(log.clone()));
-        if let Err(error) = scenario(store, Arc::new(log)).await {
-            panic!("scenario failed on the memory store: {error}");
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                let log = MemoryModerationLog::new();
+                let store = Arc::new(MemoryStore::with_log(log.clone()));
+                if let Err(error) = $scenario(store, Arc::new(log)).await {
+                    panic!("scenario failed on the memory store: {error}");
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                testkit::with_sqlite(|store| {
+                    let store = Arc::new(store);
+                    $scenario(
+                        Arc::clone(&store) as Arc<dyn ModerationStore>,
+                        store as Arc<dyn ModerationLog>,
+                    )
+                })
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                testkit::with_postgres(|store| {
+                    let store = Arc::new(store);
+                    $scenario(
+                        Arc::clone(&store) as Arc<dyn ModerationStore>,
+                        store as Arc<dyn ModerationLog>,
+                    )
+                })
+                .await;
+            }
         }
-    }
+    };
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        testkit::with_sqlite(|store| {
-            let store = Arc::new(store);
-            scenario(
-                Arc::clone(&store) as Arc<dyn ModerationStore>,
-                store as Arc<dyn ModerationLog>,
-            )
-        })
-        .await;
-    }
+store_and_log! {
+    /// Moderator actions on items reach the moderation log of the same store.
+    item_actions_reach_the_log => moderation_storage::testkit::modlog::item_actions_reach_the_log
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        testkit::with_postgres(|store| {
-            let store = Arc::new(store);
-            scenario(
-                Arc::clone(&store) as Arc<dyn ModerationStore>,
-                store as Arc<dyn ModerationLog>,
-            )
-        })
-        .await;
-    }
+store_and_log! {
+    /// A moderator action reaches the moderation log however the store writes it.
+    staff_actions_reach_the_log_however_written =>
+        moderation_storage::testkit::modlog::staff_actions_reach_the_log_however_written
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use moderation_core::{
-    Clock, ItemStatus, Kind, ModLogEntry, ModLogFilter, ModerationError, ModerationLog,
-    ModerationStore, NewModLogEntry, ObjectRef, SystemClock, UserId,
+    Clock, FlagOutcome, ItemStatus, Kind, LogAction, ModLogEntry, ModLogFilter, ModerationError,
+    ModerationLog, ModerationStore, NewLogEntry, NewModLogEntry, ObjectRef, SystemClock, UserId,
 };
 use uuid::Uuid;
 
@@ -286,6 +286,96 @@ pub async fn item_actions_reach_the_log(
             (entry.before.as_deref(), entry.after.as_deref()),
             (Some("held"), Some("public"))
         );
+    }
+    Ok(())
+}
+
+/// `log` as a moderator wrote it for `status`, on an item log entry.
+fn as_moderator(mut log: NewLogEntry, action: LogAction, status: ItemStatus) -> NewLogEntry {
+    log.action = action;
+    log.actor = Some(UserId::from(9_i64));
+    log.reason = Some("straight to the log ✓".to_owned());
+    log.from_status = None;
+    log.to_status = Some(status);
+    log
+}
+
+/// A log entry that names a moderator action reaches the moderation log
+/// whichever way the store writes it: with a single insert, inside a batch
+/// insert next to submissions, and with a flag. Submissions and flags do
+/// not. Each copy carries the item as target, the verb `item.<action>` and
+/// the entry's actor, reason, statuses, detail, IP and time. `store` and
+/// `log` are two ports of one store.
+///
+/// # Errors
+/// An unexpected store error.
+pub async fn staff_actions_reach_the_log_however_written(
+    store: Arc<dyn ModerationStore>,
+    log: Arc<dyn ModerationLog>,
+) -> ScenarioResult {
+    let mut batch = (1..=3)
+        .map(|n| items::held_comment(n, 10, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some((item, entry)) = batch.get_mut(1) {
+        item.status = ItemStatus::Public;
+        *entry = as_moderator(entry.clone(), LogAction::Approve, ItemStatus::Public);
+    }
+    let written = store.insert_items(batch.clone()).await?;
+    let (mut single, entry) = items::held_comment(4, 10, 4)?;
+    single.status = ItemStatus::Rejected;
+    let rejected = as_moderator(entry, LogAction::Reject, ItemStatus::Rejected);
+    let single = store.insert_item(single, rejected.clone()).await?;
+
+    let first = written.first().ok_or(ModerationError::NotFound {
+        item: moderation_core::ItemId(0),
+    })?;
+    let flag = NewLogEntry {
+        action: LogAction::Flag,
+        actor: Some(UserId::from(11_i64)),
+        ..rejected.clone()
+    };
+    let flagged = store
+        .add_flag(first.id, &UserId::from(11_i64), flag)
+        .await?;
+    assert_eq!(flagged, FlagOutcome::Added);
+    let (_, entry) = items::held_comment(1, 10, 5)?;
+    let removal = as_moderator(entry, LogAction::Remove, ItemStatus::Removed);
+    store
+        .add_flag(first.id, &UserId::from(12_i64), removal.clone())
+        .await?;
+
+    let mut entries = read_all(log.as_ref(), &ModLogFilter::default(), 10).await?;
+    entries.reverse();
+    let expected = [
+        (batch.get(1).map(|(item, entry)| (&item.object, entry))),
+        Some((&single.object, &rejected)),
+        Some((&first.object, &removal)),
+    ];
+    assert_eq!(
+        entries.len(),
+        expected.len(),
+        "one entry per moderator action: {entries:?}"
+    );
+    for (entry, expected) in entries.iter().zip(expected) {
+        let (target, written) = expected.ok_or(ModerationError::Config(
+            "the batch has a second item".to_owned(),
+        ))?;
+        let verb = written.action.moderation_log_verb();
+        assert_eq!(Some(entry.action.as_str()), verb);
+        assert_eq!(&entry.target, target);
+        assert_eq!(entry.actor, written.actor);
+        assert_eq!(entry.reason, written.reason);
+        assert_eq!(
+            entry.before,
+            written.from_status.map(|s| s.as_str().to_owned())
+        );
+        assert_eq!(
+            entry.after,
+            written.to_status.map(|s| s.as_str().to_owned())
+        );
+        assert_eq!(entry.detail, written.detail);
+        assert_eq!(entry.ip, written.ip);
+        assert_eq!(entry.at, written.at);
     }
     Ok(())
 }
