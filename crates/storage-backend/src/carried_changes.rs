@@ -4,8 +4,8 @@
 //! one `UPDATE` per item inside its transaction, each a round trip to the
 //! database. Here the whole batch is one statement reading a JSON array:
 //! on SQLite an `UPDATE ... FROM json_each(...)` whose matched items carry
-//! their log entries in `pending_log` to the triggers of migrations 000007
-//! and 000008, on PostgreSQL an `UPDATE ... FROM jsonb_to_recordset(...)`
+//! their log entries in `pending_log` to the triggers of migrations 000007,
+//! 000009 and 000011, on PostgreSQL an `UPDATE ... FROM jsonb_to_recordset(...)`
 //! with the log rows inserted by a data-modifying CTE, as for a single
 //! change.
 //!

@@ -153,7 +153,10 @@ macro_rules! impl_moderation_store {
                     for (id, (_, entry)) in chunk_ids.iter().zip(chunk) {
                         query = $crate::port::bind_log!(query.bind(*id), entry);
                     }
-                    query.execute(&mut *tx).await.map_err(StorageError::from)?;
+                    let done = query.execute(&mut *tx).await.map_err(StorageError::from)?;
+                    if chunk.iter().any(|(_, entry)| entry.staff) {
+                        <$store as $crate::port::Backend>::copy_staff_actions(&mut *tx, &done, chunk.len()).await?;
+                    }
                     ids.extend(chunk_ids);
                 }
                 tx.commit().await.map_err(StorageError::from)?;
@@ -462,10 +465,13 @@ macro_rules! impl_moderation_store {
             item: i64,
             entry: &$crate::record::EncodedLog,
         ) -> Result<(), moderation_core::ModerationError> {
-            $crate::port::bind_log!(sqlx::query($crate::sql::INSERT_LOG).bind(item), entry)
+            let done = $crate::port::bind_log!(sqlx::query($crate::sql::INSERT_LOG).bind(item), entry)
                 .execute(&mut *conn)
                 .await
                 .map_err($crate::error::StorageError::from)?;
+            if entry.staff {
+                <$store as $crate::port::Backend>::copy_staff_actions(conn, &done, 1).await?;
+            }
             Ok(())
         }
 
@@ -539,6 +545,17 @@ pub(crate) trait Backend {
     /// ([`sql::insert_items`](crate::sql::insert_items)) so that
     /// [`Backend::inserted_ids`] can learn the new ids.
     const INSERT_ITEMS_TAIL: &'static str;
+
+    /// Copies to the moderation log the moderator actions among the `rows`
+    /// item log entries the statement that returned `done` inserted
+    /// straight into the item log. A backend whose item-log trigger copies
+    /// them already does nothing. Callers skip it when none of the entries
+    /// is a moderator action.
+    fn copy_staff_actions<'c>(
+        conn: &'c mut Self::Conn,
+        done: &<Self::Db as sqlx::Database>::QueryResult,
+        rows: usize,
+    ) -> impl std::future::Future<Output = Result<(), StorageError>> + Send + 'c;
 
     /// Runs one multi-row item insert and returns the new ids in the order
     /// of its rows; `rows` is how many the statement inserts.

@@ -125,6 +125,9 @@ pub(crate) struct EncodedLog {
     pub(crate) to_status: Option<&'static str>,
     pub(crate) bulk: Option<String>,
     pub(crate) at: i64,
+    /// A moderator action, which the moderation log gets too
+    /// ([`moderation_core::LogAction::moderation_log_verb`]).
+    pub(crate) staff: bool,
 }
 
 impl EncodedLog {
@@ -143,6 +146,7 @@ impl EncodedLog {
             to_status: log.to_status.map(ItemStatus::as_str),
             bulk: log.bulk.map(|b| b.hyphenated().to_string()),
             at: to_micros(log.at),
+            staff: log.action.moderation_log_verb().is_some(),
         })
     }
 }

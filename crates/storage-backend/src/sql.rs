@@ -65,6 +65,18 @@ pub(crate) const INSERT_LOG: &str = "INSERT INTO moderation_item_log (item_id, a
 /// from_status, to_status, bulk_id, at.
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite {
+    /// Copies to the moderation log the moderator actions among the item
+    /// log rows with ids `$1` to `$2`, as the item triggers of migration
+    /// `20261121000011` copy the entries they write: for log entries the
+    /// store inserted straight into the item log.
+    pub(crate) const COPY_STAFF_ACTIONS: &str = "INSERT INTO moderation_log (action, actor, \
+         target_kind, target_key, reason, before_state, after_state, detail, ip, bulk_id, at) \
+         SELECT 'item.' || l.action, l.actor, i.kind, i.object_key, l.reason, l.from_status, \
+         l.to_status, l.detail, l.ip, l.bulk_id, l.at \
+         FROM moderation_item_log AS l JOIN moderation_items AS i ON i.id = l.item_id \
+         WHERE l.id BETWEEN $1 AND $2 AND l.action IN ('approve', 'reject', 'remove') \
+         ORDER BY l.id";
+
     /// The item carries its log entry in `pending_log`; the trigger of
     /// migration `20261121000007` moves it to the log and clears the column.
     /// No `RETURNING`: the new id is the connection's last inserted row id.

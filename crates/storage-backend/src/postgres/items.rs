@@ -14,6 +14,17 @@ impl crate::port::Backend for PgStore {
         Some(crate::sql::postgres::CHANGE_STATUSES_CARRYING);
     const INSERT_ITEMS_TAIL: &'static str = " RETURNING id";
 
+    /// The trigger on `moderation_item_log` (migration `20261121000008`)
+    /// copies every moderator action, however it was written; its `WHEN`
+    /// condition is checked without running the trigger's function.
+    fn copy_staff_actions<'c>(
+        _conn: &'c mut sqlx::PgConnection,
+        _done: &sqlx::postgres::PgQueryResult,
+        _rows: usize,
+    ) -> impl std::future::Future<Output = Result<(), StorageError>> + Send + 'c {
+        std::future::ready(Ok(()))
+    }
+
     /// One statement takes its ids from the identity sequence in `VALUES`
     /// order, but `RETURNING`'s row order is unspecified: sorting restores
     /// input order.

@@ -20,6 +20,27 @@ impl crate::port::Backend for SqliteStore {
     /// without it (see `inserted_ids`).
     const INSERT_ITEMS_TAIL: &'static str = "";
 
+    /// The item triggers copy only the entries the item statements carry
+    /// (migration `20261121000011`); one statement's log rows have
+    /// consecutive ids, the last of them the connection's last inserted
+    /// row id, as for items (see `inserted_ids`).
+    fn copy_staff_actions<'c>(
+        conn: &'c mut sqlx::SqliteConnection,
+        done: &sqlx::sqlite::SqliteQueryResult,
+        rows: usize,
+    ) -> impl std::future::Future<Output = Result<(), StorageError>> + Send + 'c {
+        let last = done.last_insert_rowid();
+        let first = last - i64::try_from(rows).unwrap_or(i64::MAX) + 1;
+        async move {
+            sqlx::query(crate::sql::sqlite::COPY_STAFF_ACTIONS)
+                .bind(first)
+                .bind(last)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+    }
+
     /// One statement holding the write lock gives its rows consecutive
     /// ids: `AUTOINCREMENT` takes one past the largest id ever used for
     /// each row in turn, and no trigger inserts items. The last of them is
