@@ -1,8 +1,8 @@
 //! Criterion bench `storage`: the review-queue workload on SQLite
 //! (`synchronous` NORMAL and FULL) and PostgreSQL.
 //!
-//! Per backend: submitting held comments by a plain user one at a time and
-//! through the batch API, listing 10 000 pending comments page by page,
+//! Per backend: submitting held comments by a plain user one at a time, one
+//! at a time from 8 tasks at once, and through the batch API, listing 10 000 pending comments page by page,
 //! approving held comments one at a time and 1 000 per call
 //! (`change_statuses`), the public read of one item with 10 000 and with
 //! 1 000 000 stored items (populated once with the batch API), and a read
@@ -47,6 +47,8 @@ const LARGE: i64 = 1_000_000;
 const BATCH: usize = 1_000;
 /// Items per queue page.
 const PAGE: u32 = 100;
+/// Tasks submitting at once in the concurrent submission bench.
+const TASKS: u64 = 8;
 
 /// Hands out comment ids, unique within one store.
 #[derive(Debug, Default)]
@@ -155,6 +157,33 @@ fn queue_workload(
                 for _ in 0..iters {
                     let (item, log) = held_comment(ids.next());
                     black_box(store.insert_item(item, log).await.expect("submit"));
+                }
+                start.elapsed()
+            }
+        });
+    });
+
+    // The same submissions from many tasks at once, as a busy web server
+    // makes them: the time per submission, not per task.
+    group.bench_function("submit_single_from_8_tasks", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
+            async move {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|task| {
+                        let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
+                        let count = iters / TASKS + u64::from(task < iters % TASKS);
+                        tokio::spawn(async move {
+                            for _ in 0..count {
+                                let (item, log) = held_comment(ids.next());
+                                black_box(store.insert_item(item, log).await.expect("submit"));
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("submitting task");
                 }
                 start.elapsed()
             }
@@ -362,8 +391,9 @@ fn wanted(id: &str) -> bool {
 }
 
 /// The benches of the first store (writes).
-const WRITE_BENCHES: [&str; 4] = [
+const WRITE_BENCHES: [&str; 5] = [
     "submit_single",
+    "submit_single_from_8_tasks",
     "submit_batch_1000",
     "approve",
     "approve_batch_1000",

@@ -28,6 +28,12 @@ pub enum StorageError {
         /// What is wrong with the value.
         problem: String,
     },
+    /// A submission was waiting for the store's writer and the task writing
+    /// it stopped before it could answer.
+    #[error(
+        "the task writing this submission stopped before answering (its runtime was shutting down); it may or may not be stored, so look it up before submitting it again"
+    )]
+    Interrupted,
     /// The database URL or file path could not be used.
     #[error("invalid database location `{location}`: {problem}")]
     Location {

@@ -19,24 +19,49 @@
 
 /// Binds the nine values of a log entry in the order every log statement
 /// takes them (see `sql`): action, actor, reason, detail, ip, from_status,
-/// to_status, bulk_id, at.
+/// to_status, bulk_id, at. The entry is moved in: the driver keeps each
+/// text it is given, and a borrowed one would be copied first.
 macro_rules! bind_log {
     ($query:expr, $entry:expr) => {{
-        let entry: &$crate::record::EncodedLog = $entry;
+        let entry: $crate::record::EncodedLog = $entry;
         $query
             .bind(entry.action)
-            .bind(entry.actor.as_deref())
-            .bind(entry.reason.as_deref())
-            .bind(entry.detail.as_str())
-            .bind(entry.ip.as_deref())
+            .bind(entry.actor)
+            .bind(entry.reason)
+            .bind(entry.detail)
+            .bind(entry.ip)
             .bind(entry.from_status)
             .bind(entry.to_status)
-            .bind(entry.bulk.as_deref())
+            .bind(entry.bulk)
             .bind(entry.at)
     }};
 }
 
 pub(crate) use bind_log;
+
+/// Binds the eleven values of an item in the order every item insert takes
+/// them (see `sql`): kind, object_key, parent_kind, parent_key, author_key,
+/// status, reasons, payload, fingerprint, ip, created_at. Moved in, as
+/// `bind_log!`'s entry is.
+macro_rules! bind_item {
+    ($query:expr, $row:expr) => {{
+        let row: $crate::record::EncodedItem = $row;
+        $query
+            .bind(row.kind)
+            .bind(row.object_key)
+            .bind(row.parent_kind)
+            .bind(row.parent_key)
+            .bind(row.author_key)
+            .bind(row.status)
+            .bind(row.reasons)
+            .bind(row.payload)
+            .bind(row.fingerprint)
+            .bind(row.ip)
+            .bind(row.created_at)
+    }};
+}
+
+pub(crate) use bind_item;
 
 /// The first of the rows a write statement returned, once all were read.
 ///
@@ -71,34 +96,7 @@ macro_rules! impl_moderation_store {
                 item: moderation_core::NewItem,
                 log: moderation_core::NewLogEntry,
             ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
-                use $crate::error::StorageError;
-                let row = $crate::record::EncodedItem::new(&item, self.limits())?;
-                let entry = $crate::record::EncodedLog::new(&log)?;
-                let query = sqlx::query(
-                    <$store as $crate::port::Backend>::INSERT_ITEM_WITH_LOG,
-                )
-                .bind(row.kind)
-                .bind(row.object_key)
-                .bind(row.parent_kind)
-                .bind(row.parent_key)
-                .bind(row.author_key)
-                .bind(row.status)
-                .bind(row.reasons)
-                .bind(row.payload)
-                .bind(row.fingerprint)
-                .bind(row.ip)
-                .bind(row.created_at);
-                let query = $crate::port::bind_log!(query, &entry);
-                let id = <$store as $crate::port::Backend>::inserted_ids(
-                    &mut *self.writer().await?,
-                    query,
-                    1,
-                )
-                .await?
-                .first()
-                .copied()
-                .ok_or_else(|| StorageError::corrupt("id", &"the insert returned no id"))?;
-                Ok($crate::record::inserted(id, item))
+                <$store as $crate::port::Backend>::submit(self, item, log).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = items.len()))]
@@ -106,60 +104,7 @@ macro_rules! impl_moderation_store {
                 &self,
                 items: Vec<(moderation_core::NewItem, moderation_core::NewLogEntry)>,
             ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                use $crate::error::StorageError;
-                use $crate::record::{EncodedItem, EncodedLog};
-                if items.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let limits = self.limits();
-                let encoded = items
-                    .iter()
-                    .map(|(item, log)| Ok((EncodedItem::new(item, limits)?, EncodedLog::new(log)?)))
-                    .collect::<Result<Vec<_>, moderation_core::ModerationError>>()?;
-                let mut ids = Vec::with_capacity(encoded.len());
-                let mut conn = self.writer().await?;
-                let mut tx = $crate::port::begin_write!($store, conn)?;
-                for chunk in encoded.chunks($crate::sql::BATCH_ROWS) {
-                    let sql = $crate::sql::insert_items(
-                        chunk.len(),
-                        <$store as $crate::port::Backend>::PLACEHOLDER,
-                        <$store as $crate::port::Backend>::INSERT_ITEMS_TAIL,
-                    );
-                    // Only placeholders and fixed fragments (see `sql`).
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (row, _) in chunk {
-                        query = query
-                            .bind(row.kind.as_str())
-                            .bind(row.object_key.as_str())
-                            .bind(row.parent_kind.as_deref())
-                            .bind(row.parent_key.as_deref())
-                            .bind(row.author_key.as_deref())
-                            .bind(row.status)
-                            .bind(row.reasons.as_str())
-                            .bind(row.payload.as_str())
-                            .bind(row.fingerprint.as_deref())
-                            .bind(row.ip.as_deref())
-                            .bind(row.created_at)
-                            .bind(row.created_at);
-                    }
-                    let chunk_ids = <$store as $crate::port::Backend>::inserted_ids(
-                        &mut *tx,
-                        query,
-                        chunk.len(),
-                    )
-                    .await?;
-                    let sql = $crate::sql::insert_logs(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (id, (_, entry)) in chunk_ids.iter().zip(chunk) {
-                        query = $crate::port::bind_log!(query.bind(*id), entry);
-                    }
-                    let done = query.execute(&mut *tx).await.map_err(StorageError::from)?;
-                    if chunk.iter().any(|(_, entry)| entry.staff) {
-                        <$store as $crate::port::Backend>::copy_staff_actions(&mut *tx, &done, chunk.len()).await?;
-                    }
-                    ids.extend(chunk_ids);
-                }
-                tx.commit().await.map_err(StorageError::from)?;
+                let ids = insert_batch(self, &items).await?;
                 Ok(ids
                     .into_iter()
                     .zip(items)
@@ -320,7 +265,7 @@ macro_rules! impl_moderation_store {
                 if added.rows_affected() == 0 {
                     return Ok(moderation_core::FlagOutcome::AlreadyFlagged);
                 }
-                insert_log(&mut tx, item.0, &entry).await?;
+                insert_log(&mut tx, item.0, entry).await?;
                 tx.commit().await.map_err(StorageError::from)?;
                 Ok(moderation_core::FlagOutcome::Added)
             }
@@ -459,17 +404,109 @@ macro_rules! impl_moderation_store {
             }
         }
 
+        /// Writes one item and its log entry in one statement on the
+        /// store's writer; returns the new id.
+        pub(crate) async fn insert_one(
+            store: &$store,
+            item: &moderation_core::NewItem,
+            log: &moderation_core::NewLogEntry,
+        ) -> Result<i64, moderation_core::ModerationError> {
+            use $crate::error::StorageError;
+            let row = $crate::record::EncodedItem::new(item, store.limits())?;
+            let entry = $crate::record::EncodedLog::new(log)?;
+            let query = $crate::port::bind_item!(
+                sqlx::query(<$store as $crate::port::Backend>::INSERT_ITEM_WITH_LOG),
+                row
+            );
+            let query = $crate::port::bind_log!(query, entry);
+            let id = <$store as $crate::port::Backend>::inserted_ids(
+                &mut *store.writer().await?,
+                query,
+                1,
+            )
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| StorageError::corrupt("id", &"the insert returned no id"))?;
+            Ok(id)
+        }
+
+        /// Writes items and their log entries in one transaction on the
+        /// store's writer; returns the new ids in input order. An error
+        /// leaves nothing written.
+        pub(crate) async fn insert_batch(
+            store: &$store,
+            items: &[(moderation_core::NewItem, moderation_core::NewLogEntry)],
+        ) -> Result<Vec<i64>, moderation_core::ModerationError> {
+            use $crate::error::StorageError;
+            use $crate::record::{EncodedItem, EncodedLog};
+            if items.is_empty() {
+                return Ok(Vec::new());
+            }
+            let limits = store.limits();
+            let encoded = items
+                .iter()
+                .map(|(item, log)| Ok((EncodedItem::new(item, limits)?, EncodedLog::new(log)?)))
+                .collect::<Result<Vec<_>, moderation_core::ModerationError>>()?;
+            let mut ids = Vec::with_capacity(encoded.len());
+            let mut conn = store.writer().await?;
+            let mut tx = $crate::port::begin_write!($store, conn)?;
+            // The rows are moved into the statements chunk by chunk, so the
+            // driver keeps their texts instead of copying them.
+            let mut rest = encoded.into_iter();
+            loop {
+                let chunk: Vec<_> = rest.by_ref().take($crate::sql::BATCH_ROWS).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let rows = chunk.len();
+                let staff = chunk.iter().any(|(_, entry)| entry.staff);
+                let (items, logs): (Vec<EncodedItem>, Vec<EncodedLog>) = chunk.into_iter().unzip();
+                let sql = $crate::sql::insert_items(
+                    rows,
+                    <$store as $crate::port::Backend>::PLACEHOLDER,
+                    <$store as $crate::port::Backend>::INSERT_ITEMS_TAIL,
+                );
+                // Only placeholders and fixed fragments (see `sql`).
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for row in items {
+                    // `updated_at` starts as `created_at`.
+                    let at = row.created_at;
+                    query = $crate::port::bind_item!(query, row).bind(at);
+                }
+                let chunk_ids = <$store as $crate::port::Backend>::inserted_ids(
+                    &mut *tx,
+                    query,
+                    rows,
+                )
+                .await?;
+                let sql = $crate::sql::insert_logs(rows, <$store as $crate::port::Backend>::PLACEHOLDER);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (id, entry) in chunk_ids.iter().zip(logs) {
+                    query = $crate::port::bind_log!(query.bind(*id), entry);
+                }
+                let done = query.execute(&mut *tx).await.map_err(StorageError::from)?;
+                if staff {
+                    <$store as $crate::port::Backend>::copy_staff_actions(&mut *tx, &done, rows).await?;
+                }
+                ids.extend(chunk_ids);
+            }
+            tx.commit().await.map_err(StorageError::from)?;
+            Ok(ids)
+        }
+
         /// Appends one log entry inside an open transaction.
         async fn insert_log(
             conn: &mut <$store as $crate::port::Backend>::Conn,
             item: i64,
-            entry: &$crate::record::EncodedLog,
+            entry: $crate::record::EncodedLog,
         ) -> Result<(), moderation_core::ModerationError> {
+            let staff = entry.staff;
             let done = $crate::port::bind_log!(sqlx::query($crate::sql::INSERT_LOG).bind(item), entry)
                 .execute(&mut *conn)
                 .await
                 .map_err($crate::error::StorageError::from)?;
-            if entry.staff {
+            if staff {
                 <$store as $crate::port::Backend>::copy_staff_actions(conn, &done, 1).await?;
             }
             Ok(())
@@ -490,7 +527,7 @@ macro_rules! impl_moderation_store {
             .bind(entry.at)
             .bind(change.item.0)
             .bind(change.expected_version);
-            let updated = $crate::port::bind_log!(query, &entry)
+            let updated = $crate::port::bind_log!(query, entry)
                 .fetch_all(&mut *conn)
                 .await
                 .map(|rows| $crate::port::first_row(rows))
@@ -545,6 +582,16 @@ pub(crate) trait Backend {
     /// ([`sql::insert_items`](crate::sql::insert_items)) so that
     /// [`Backend::inserted_ids`] can learn the new ids.
     const INSERT_ITEMS_TAIL: &'static str;
+
+    /// Stores one submission and its log entry (`ModerationStore::
+    /// insert_item`). PostgreSQL writes it at once on a pooled connection;
+    /// SQLite lets submissions that arrive while its one writer is busy
+    /// share the next commit (see `sqlite::grouped`).
+    fn submit(
+        &self,
+        item: moderation_core::NewItem,
+        log: moderation_core::NewLogEntry,
+    ) -> impl std::future::Future<Output = Result<moderation_core::StoredItem, ModerationError>> + Send;
 
     /// Copies to the moderation log the moderator actions among the `rows`
     /// item log entries the statement that returned `done` inserted

@@ -14,6 +14,17 @@ impl crate::port::Backend for PgStore {
         Some(crate::sql::postgres::CHANGE_STATUSES_CARRYING);
     const INSERT_ITEMS_TAIL: &'static str = " RETURNING id";
 
+    /// Each submission is its own statement: the pool runs concurrent ones
+    /// on separate connections, and the server groups their commits.
+    async fn submit(
+        &self,
+        item: moderation_core::NewItem,
+        log: moderation_core::NewLogEntry,
+    ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
+        let id = insert_one(self, &item, &log).await?;
+        Ok(crate::record::inserted(id, item))
+    }
+
     /// The trigger on `moderation_item_log` (migration `20261121000008`)
     /// copies every moderator action, however it was written; its `WHEN`
     /// condition is checked without running the trigger's function.

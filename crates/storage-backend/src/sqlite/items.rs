@@ -20,6 +20,15 @@ impl crate::port::Backend for SqliteStore {
     /// without it (see `inserted_ids`).
     const INSERT_ITEMS_TAIL: &'static str = "";
 
+    /// Concurrent submissions share commits (see `grouped`).
+    async fn submit(
+        &self,
+        item: moderation_core::NewItem,
+        log: moderation_core::NewLogEntry,
+    ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
+        super::grouped::submit(self, item, log).await
+    }
+
     /// The item triggers copy only the entries the item statements carry
     /// (migration `20261121000011`); one statement's log rows have
     /// consecutive ids, the last of them the connection's last inserted

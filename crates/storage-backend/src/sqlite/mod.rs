@@ -3,6 +3,7 @@
 mod audit;
 mod bans;
 mod community;
+mod grouped;
 mod items;
 mod objects;
 mod review;

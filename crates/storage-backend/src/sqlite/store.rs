@@ -177,6 +177,7 @@ impl SqliteOptions {
             read_pool: SqlitePoolOptions::new()
                 .max_connections(self.readers)
                 .connect_lazy_with(read.clone()),
+            submissions: Arc::default(),
             limits: self.limits,
         };
         store.migrate().await?;
@@ -204,6 +205,8 @@ pub struct SqliteStore {
     readers: Arc<Connections>,
     write_pool: SqlitePool,
     read_pool: SqlitePool,
+    /// Submissions waiting for the writer (see `grouped`).
+    submissions: Arc<super::grouped::Submissions>,
     limits: StoreLimits,
 }
 
@@ -264,6 +267,10 @@ impl SqliteStore {
 
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
+    }
+
+    pub(super) fn submissions(&self) -> &super::grouped::Submissions {
+        &self.submissions
     }
 
     /// The read-only pool, for the stores of other ports: they issue fewer,
