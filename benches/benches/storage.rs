@@ -4,8 +4,8 @@
 //! Per backend: submitting held comments by a plain user one at a time, one
 //! at a time from 8 tasks at once, and through the batch API, listing 10 000 pending comments page by page,
 //! approving held comments one at a time and 1 000 per call
-//! (`change_statuses`), the public read of one item with 10 000 and with
-//! 1 000 000 stored items (populated once with the batch API), and a read
+//! (`change_statuses`), the public read of one item with 10 000 (also from 8
+//! tasks at once) and with 1 000 000 stored items (populated once with the batch API), and a read
 //! that finds nothing (the round trip alone).
 //! PostgreSQL runs on `DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) in a database created for the
@@ -311,6 +311,48 @@ fn read_workload(
     });
 }
 
+/// The same reads from 8 tasks at once, as a busy web server makes them:
+/// the time per read, not per task.
+fn concurrent_reads(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Arc<dyn ModerationStore>,
+    name: &str,
+    ids: &[ItemId],
+) {
+    let ids: Arc<[ItemId]> = ids.into();
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(name, |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
+            async move {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|task| {
+                        let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
+                        let count = iters / TASKS + u64::from(task < iters % TASKS);
+                        tokio::spawn(async move {
+                            // Each task strides over the whole table from
+                            // its own start, as `read_workload` does.
+                            let mut cursor = usize::try_from(task).unwrap_or(0) * 1_249;
+                            for _ in 0..count {
+                                cursor = (cursor + 7_919) % ids.len().max(1);
+                                let id = ids.get(cursor).copied().unwrap_or(ItemId(1));
+                                let item = store.item(id).await.expect("read");
+                                black_box(item.is_some_and(|i| i.is_public()));
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("reading task");
+                }
+                start.elapsed()
+            }
+        });
+    });
+}
+
 /// Public reads with 10 000 items stored (those of the list workload), then
 /// with 1 000 000 after populating the rest through the batch API.
 fn read_workloads(
@@ -327,6 +369,7 @@ fn read_workloads(
         .map_or(1, |i| i.id.0);
     let at_10k: Vec<ItemId> = (first..first + QUEUE).map(ItemId).collect();
     read_workload(group, rt, store, "public_read_at_10k", &at_10k);
+    concurrent_reads(group, rt, store, "public_read_at_10k_from_8_tasks", &at_10k);
     // The same statement finding nothing: the round trip to a reader
     // connection's thread without a row to decode.
     let missing: Vec<ItemId> = (1..=QUEUE).map(|n| ItemId(-n)).collect();
@@ -399,9 +442,10 @@ const WRITE_BENCHES: [&str; 5] = [
     "approve_batch_1000",
 ];
 /// The benches of the second store (10 000 held items, then 1 000 000).
-const READ_BENCHES: [&str; 4] = [
+const READ_BENCHES: [&str; 5] = [
     "list_pending_10k_by_pages_of_100",
     "public_read_at_10k",
+    "public_read_at_10k_from_8_tasks",
     "read_missing",
     "public_read_at_1m",
 ];
