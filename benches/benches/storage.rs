@@ -23,6 +23,7 @@
     reason = "a benchmark whose setup fails must stop, not measure nothing"
 )]
 
+use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -115,6 +116,23 @@ fn approval(item: ItemId, at_id: i64) -> StatusChange {
     }
 }
 
+/// Runs `iters` operations split over `TASKS` tasks started together and
+/// returns the wall time: `run(task, count)` makes task `task`'s `count`.
+async fn across_tasks<F, Fut>(iters: u64, run: F) -> Duration
+where
+    F: Fn(u64, u64) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| tokio::spawn(run(task, iters / TASKS + u64::from(task < iters % TASKS))))
+        .collect();
+    for task in tasks {
+        task.await.expect("task of a concurrent bench");
+    }
+    start.elapsed()
+}
+
 /// Adds `count` comments in `status` through the batch API; returns their ids.
 async fn populate(
     store: &dyn ModerationStore,
@@ -168,25 +186,15 @@ fn queue_workload(
     group.bench_function("submit_single_from_8_tasks", |b| {
         b.to_async(rt).iter_custom(|iters| {
             let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
-            async move {
-                let start = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|task| {
-                        let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
-                        let count = iters / TASKS + u64::from(task < iters % TASKS);
-                        tokio::spawn(async move {
-                            for _ in 0..count {
-                                let (item, log) = held_comment(ids.next());
-                                black_box(store.insert_item(item, log).await.expect("submit"));
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("submitting task");
+            across_tasks(iters, move |_, count| {
+                let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
+                async move {
+                    for _ in 0..count {
+                        let (item, log) = held_comment(ids.next());
+                        black_box(store.insert_item(item, log).await.expect("submit"));
+                    }
                 }
-                start.elapsed()
-            }
+            })
         });
     });
 
@@ -325,30 +333,20 @@ fn concurrent_reads(
     group.bench_function(name, |b| {
         b.to_async(rt).iter_custom(|iters| {
             let (store, ids) = (Arc::clone(store), Arc::clone(&ids));
-            async move {
-                let start = Instant::now();
-                let tasks: Vec<_> = (0..TASKS)
-                    .map(|task| {
-                        let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
-                        let count = iters / TASKS + u64::from(task < iters % TASKS);
-                        tokio::spawn(async move {
-                            // Each task strides over the whole table from
-                            // its own start, as `read_workload` does.
-                            let mut cursor = usize::try_from(task).unwrap_or(0) * 1_249;
-                            for _ in 0..count {
-                                cursor = (cursor + 7_919) % ids.len().max(1);
-                                let id = ids.get(cursor).copied().unwrap_or(ItemId(1));
-                                let item = store.item(id).await.expect("read");
-                                black_box(item.is_some_and(|i| i.is_public()));
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("reading task");
+            across_tasks(iters, move |task, count| {
+                let (store, ids) = (Arc::clone(&store), Arc::clone(&ids));
+                async move {
+                    // Each task strides over the whole table from its own
+                    // start, as `read_workload` does.
+                    let mut cursor = usize::try_from(task).unwrap_or(0) * 1_249;
+                    for _ in 0..count {
+                        cursor = (cursor + 7_919) % ids.len().max(1);
+                        let id = ids.get(cursor).copied().unwrap_or(ItemId(1));
+                        let item = store.item(id).await.expect("read");
+                        black_box(item.is_some_and(|i| i.is_public()));
+                    }
                 }
-                start.elapsed()
-            }
+            })
         });
     });
 }
