@@ -13,7 +13,9 @@
 //!   statement (`Backend::INSERT_ITEM_WITH_LOG`,
 //!   `Backend::CHANGE_STATUS_WITH_LOG`), atomic on its own; batches share one
 //!   transaction, rolled back when dropped on any error path (`?`), so
-//!   nothing is left half-written;
+//!   nothing is left half-written. On SQLite, submissions that queue behind
+//!   one being written share a multi-row statement or a transaction
+//!   (`Backend::submit`, `sqlite::grouped`), atomic in the same way;
 //! - a status change matches `WHERE id = ? AND version = ?`; a miss is
 //!   turned into `Conflict` or `NotFound`, and the statement wrote nothing.
 
