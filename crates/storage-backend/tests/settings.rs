@@ -19,6 +19,9 @@ struct Pragmas {
     foreign_keys: i64,
     busy_timeout_ms: i64,
     synchronous: i64,
+    /// Log pages past which a connection checkpoints by itself: the store
+    /// checkpoints on a task of its own, so only far past SQLite's 1 000.
+    wal_autocheckpoint: i64,
 }
 
 /// The pragmas of a connection of `pool`. They are per connection, so this
@@ -36,6 +39,9 @@ async fn pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
             .fetch_one(&mut *conn)
             .await?,
         synchronous: sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?,
+        wal_autocheckpoint: sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&mut *conn)
             .await?,
     })
@@ -61,6 +67,7 @@ async fn sqlite_opens_in_wal_mode_with_foreign_keys_a_5_s_busy_timeout_and_norma
             foreign_keys: 1,
             busy_timeout_ms: 5_000,
             synchronous: NORMAL,
+            wal_autocheckpoint: 10_000,
         };
         assert_pragmas(&store, &expected).await
     })
@@ -81,6 +88,7 @@ async fn sqlite_applies_a_custom_busy_timeout_and_full_sync() {
         foreign_keys: 1,
         busy_timeout_ms: 1_250,
         synchronous: FULL,
+        wal_autocheckpoint: 10_000,
     };
     assert_pragmas(temp.store(), &expected).await.unwrap();
     temp.close().await;

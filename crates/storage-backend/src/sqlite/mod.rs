@@ -2,6 +2,7 @@
 
 mod audit;
 mod bans;
+mod checkpoints;
 mod community;
 mod grouped;
 mod items;

@@ -1,5 +1,6 @@
 //! Opening a SQLite store and its connection settings.
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use sqlx::sqlite::{
 };
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
+use super::checkpoints::{self, Checkpoints};
 use crate::error::StorageError;
 use crate::options::StoreLimits;
 
@@ -33,8 +35,9 @@ const ROW_BUFFER: usize = 1_024;
 #[non_exhaustive]
 pub enum Synchronous {
     /// `synchronous = NORMAL` (the default): the write-ahead log is synced at
-    /// checkpoints, not at every commit. A power loss can lose the last few
-    /// commits, never corrupt the file. Commits are several times faster.
+    /// checkpoints, not at every commit; the store checkpoints about 100 ms
+    /// after a write. A power loss can lose the commits of about that long,
+    /// never corrupt the file. Commits are several times faster.
     #[default]
     Normal,
     /// `synchronous = FULL`: every commit is synced to disk before it
@@ -138,6 +141,10 @@ impl SqliteOptions {
             .foreign_keys(true)
             .busy_timeout(self.busy_timeout)
             .synchronous(self.synchronous.pragma())
+            // The store checkpoints on a task of its own (see
+            // `checkpoints`); a connection checkpoints by itself only
+            // when that task falls far behind.
+            .pragma("wal_autocheckpoint", checkpoints::FALLBACK_PAGES)
             // A write spills its statement journal (the undo record of one
             // statement inside a transaction, e.g. a 1 000-row batch) to a
             // temporary file past 64 KiB unless temporary storage is in
@@ -170,6 +177,7 @@ impl SqliteOptions {
         let writer = Connections::open(&connect, 1).await?;
         let store = SqliteStore {
             writer: Arc::new(writer),
+            checkpoints: None,
             readers: Arc::new(Connections::default()),
             write_pool: SqlitePoolOptions::new()
                 .max_connections(1)
@@ -182,8 +190,10 @@ impl SqliteOptions {
         };
         store.migrate().await?;
         let readers = Connections::open(&read, self.readers).await?;
+        let checkpointer = SqliteConnection::connect_with(&connect).await?;
         Ok(SqliteStore {
             readers: Arc::new(readers),
+            checkpoints: Some(Arc::new(Checkpoints::start(checkpointer))),
             ..store
         })
     }
@@ -202,6 +212,8 @@ impl SqliteOptions {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: Arc<Connections>,
+    /// The checkpoint task (none only while `open` migrates).
+    checkpoints: Option<Arc<Checkpoints>>,
     readers: Arc<Connections>,
     write_pool: SqlitePool,
     read_pool: SqlitePool,
@@ -249,6 +261,9 @@ impl SqliteStore {
 
     /// Closes every connection, checkpointing the write-ahead log.
     pub async fn close(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.close().await;
+        }
         self.read_pool.close().await;
         self.write_pool.close().await;
         self.readers.close().await;
@@ -261,12 +276,21 @@ impl SqliteStore {
     }
 
     /// The write connection, once the writes queued before are done.
-    pub(crate) async fn writer(&self) -> Result<Held<'_>, StorageError> {
-        self.writer.get().await
+    pub(crate) async fn writer(&self) -> Result<Writing<'_>, StorageError> {
+        Ok(Writing {
+            conn: self.writer.get().await?,
+            checkpoints: self.checkpoints.as_deref(),
+        })
     }
 
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
+    }
+
+    /// The checkpoint task's handle, for the tests.
+    #[cfg(test)]
+    pub(super) fn checkpoints(&self) -> Option<&Checkpoints> {
+        self.checkpoints.as_deref()
     }
 
     pub(super) fn submissions(&self) -> &super::grouped::Submissions {
@@ -286,12 +310,46 @@ impl SqliteStore {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StorageError> {
+        // Noted at the start: the checkpoint task waits a while before it
+        // looks, and a late checkpoint is taken by the next write.
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.wrote();
+        }
         Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
 /// A connection checked out of [`Connections`].
 pub(crate) type Held<'a> = MappedMutexGuard<'a, SqliteConnection>;
+
+/// The write connection, checked out; returning it tells the checkpoint
+/// task that something may have been written.
+pub(crate) struct Writing<'a> {
+    conn: Held<'a>,
+    checkpoints: Option<&'a Checkpoints>,
+}
+
+impl Deref for Writing<'_> {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        if let Some(checkpoints) = self.checkpoints {
+            checkpoints.wrote();
+        }
+    }
+}
 
 /// Connections owned by the store, each behind an async mutex (`None` once
 /// closed). Checking one out is a lock, not a message to its worker thread.
