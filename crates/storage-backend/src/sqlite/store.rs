@@ -125,6 +125,10 @@ impl SqliteOptions {
 
     /// Opens the file (creating it when missing) and applies the migrations.
     ///
+    /// Call it inside a Tokio runtime with its timer enabled (as
+    /// `#[tokio::main]` and `#[tokio::test]` give): the store starts its
+    /// checkpoint task there, and the driver's pools need the timer too.
+    ///
     /// # Errors
     /// [`StorageError::Database`] when the file cannot be opened or created,
     /// [`StorageError::Migrate`] when the schema cannot be brought up to date.
