@@ -183,8 +183,11 @@ mod tests {
     /// machine; the tests only wait this long when something is wrong.
     const PATIENCE: Duration = Duration::from_secs(20);
 
-    async fn open(dir: &Path) -> Result<SqliteStore, ModerationError> {
-        Ok(SqliteStore::open(dir.join("checkpoints.db")).await?)
+    /// A fresh store in a temporary directory.
+    async fn open() -> Result<(tempfile::TempDir, SqliteStore), ModerationError> {
+        let dir = tempfile::tempdir().map_err(ModerationError::store)?;
+        let store = SqliteStore::open(dir.path().join("checkpoints.db")).await?;
+        Ok((dir, store))
     }
 
     fn wal(dir: &Path) -> PathBuf {
@@ -220,8 +223,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn nothing_written_means_no_checkpoint() -> Result<(), ModerationError> {
-        let dir = tempfile::tempdir().map_err(ModerationError::store)?;
-        let store = open(dir.path()).await?;
+        let (_dir, store) = open().await?;
         store
             .list_items(
                 &Default::default(),
@@ -238,8 +240,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_are_copied_to_the_database_file_soon_after() -> Result<(), ModerationError> {
-        let dir = tempfile::tempdir().map_err(ModerationError::store)?;
-        let store = open(dir.path()).await?;
+        let (dir, store) = open().await?;
         let file = dir.path().join("checkpoints.db");
         let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let before = size(&file);
@@ -267,8 +268,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn closing_ends_the_task_and_removes_the_log() -> Result<(), ModerationError> {
-        let dir = tempfile::tempdir().map_err(ModerationError::store)?;
-        let store = open(dir.path()).await?;
+        let (dir, store) = open().await?;
         submit(&store, 1..4).await?;
         assert!(wal(dir.path()).exists());
         store.close().await;
@@ -280,8 +280,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dropping_the_store_ends_the_task() -> Result<(), ModerationError> {
-        let dir = tempfile::tempdir().map_err(ModerationError::store)?;
-        let store = open(dir.path()).await?;
+        let (_dir, store) = open().await?;
         let shared = store
             .checkpoints()
             .map(|c| Arc::clone(&c.shared))
