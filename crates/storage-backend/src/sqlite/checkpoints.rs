@@ -16,7 +16,11 @@
 //!   per [`DELAY`] at most, and not at all while nothing is written;
 //! - a commit reaches the disk within about [`DELAY`] of being made, also
 //!   under `synchronous = NORMAL`, where SQLite's own checkpoints left a
-//!   trickle of writes unsynced until the log happened to fill;
+//!   trickle of writes unsynced until the log happened to fill. The write
+//!   connection is noted when it is handed back, after its commit; a
+//!   transaction on the write pool is noted when it begins, so one that
+//!   outlasts [`DELAY`] waits for the next write's checkpoint or the
+//!   writers' own;
 //! - the log stays bounded when the task falls behind or a reader keeps it
 //!   from finishing: the write connections still checkpoint by themselves
 //!   past [`FALLBACK_PAGES`];
