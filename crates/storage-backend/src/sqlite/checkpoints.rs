@@ -21,9 +21,14 @@
 //!   transaction on the write pool is noted when it begins, so one that
 //!   outlasts [`DELAY`] waits for the next write's checkpoint or the
 //!   writers' own;
-//! - the log stays bounded when the task falls behind or a reader keeps it
-//!   from finishing: the write connections still checkpoint by themselves
-//!   past [`FALLBACK_PAGES`];
+//! - the log stays bounded: the write connections still checkpoint by
+//!   themselves past [`FALLBACK_PAGES`]. Only such a checkpoint, inside a
+//!   commit, lets the log start over under a steady stream of writes (a
+//!   checkpoint beside the writers never catches the newest page while
+//!   they keep writing), so a busy store's log grows to about that size
+//!   and stays there; while the task's own checkpoint runs, the writers
+//!   cannot checkpoint, and the log may pass it by what they write
+//!   meanwhile;
 //! - the task ends when the last clone of the store is dropped or closed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,8 +44,9 @@ use tokio::task::JoinHandle;
 pub(super) const DELAY: Duration = Duration::from_millis(100);
 
 /// The log size, in pages, past which a write connection checkpoints by
-/// itself (`wal_autocheckpoint`): ten times SQLite's default, reached only
-/// when the task cannot keep up.
+/// itself (`wal_autocheckpoint`): ten times SQLite's default. By then the
+/// task has copied most of the log, so that commit copies little; under
+/// steady writes it is what starts the log over.
 pub(super) const FALLBACK_PAGES: &str = "10000";
 
 /// What the write path and the task share.

@@ -147,7 +147,7 @@ impl SqliteOptions {
             .synchronous(self.synchronous.pragma())
             // The store checkpoints on a task of its own (see
             // `checkpoints`); a connection checkpoints by itself only
-            // when that task falls far behind.
+            // past ten times SQLite's threshold, which bounds the log.
             .pragma("wal_autocheckpoint", checkpoints::FALLBACK_PAGES)
             // A write spills its statement journal (the undo record of one
             // statement inside a transaction, e.g. a 1 000-row batch) to a
