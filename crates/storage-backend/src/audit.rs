@@ -274,21 +274,24 @@ macro_rules! impl_audit_store {
                 &self,
                 records: Vec<moderation_audit_trail::NewAuditRecord>,
             ) -> Result<Vec<moderation_audit_trail::AuditRecord>, moderation_audit_trail::AuditError> {
-                use $crate::audit::store_error;
-                if records.is_empty() {
-                    return Ok(Vec::new());
-                }
-                // Checked before the transaction opens: bad input never
-                // takes the write lock and never half-writes a batch.
-                let encoded = $crate::audit::EncodedRecord::all(&records)?;
-                let mut tx = self.begin_write().await.map_err(store_error)?;
-                let ids = $insert(&mut *tx, &encoded).await?;
-                tx.commit().await.map_err(store_error)?;
-                Ok(records
-                    .into_iter()
-                    .zip(ids)
-                    .map(|(record, id)| record.stored(id))
-                    .collect())
+                self.settle(async move {
+                    use $crate::audit::store_error;
+                    if records.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // Checked before the transaction opens: bad input never
+                    // takes the write lock and never half-writes a batch.
+                    let encoded = $crate::audit::EncodedRecord::all(&records)?;
+                    let mut tx = self.begin_write().await.map_err(store_error)?;
+                    let ids = $insert(&mut *tx, &encoded).await?;
+                    tx.commit().await.map_err(store_error)?;
+                    Ok(records
+                        .into_iter()
+                        .zip(ids)
+                        .map(|(record, id)| record.stored(id))
+                        .collect())
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -297,39 +300,42 @@ macro_rules! impl_audit_store {
                 query: &moderation_audit_trail::AuditQuery,
                 page: moderation_core::PageRequest,
             ) -> Result<moderation_core::Page<moderation_audit_trail::AuditRecord>, moderation_audit_trail::AuditError> {
-                use $crate::audit::store_error;
-                let values = $crate::audit::PageValues::new(query, &page)?;
-                let sql = $crate::audit::page_query(query, values.keyset.after.is_some());
-                // Only placeholders and fixed fragments (see `page_query`).
-                let mut q = sqlx::query_as::<_, $crate::audit::AuditRow>(sqlx::AssertSqlSafe(sql));
-                if let Some(actor) = values.actor {
-                    q = q.bind(actor);
-                }
-                if let Some((low, high)) = values.ip {
-                    q = q.bind(low).bind(high);
-                }
-                if let Some((kind, key)) = values.target {
-                    q = q.bind(kind).bind(key);
-                }
-                if let Some(since) = values.since {
-                    q = q.bind(since);
-                }
-                if let Some(until) = values.until {
-                    q = q.bind(until);
-                }
-                if let Some((at, id)) = values.keyset.after {
-                    q = q.bind(at).bind(id);
-                }
-                let rows = q
-                    .bind(values.keyset.fetch)
-                    .fetch_all(self.pool_reader())
-                    .await
-                    .map_err(store_error)?;
-                let items = rows
-                    .into_iter()
-                    .map($crate::audit::decode)
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(values.keyset.page(items, moderation_audit_trail::AuditRecord::cursor))
+                self.settle(async move {
+                    use $crate::audit::store_error;
+                    let values = $crate::audit::PageValues::new(query, &page)?;
+                    let sql = $crate::audit::page_query(query, values.keyset.after.is_some());
+                    // Only placeholders and fixed fragments (see `page_query`).
+                    let mut q = sqlx::query_as::<_, $crate::audit::AuditRow>(sqlx::AssertSqlSafe(sql));
+                    if let Some(actor) = values.actor {
+                        q = q.bind(actor);
+                    }
+                    if let Some((low, high)) = values.ip {
+                        q = q.bind(low).bind(high);
+                    }
+                    if let Some((kind, key)) = values.target {
+                        q = q.bind(kind).bind(key);
+                    }
+                    if let Some(since) = values.since {
+                        q = q.bind(since);
+                    }
+                    if let Some(until) = values.until {
+                        q = q.bind(until);
+                    }
+                    if let Some((at, id)) = values.keyset.after {
+                        q = q.bind(at).bind(id);
+                    }
+                    let rows = q
+                        .bind(values.keyset.fetch)
+                        .fetch_all(self.pool_reader())
+                        .await
+                        .map_err(store_error)?;
+                    let items = rows
+                        .into_iter()
+                        .map($crate::audit::decode)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(values.keyset.page(items, moderation_audit_trail::AuditRecord::cursor))
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
@@ -340,26 +346,29 @@ macro_rules! impl_audit_store {
                 until: chrono::DateTime<chrono::Utc>,
                 limit: u32,
             ) -> Result<Vec<moderation_audit_trail::SockPuppet>, moderation_audit_trail::AuditError> {
-                use $crate::audit::{count, store_error};
-                let rows: Vec<(String, i64, i64)> = sqlx::query_as($crate::audit::SOCK_PUPPETS)
-                    .bind(user.as_str())
-                    .bind($crate::record::to_micros(since))
-                    .bind($crate::record::to_micros(until))
-                    .bind(i64::from(limit))
-                    .fetch_all(self.pool_reader())
-                    .await
-                    .map_err(store_error)?;
-                rows.into_iter()
-                    .map(|(actor, shared, overlap)| {
-                        Ok(moderation_audit_trail::SockPuppet {
-                            user: moderation_core::UserId::new(actor).map_err(|e| {
-                                store_error($crate::error::StorageError::corrupt("actor", &e))
-                            })?,
-                            shared_addresses: count(shared),
-                            overlap: count(overlap),
+                self.settle(async move {
+                    use $crate::audit::{count, store_error};
+                    let rows: Vec<(String, i64, i64)> = sqlx::query_as($crate::audit::SOCK_PUPPETS)
+                        .bind(user.as_str())
+                        .bind($crate::record::to_micros(since))
+                        .bind($crate::record::to_micros(until))
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool_reader())
+                        .await
+                        .map_err(store_error)?;
+                    rows.into_iter()
+                        .map(|(actor, shared, overlap)| {
+                            Ok(moderation_audit_trail::SockPuppet {
+                                user: moderation_core::UserId::new(actor).map_err(|e| {
+                                    store_error($crate::error::StorageError::corrupt("actor", &e))
+                                })?,
+                                shared_addresses: count(shared),
+                                overlap: count(overlap),
+                            })
                         })
-                    })
-                    .collect()
+                        .collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
@@ -367,12 +376,15 @@ macro_rules! impl_audit_store {
                 &self,
                 cutoff: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, moderation_audit_trail::AuditError> {
-                let n: i64 = sqlx::query_scalar($crate::audit::COUNT_OLDER)
-                    .bind($crate::record::to_micros(cutoff))
-                    .fetch_one(self.pool_reader())
-                    .await
-                    .map_err($crate::audit::store_error)?;
-                Ok($crate::audit::count(n))
+                self.settle(async move {
+                    let n: i64 = sqlx::query_scalar($crate::audit::COUNT_OLDER)
+                        .bind($crate::record::to_micros(cutoff))
+                        .fetch_one(self.pool_reader())
+                        .await
+                        .map_err($crate::audit::store_error)?;
+                    Ok($crate::audit::count(n))
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
@@ -381,16 +393,19 @@ macro_rules! impl_audit_store {
                 cutoff: chrono::DateTime<chrono::Utc>,
                 limit: u32,
             ) -> Result<u64, moderation_audit_trail::AuditError> {
-                use $crate::audit::store_error;
-                let mut tx = self.begin_write().await.map_err(store_error)?;
-                let done = sqlx::query($crate::audit::DELETE_OLDER)
-                    .bind($crate::record::to_micros(cutoff))
-                    .bind(i64::from(limit))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                tx.commit().await.map_err(store_error)?;
-                Ok(done.rows_affected())
+                self.settle(async move {
+                    use $crate::audit::store_error;
+                    let mut tx = self.begin_write().await.map_err(store_error)?;
+                    let done = sqlx::query($crate::audit::DELETE_OLDER)
+                        .bind($crate::record::to_micros(cutoff))
+                        .bind(i64::from(limit))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
+                    tx.commit().await.map_err(store_error)?;
+                    Ok(done.rows_affected())
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -398,15 +413,18 @@ macro_rules! impl_audit_store {
                 &self,
                 actor: &moderation_core::UserId,
             ) -> Result<u64, moderation_audit_trail::AuditError> {
-                use $crate::audit::store_error;
-                let mut tx = self.begin_write().await.map_err(store_error)?;
-                let done = sqlx::query($crate::audit::DELETE_ACTOR)
-                    .bind(actor.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                tx.commit().await.map_err(store_error)?;
-                Ok(done.rows_affected())
+                self.settle(async move {
+                    use $crate::audit::store_error;
+                    let mut tx = self.begin_write().await.map_err(store_error)?;
+                    let done = sqlx::query($crate::audit::DELETE_ACTOR)
+                        .bind(actor.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
+                    tx.commit().await.map_err(store_error)?;
+                    Ok(done.rows_affected())
+                })
+                .await
             }
         }
 
@@ -421,16 +439,19 @@ macro_rules! impl_audit_store {
                 &self,
                 cutoff: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, moderation_audit_trail::AuditError> {
-                let mut total = 0;
-                for table in $crate::audit::IP_TABLES {
-                    let n: i64 = sqlx::query_scalar(table.count)
-                        .bind($crate::record::to_micros(cutoff))
-                        .fetch_one(self.pool_reader())
-                        .await
-                        .map_err($crate::audit::store_error)?;
-                    total += $crate::audit::count(n);
-                }
-                Ok(total)
+                self.settle(async move {
+                    let mut total = 0;
+                    for table in $crate::audit::IP_TABLES {
+                        let n: i64 = sqlx::query_scalar(table.count)
+                            .bind($crate::record::to_micros(cutoff))
+                            .fetch_one(self.pool_reader())
+                            .await
+                            .map_err($crate::audit::store_error)?;
+                        total += $crate::audit::count(n);
+                    }
+                    Ok(total)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
@@ -439,23 +460,26 @@ macro_rules! impl_audit_store {
                 cutoff: chrono::DateTime<chrono::Utc>,
                 limit: u32,
             ) -> Result<u64, moderation_audit_trail::AuditError> {
-                use $crate::audit::store_error;
-                let mut left = u64::from(limit);
-                let mut tx = self.begin_write().await.map_err(store_error)?;
-                for table in $crate::audit::IP_TABLES {
-                    if left == 0 {
-                        break;
+                self.settle(async move {
+                    use $crate::audit::store_error;
+                    let mut left = u64::from(limit);
+                    let mut tx = self.begin_write().await.map_err(store_error)?;
+                    for table in $crate::audit::IP_TABLES {
+                        if left == 0 {
+                            break;
+                        }
+                        let done = sqlx::query(table.clear)
+                            .bind($crate::record::to_micros(cutoff))
+                            .bind(i64::try_from(left).unwrap_or(i64::MAX))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(store_error)?;
+                        left = left.saturating_sub(done.rows_affected());
                     }
-                    let done = sqlx::query(table.clear)
-                        .bind($crate::record::to_micros(cutoff))
-                        .bind(i64::try_from(left).unwrap_or(i64::MAX))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(store_error)?;
-                    left = left.saturating_sub(done.rows_affected());
-                }
-                tx.commit().await.map_err(store_error)?;
-                Ok(u64::from(limit) - left)
+                    tx.commit().await.map_err(store_error)?;
+                    Ok(u64::from(limit) - left)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -463,19 +487,22 @@ macro_rules! impl_audit_store {
                 &self,
                 user: &moderation_core::UserId,
             ) -> Result<u64, moderation_audit_trail::AuditError> {
-                use $crate::audit::store_error;
-                let mut total = 0;
-                let mut tx = self.begin_write().await.map_err(store_error)?;
-                for (statement, column) in $crate::audit::CLEAR_USER_IPS {
-                    let done = sqlx::query(statement)
-                        .bind($crate::audit::user_value(user, column))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(store_error)?;
-                    total += done.rows_affected();
-                }
-                tx.commit().await.map_err(store_error)?;
-                Ok(total)
+                self.settle(async move {
+                    use $crate::audit::store_error;
+                    let mut total = 0;
+                    let mut tx = self.begin_write().await.map_err(store_error)?;
+                    for (statement, column) in $crate::audit::CLEAR_USER_IPS {
+                        let done = sqlx::query(statement)
+                            .bind($crate::audit::user_value(user, column))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(store_error)?;
+                        total += done.rows_affected();
+                    }
+                    tx.commit().await.map_err(store_error)?;
+                    Ok(total)
+                })
+                .await
             }
         }
     };

@@ -112,57 +112,66 @@ macro_rules! impl_ban_store {
         impl moderation_misery::BanStore for $store {
     #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %ban.kind))]
     async fn add(&self, ban: moderation_misery::NewBan) -> Result<moderation_misery::BanEntry, moderation_misery::MiseryError> {
-        // The store's clock: the same truncated-to-microseconds time the
-        // item tables keep, so the returned entry equals what `list` reads.
-        let created_at = moderation_core::Clock::now(&moderation_core::SystemClock);
-        let (target_kind, target) = $crate::bans::encode_target(&ban.target);
-        let id: i64 = sqlx::query_scalar($crate::bans::INSERT_BAN)
-            .bind(target_kind)
-            .bind(target)
-            .bind(ban.kind.as_str())
-            .bind(&ban.reason)
-            .bind(ban.created_by.as_str())
-            .bind($crate::record::to_micros(created_at))
-            .bind(ban.expires_at.map($crate::record::to_micros))
-            .fetch_all(self.$write())
-            .await
-            .map(|ids| $crate::port::first_row(ids))
-            .map_err($crate::bans::store_error)?
-            .ok_or_else(|| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &"the insert returned no id")))?;
-        Ok(moderation_misery::BanEntry {
-            id: u64::try_from(id).map_err(|e| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &e)))?,
-            target: ban.target,
-            kind: ban.kind,
-            reason: ban.reason,
-            created_by: ban.created_by,
-            created_at,
-            expires_at: ban.expires_at,
+        self.settle(async move {
+            // The store's clock: the same truncated-to-microseconds time the
+            // item tables keep, so the returned entry equals what `list` reads.
+            let created_at = moderation_core::Clock::now(&moderation_core::SystemClock);
+            let (target_kind, target) = $crate::bans::encode_target(&ban.target);
+            let id: i64 = sqlx::query_scalar($crate::bans::INSERT_BAN)
+                .bind(target_kind)
+                .bind(target)
+                .bind(ban.kind.as_str())
+                .bind(&ban.reason)
+                .bind(ban.created_by.as_str())
+                .bind($crate::record::to_micros(created_at))
+                .bind(ban.expires_at.map($crate::record::to_micros))
+                .fetch_all(self.$write())
+                .await
+                .map(|ids| $crate::port::first_row(ids))
+                .map_err($crate::bans::store_error)?
+                .ok_or_else(|| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &"the insert returned no id")))?;
+            Ok(moderation_misery::BanEntry {
+                id: u64::try_from(id).map_err(|e| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &e)))?,
+                target: ban.target,
+                kind: ban.kind,
+                reason: ban.reason,
+                created_by: ban.created_by,
+                created_at,
+                expires_at: ban.expires_at,
+            })
         })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
     async fn remove(&self, id: u64) -> Result<moderation_misery::BanEntry, moderation_misery::MiseryError> {
-        // An id beyond the column's range was never handed out.
-        let key = i64::try_from(id).map_err(|_| moderation_misery::MiseryError::UnknownBan { id })?;
-        let row: Option<$crate::bans::BanRow> = sqlx::query_as($crate::bans::DELETE_BAN)
-            .bind(key)
-            .fetch_all(self.$write())
-            .await
-            .map(|rows| $crate::port::first_row(rows))
-            .map_err($crate::bans::store_error)?;
-        let row = row.ok_or(moderation_misery::MiseryError::UnknownBan { id })?;
-        $crate::bans::decode_ban(row).map_err($crate::bans::store_error)
+        self.settle(async move {
+            // An id beyond the column's range was never handed out.
+            let key = i64::try_from(id).map_err(|_| moderation_misery::MiseryError::UnknownBan { id })?;
+            let row: Option<$crate::bans::BanRow> = sqlx::query_as($crate::bans::DELETE_BAN)
+                .bind(key)
+                .fetch_all(self.$write())
+                .await
+                .map(|rows| $crate::port::first_row(rows))
+                .map_err($crate::bans::store_error)?;
+            let row = row.ok_or(moderation_misery::MiseryError::UnknownBan { id })?;
+            $crate::bans::decode_ban(row).map_err($crate::bans::store_error)
+        })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
     async fn list(&self) -> Result<Vec<moderation_misery::BanEntry>, moderation_misery::MiseryError> {
-        let rows: Vec<$crate::bans::BanRow> = sqlx::query_as($crate::bans::LIST_BANS)
-            .fetch_all(self.$read())
-            .await
-            .map_err($crate::bans::store_error)?;
-        rows.into_iter()
-            .map(|row| $crate::bans::decode_ban(row).map_err($crate::bans::store_error))
-            .collect()
+        self.settle(async move {
+            let rows: Vec<$crate::bans::BanRow> = sqlx::query_as($crate::bans::LIST_BANS)
+                .fetch_all(self.$read())
+                .await
+                .map_err($crate::bans::store_error)?;
+            rows.into_iter()
+                .map(|row| $crate::bans::decode_ban(row).map_err($crate::bans::store_error))
+                .collect()
+        })
+        .await
     }
 }
     };

@@ -248,69 +248,72 @@ macro_rules! impl_community_stores {
                 &self,
                 attempt: &moderation_core::community::ActionAttempt,
             ) -> Result<moderation_core::community::Admission, moderation_core::ModerationError> {
-                use moderation_core::community::{Admission, Breach, RankFilter};
-                use $crate::community::db;
-                let user = attempt.user.as_str();
-                let now = $crate::record::to_micros(attempt.at);
-                let mut tx = self.$begin().await?;
-                let lock: Option<&'static str> = $lock;
-                if let Some(lock) = lock {
-                    sqlx::query(lock)
-                        .bind($crate::community::lock_key(&attempt.user))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                }
-                for index in 0..attempt.checks.len() {
-                    for query in attempt.queries(index) {
-                        let matched = if query.nth == 0 {
-                            Some(attempt.at)
-                        } else {
-                            let sql = $crate::community::rank_sql(&query.filter);
-                            let mut select = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-                                .bind(user)
-                                .bind($crate::record::to_micros(query.since));
-                            for value in $crate::community::rank_values(&query) {
-                                select = select.bind(value);
+                self.settle(async move {
+                    use moderation_core::community::{Admission, Breach, RankFilter};
+                    use $crate::community::db;
+                    let user = attempt.user.as_str();
+                    let now = $crate::record::to_micros(attempt.at);
+                    let mut tx = self.$begin().await?;
+                    let lock: Option<&'static str> = $lock;
+                    if let Some(lock) = lock {
+                        sqlx::query(lock)
+                            .bind($crate::community::lock_key(&attempt.user))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
+                    }
+                    for index in 0..attempt.checks.len() {
+                        for query in attempt.queries(index) {
+                            let matched = if query.nth == 0 {
+                                Some(attempt.at)
+                            } else {
+                                let sql = $crate::community::rank_sql(&query.filter);
+                                let mut select = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                                    .bind(user)
+                                    .bind($crate::record::to_micros(query.since));
+                                for value in $crate::community::rank_values(&query) {
+                                    select = select.bind(value);
+                                }
+                                let at = select
+                                    .bind(i64::from(query.nth - 1))
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(db)?;
+                                at.map(|at| $crate::bans::decode_time("at", at)).transpose()?
+                            };
+                            if let Some(matched) = matched {
+                                tx.rollback().await.map_err(db)?;
+                                return Ok(Admission::Refused(Breach {
+                                    check: index,
+                                    retry_at: moderation_core::community::retry_at(matched, &query, attempt.at),
+                                    host: match query.filter {
+                                        RankFilter::Host(host) => Some(host.to_owned()),
+                                        _ => None,
+                                    },
+                                }));
                             }
-                            let at = select
-                                .bind(i64::from(query.nth - 1))
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(db)?;
-                            at.map(|at| $crate::bans::decode_time("at", at)).transpose()?
-                        };
-                        if let Some(matched) = matched {
-                            tx.rollback().await.map_err(db)?;
-                            return Ok(Admission::Refused(Breach {
-                                check: index,
-                                retry_at: moderation_core::community::retry_at(matched, &query, attempt.at),
-                                host: match query.filter {
-                                    RankFilter::Host(host) => Some(host.to_owned()),
-                                    _ => None,
-                                },
-                            }));
                         }
                     }
-                }
-                let id: i64 = sqlx::query_scalar($crate::community::INSERT_ACTION)
-                    .bind(user)
-                    .bind(attempt.action.as_str())
-                    .bind(now)
-                    .bind(attempt.fingerprint.as_deref())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                if !attempt.hosts.is_empty() {
-                    let sql = $crate::community::insert_hosts_sql(attempt.hosts.len());
-                    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for host in &attempt.hosts {
-                        insert = insert.bind(id).bind(user).bind(host.as_str()).bind(now);
+                    let id: i64 = sqlx::query_scalar($crate::community::INSERT_ACTION)
+                        .bind(user)
+                        .bind(attempt.action.as_str())
+                        .bind(now)
+                        .bind(attempt.fingerprint.as_deref())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    if !attempt.hosts.is_empty() {
+                        let sql = $crate::community::insert_hosts_sql(attempt.hosts.len());
+                        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for host in &attempt.hosts {
+                            insert = insert.bind(id).bind(user).bind(host.as_str()).bind(now);
+                        }
+                        insert.execute(&mut *tx).await.map_err(db)?;
                     }
-                    insert.execute(&mut *tx).await.map_err(db)?;
-                }
-                tx.commit().await.map_err(db)?;
-                Ok(Admission::Appended)
+                    tx.commit().await.map_err(db)?;
+                    Ok(Admission::Appended)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -320,14 +323,17 @@ macro_rules! impl_community_stores {
                 action: moderation_core::community::ActionKind,
                 since: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, moderation_core::ModerationError> {
-                let count: i64 = sqlx::query_scalar($crate::community::COUNT_SINCE)
-                    .bind(user.as_str())
-                    .bind(action.as_str())
-                    .bind($crate::record::to_micros(since))
-                    .fetch_one(self.$read())
-                    .await
-                    .map_err($crate::community::db)?;
-                Ok(u64::try_from(count).unwrap_or(0))
+                self.settle(async move {
+                    let count: i64 = sqlx::query_scalar($crate::community::COUNT_SINCE)
+                        .bind(user.as_str())
+                        .bind(action.as_str())
+                        .bind($crate::record::to_micros(since))
+                        .fetch_one(self.$read())
+                        .await
+                        .map_err($crate::community::db)?;
+                    Ok(u64::try_from(count).unwrap_or(0))
+                })
+                .await
             }
         }
 
@@ -338,27 +344,30 @@ macro_rules! impl_community_stores {
                 &self,
                 sanction: &moderation_core::community::NewSanction,
             ) -> Result<moderation_core::community::Sanction, moderation_core::ModerationError> {
-                let mut tx = self.$begin().await?;
-                let id: i64 = sqlx::query_scalar($crate::community::INSERT_SANCTION)
-                    .bind(sanction.user.as_str())
-                    .bind(sanction.kind.as_str())
-                    .bind(&sanction.reason)
-                    .bind(sanction.by.as_ref().map(moderation_core::UserId::as_str))
-                    .bind($crate::record::to_micros(sanction.at))
-                    .bind(sanction.expires_at.map($crate::record::to_micros))
-                    .bind(sanction.cause.as_deref())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err($crate::community::db)?;
-                let stored = moderation_core::community::Sanction {
-                    id,
-                    imposed: sanction.clone(),
-                    lifted_by: None,
-                    lifted_at: None,
-                };
-                $append(&mut *tx, &stored.imposed_entry()?).await?;
-                tx.commit().await.map_err($crate::community::db)?;
-                Ok(stored)
+                self.settle(async move {
+                    let mut tx = self.$begin().await?;
+                    let id: i64 = sqlx::query_scalar($crate::community::INSERT_SANCTION)
+                        .bind(sanction.user.as_str())
+                        .bind(sanction.kind.as_str())
+                        .bind(&sanction.reason)
+                        .bind(sanction.by.as_ref().map(moderation_core::UserId::as_str))
+                        .bind($crate::record::to_micros(sanction.at))
+                        .bind(sanction.expires_at.map($crate::record::to_micros))
+                        .bind(sanction.cause.as_deref())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err($crate::community::db)?;
+                    let stored = moderation_core::community::Sanction {
+                        id,
+                        imposed: sanction.clone(),
+                        lifted_by: None,
+                        lifted_at: None,
+                    };
+                    $append(&mut *tx, &stored.imposed_entry()?).await?;
+                    tx.commit().await.map_err($crate::community::db)?;
+                    Ok(stored)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip(self, by), fields(backend = $backend))]
@@ -368,32 +377,35 @@ macro_rules! impl_community_stores {
                 by: Option<&moderation_core::UserId>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<moderation_core::community::Sanction, moderation_core::ModerationError> {
-                let mut tx = self.$begin().await?;
-                let lifted = sqlx::query($crate::community::LIFT_SANCTION)
-                    .bind($crate::record::to_micros(at))
-                    .bind(by.map(moderation_core::UserId::as_str))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::community::db)?
-                    .rows_affected();
-                let row: Option<$crate::community::SanctionRow> =
-                    sqlx::query_as($crate::community::SANCTION_BY_ID)
+                self.settle(async move {
+                    let mut tx = self.$begin().await?;
+                    let lifted = sqlx::query($crate::community::LIFT_SANCTION)
+                        .bind($crate::record::to_micros(at))
+                        .bind(by.map(moderation_core::UserId::as_str))
                         .bind(id)
-                        .fetch_optional(&mut *tx)
+                        .execute(&mut *tx)
                         .await
-                        .map_err($crate::community::db)?;
-                let Some(row) = row else {
-                    tx.rollback().await.map_err($crate::community::db)?;
-                    return Err(moderation_core::ModerationError::UnknownSanction { id });
-                };
-                let sanction = $crate::community::decode_sanction(row)?;
-                // Only the first lift is logged: a second one changes nothing.
-                if lifted > 0 {
-                    $append(&mut *tx, &sanction.lifted_entry(by, at)?).await?;
-                }
-                tx.commit().await.map_err($crate::community::db)?;
-                Ok(sanction)
+                        .map_err($crate::community::db)?
+                        .rows_affected();
+                    let row: Option<$crate::community::SanctionRow> =
+                        sqlx::query_as($crate::community::SANCTION_BY_ID)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err($crate::community::db)?;
+                    let Some(row) = row else {
+                        tx.rollback().await.map_err($crate::community::db)?;
+                        return Err(moderation_core::ModerationError::UnknownSanction { id });
+                    };
+                    let sanction = $crate::community::decode_sanction(row)?;
+                    // Only the first lift is logged: a second one changes nothing.
+                    if lifted > 0 {
+                        $append(&mut *tx, &sanction.lifted_entry(by, at)?).await?;
+                    }
+                    tx.commit().await.map_err($crate::community::db)?;
+                    Ok(sanction)
+                })
+                .await
             }
 
             async fn in_force(
@@ -401,8 +413,11 @@ macro_rules! impl_community_stores {
                 user: &moderation_core::UserId,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<moderation_core::community::Sanction>, moderation_core::ModerationError> {
-                self.sanctions_where($crate::community::SANCTIONS_IN_FORCE, user.as_str(), Some(now))
-                    .await
+                self.settle(async move {
+                    self.sanctions_where($crate::community::SANCTIONS_IN_FORCE, user.as_str(), Some(now))
+                        .await
+                })
+                .await
             }
 
             async fn caused_by(
@@ -410,16 +425,22 @@ macro_rules! impl_community_stores {
                 cause: &str,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<moderation_core::community::Sanction>, moderation_core::ModerationError> {
-                self.sanctions_where($crate::community::SANCTIONS_CAUSED_BY, cause, Some(now))
-                    .await
+                self.settle(async move {
+                    self.sanctions_where($crate::community::SANCTIONS_CAUSED_BY, cause, Some(now))
+                        .await
+                })
+                .await
             }
 
             async fn history(
                 &self,
                 user: &moderation_core::UserId,
             ) -> Result<Vec<moderation_core::community::Sanction>, moderation_core::ModerationError> {
-                self.sanctions_where($crate::community::SANCTION_HISTORY, user.as_str(), None)
-                    .await
+                self.settle(async move {
+                    self.sanctions_where($crate::community::SANCTION_HISTORY, user.as_str(), None)
+                        .await
+                })
+                .await
             }
         }
 
@@ -451,12 +472,15 @@ macro_rules! impl_community_stores {
                 &self,
                 user: &moderation_core::UserId,
             ) -> Result<Option<moderation_core::community::TrustRecord>, moderation_core::ModerationError> {
-                let row: Option<(i64, bool, i64)> = sqlx::query_as($crate::community::TRUST_RECORD)
-                    .bind(user.as_str())
-                    .fetch_optional(self.$read())
-                    .await
-                    .map_err($crate::community::db)?;
-                row.map(|row| $crate::community::decode_trust_record(user, row)).transpose()
+                self.settle(async move {
+                    let row: Option<(i64, bool, i64)> = sqlx::query_as($crate::community::TRUST_RECORD)
+                        .bind(user.as_str())
+                        .fetch_optional(self.$read())
+                        .await
+                        .map_err($crate::community::db)?;
+                    row.map(|row| $crate::community::decode_trust_record(user, row)).transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -464,36 +488,39 @@ macro_rules! impl_community_stores {
                 &self,
                 change: &moderation_core::community::TrustChange,
             ) -> Result<moderation_core::community::TrustRecord, moderation_core::ModerationError> {
-                use $crate::community::{db, level_value};
-                let at = $crate::record::to_micros(change.at);
-                let mut tx = self.$begin().await?;
-                sqlx::query($crate::community::UPSERT_TRUST)
-                    .bind(change.user.as_str())
-                    .bind(level_value(change.to))
-                    .bind(change.locked)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                sqlx::query($crate::community::INSERT_TRUST_HISTORY)
-                    .bind(change.user.as_str())
-                    .bind(change.from.map(level_value))
-                    .bind(level_value(change.to))
-                    .bind(change.locked)
-                    .bind(change.by.as_ref().map(moderation_core::UserId::as_str))
-                    .bind(&change.reason)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                $append(&mut *tx, &change.log_entry()?).await?;
-                tx.commit().await.map_err(db)?;
-                Ok(moderation_core::community::TrustRecord {
-                    user: change.user.clone(),
-                    level: change.to,
-                    locked: change.locked,
-                    updated_at: change.at,
+                self.settle(async move {
+                    use $crate::community::{db, level_value};
+                    let at = $crate::record::to_micros(change.at);
+                    let mut tx = self.$begin().await?;
+                    sqlx::query($crate::community::UPSERT_TRUST)
+                        .bind(change.user.as_str())
+                        .bind(level_value(change.to))
+                        .bind(change.locked)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    sqlx::query($crate::community::INSERT_TRUST_HISTORY)
+                        .bind(change.user.as_str())
+                        .bind(change.from.map(level_value))
+                        .bind(level_value(change.to))
+                        .bind(change.locked)
+                        .bind(change.by.as_ref().map(moderation_core::UserId::as_str))
+                        .bind(&change.reason)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    $append(&mut *tx, &change.log_entry()?).await?;
+                    tx.commit().await.map_err(db)?;
+                    Ok(moderation_core::community::TrustRecord {
+                        user: change.user.clone(),
+                        level: change.to,
+                        locked: change.locked,
+                        updated_at: change.at,
+                    })
                 })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -501,15 +528,18 @@ macro_rules! impl_community_stores {
                 &self,
                 user: &moderation_core::UserId,
             ) -> Result<Vec<moderation_core::community::TrustChange>, moderation_core::ModerationError> {
-                let rows: Vec<$crate::community::TrustHistoryRow> =
-                    sqlx::query_as($crate::community::TRUST_HISTORY)
-                        .bind(user.as_str())
-                        .fetch_all(self.$read())
-                        .await
-                        .map_err($crate::community::db)?;
-                rows.into_iter()
-                    .map(|row| $crate::community::decode_trust_change(user, row))
-                    .collect()
+                self.settle(async move {
+                    let rows: Vec<$crate::community::TrustHistoryRow> =
+                        sqlx::query_as($crate::community::TRUST_HISTORY)
+                            .bind(user.as_str())
+                            .fetch_all(self.$read())
+                            .await
+                            .map_err($crate::community::db)?;
+                    rows.into_iter()
+                        .map(|row| $crate::community::decode_trust_change(user, row))
+                        .collect()
+                })
+                .await
             }
         }
     };

@@ -231,14 +231,17 @@ macro_rules! impl_moderation_log {
                 &self,
                 entry: moderation_core::NewModLogEntry,
             ) -> Result<moderation_core::ModLogEntry, moderation_core::ModerationError> {
-                use $crate::error::StorageError;
-                // Checked before the transaction opens, so bad input never
-                // takes the write lock.
-                $crate::modlog::EncodedEntry::new(&entry)?;
-                let mut tx = self.begin_write().await?;
-                let id = $append(&mut *tx, &entry).await?;
-                tx.commit().await.map_err(StorageError::from)?;
-                Ok(entry.stored(id))
+                self.settle(async move {
+                    use $crate::error::StorageError;
+                    // Checked before the transaction opens, so bad input never
+                    // takes the write lock.
+                    $crate::modlog::EncodedEntry::new(&entry)?;
+                    let mut tx = self.begin_write().await?;
+                    let id = $append(&mut *tx, &entry).await?;
+                    tx.commit().await.map_err(StorageError::from)?;
+                    Ok(entry.stored(id))
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -248,37 +251,40 @@ macro_rules! impl_moderation_log {
                 page: moderation_core::PageRequest,
             ) -> Result<moderation_core::Page<moderation_core::ModLogEntry>, moderation_core::ModerationError>
             {
-                use $crate::error::StorageError;
-                let values = $crate::modlog::PageValues::new(filter, &page)?;
-                let sql = $crate::modlog::page_query(filter, values.keyset.after.is_some());
-                // Only placeholders and fixed fragments (see `page_query`).
-                let mut query =
-                    sqlx::query_as::<_, $crate::modlog::ModLogRow>(sqlx::AssertSqlSafe(sql));
-                if let Some(actor) = values.actor {
-                    query = query.bind(actor);
-                }
-                if let Some((kind, key)) = values.target {
-                    query = query.bind(kind).bind(key);
-                }
-                if let Some(since) = values.since {
-                    query = query.bind(since);
-                }
-                if let Some(until) = values.until {
-                    query = query.bind(until);
-                }
-                if let Some((at, id)) = values.keyset.after {
-                    query = query.bind(at).bind(id);
-                }
-                let rows = query
-                    .bind(values.keyset.fetch)
-                    .fetch_all(self.pool_reader())
-                    .await
-                    .map_err(StorageError::from)?;
-                let items = rows
-                    .into_iter()
-                    .map($crate::modlog::decode)
-                    .collect::<Result<Vec<_>, StorageError>>()?;
-                Ok(values.keyset.page(items, moderation_core::ModLogEntry::cursor))
+                self.settle(async move {
+                    use $crate::error::StorageError;
+                    let values = $crate::modlog::PageValues::new(filter, &page)?;
+                    let sql = $crate::modlog::page_query(filter, values.keyset.after.is_some());
+                    // Only placeholders and fixed fragments (see `page_query`).
+                    let mut query =
+                        sqlx::query_as::<_, $crate::modlog::ModLogRow>(sqlx::AssertSqlSafe(sql));
+                    if let Some(actor) = values.actor {
+                        query = query.bind(actor);
+                    }
+                    if let Some((kind, key)) = values.target {
+                        query = query.bind(kind).bind(key);
+                    }
+                    if let Some(since) = values.since {
+                        query = query.bind(since);
+                    }
+                    if let Some(until) = values.until {
+                        query = query.bind(until);
+                    }
+                    if let Some((at, id)) = values.keyset.after {
+                        query = query.bind(at).bind(id);
+                    }
+                    let rows = query
+                        .bind(values.keyset.fetch)
+                        .fetch_all(self.pool_reader())
+                        .await
+                        .map_err(StorageError::from)?;
+                    let items = rows
+                        .into_iter()
+                        .map($crate::modlog::decode)
+                        .collect::<Result<Vec<_>, StorageError>>()?;
+                    Ok(values.keyset.page(items, moderation_core::ModLogEntry::cursor))
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -286,19 +292,22 @@ macro_rules! impl_moderation_log {
                 &self,
                 actor: &moderation_core::UserId,
             ) -> Result<u64, moderation_core::ModerationError> {
-                use $crate::error::StorageError;
-                let mut changed = 0;
-                let mut tx = self.begin_write().await?;
-                for statement in $crate::modlog::ANONYMISE_ACTOR {
-                    let done = sqlx::query(statement)
-                        .bind(actor.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StorageError::from)?;
-                    changed += done.rows_affected();
-                }
-                tx.commit().await.map_err(StorageError::from)?;
-                Ok(changed)
+                self.settle(async move {
+                    use $crate::error::StorageError;
+                    let mut changed = 0;
+                    let mut tx = self.begin_write().await?;
+                    for statement in $crate::modlog::ANONYMISE_ACTOR {
+                        let done = sqlx::query(statement)
+                            .bind(actor.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StorageError::from)?;
+                        changed += done.rows_affected();
+                    }
+                    tx.commit().await.map_err(StorageError::from)?;
+                    Ok(changed)
+                })
+                .await
             }
         }
     };

@@ -1196,14 +1196,17 @@ macro_rules! impl_object_store {
                 &self,
                 object: &moderation_core::ObjectRef,
             ) -> Result<Option<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
-                let (kind, key) = $crate::objects::encode_ref(object)?;
-                let row = sqlx::query($crate::objects::SELECT_OBJECT)
-                    .bind(kind)
-                    .bind(key)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                row.as_ref().map($crate::objects::object_from_row).transpose()
+                self.settle(async move {
+                    let (kind, key) = $crate::objects::encode_ref(object)?;
+                    let row = sqlx::query($crate::objects::SELECT_OBJECT)
+                        .bind(kind)
+                        .bind(key)
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    row.as_ref().map($crate::objects::object_from_row).transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
@@ -1214,15 +1217,18 @@ macro_rules! impl_object_store {
                 Option<(moderation_core::workflow::ModeratedObject, Option<moderation_core::workflow::ObjectEntry>)>,
                 moderation_core::ModerationError,
             > {
-                let (kind, key) = $crate::objects::encode_ref(object)?;
-                // An edit writes right after this read: see `decision_targets`.
-                let row = sqlx::query($crate::objects::SELECT_OBJECT_WITH_LATEST)
-                    .bind(kind)
-                    .bind(key)
-                    .fetch_optional(&mut *self.writer().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                row.as_ref().map($crate::objects::decode_with_latest).transpose()
+                self.settle(async move {
+                    let (kind, key) = $crate::objects::encode_ref(object)?;
+                    // An edit writes right after this read: see `decision_targets`.
+                    let row = sqlx::query($crate::objects::SELECT_OBJECT_WITH_LATEST)
+                        .bind(kind)
+                        .bind(key)
+                        .fetch_optional(&mut *self.writer().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    row.as_ref().map($crate::objects::decode_with_latest).transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = objects.len()))]
@@ -1230,15 +1236,18 @@ macro_rules! impl_object_store {
                 &self,
                 objects: &[moderation_core::ObjectRef],
             ) -> Result<Vec<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
-                if objects.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let rows = sqlx::query($batch.objects)
-                    .bind($crate::objects::encode_refs(objects)?)
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                rows.iter().map($crate::objects::object_from_row).collect()
+                self.settle(async move {
+                    if objects.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let rows = sqlx::query($batch.objects)
+                        .bind($crate::objects::encode_refs(objects)?)
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    rows.iter().map($crate::objects::object_from_row).collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
@@ -1246,15 +1255,18 @@ macro_rules! impl_object_store {
                 &self,
                 ids: &[moderation_core::workflow::EntryId],
             ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let rows = sqlx::query($batch.entries)
-                    .bind($crate::objects::encode_entry_ids(ids)?)
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                rows.iter().map($crate::objects::entry_from_row).collect()
+                self.settle(async move {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let rows = sqlx::query($batch.entries)
+                        .bind($crate::objects::encode_entry_ids(ids)?)
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    rows.iter().map($crate::objects::entry_from_row).collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
@@ -1265,21 +1277,24 @@ macro_rules! impl_object_store {
                 Vec<(moderation_core::workflow::ObjectEntry, moderation_core::workflow::ModeratedObject)>,
                 moderation_core::ModerationError,
             > {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                // A decision writes right after this read, so it runs on the
-                // write connection. On SQLite a read connection that finds the
-                // database changed since its last read drops its page cache
-                // and unmaps the file (a page-table flush on every core);
-                // the writer's own commits leave its cache warm. An approval
-                // one at a time took about a third less.
-                let rows = sqlx::query($batch.targets)
-                    .bind($crate::objects::encode_entry_ids(ids)?)
-                    .fetch_all(&mut *self.writer().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                rows.iter().map($crate::objects::decode_target).collect()
+                self.settle(async move {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // A decision writes right after this read, so it runs on the
+                    // write connection. On SQLite a read connection that finds the
+                    // database changed since its last read drops its page cache
+                    // and unmaps the file (a page-table flush on every core);
+                    // the writer's own commits leave its cache warm. An approval
+                    // one at a time took about a third less.
+                    let rows = sqlx::query($batch.targets)
+                        .bind($crate::objects::encode_entry_ids(ids)?)
+                        .fetch_all(&mut *self.writer().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    rows.iter().map($crate::objects::decode_target).collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object, revision))]
@@ -1288,15 +1303,18 @@ macro_rules! impl_object_store {
                 object: &moderation_core::ObjectRef,
                 revision: i64,
             ) -> Result<Option<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
-                let (kind, key) = $crate::objects::encode_ref(object)?;
-                let row = sqlx::query($crate::objects::SELECT_REVISION)
-                    .bind(kind)
-                    .bind(key)
-                    .bind(revision)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                row.as_ref().map($crate::objects::entry_from_row).transpose()
+                self.settle(async move {
+                    let (kind, key) = $crate::objects::encode_ref(object)?;
+                    let row = sqlx::query($crate::objects::SELECT_REVISION)
+                        .bind(kind)
+                        .bind(key)
+                        .bind(revision)
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    row.as_ref().map($crate::objects::entry_from_row).transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
@@ -1304,14 +1322,17 @@ macro_rules! impl_object_store {
                 &self,
                 object: &moderation_core::ObjectRef,
             ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
-                let (kind, key) = $crate::objects::encode_ref(object)?;
-                let rows = sqlx::query($crate::objects::SELECT_HISTORY)
-                    .bind(kind)
-                    .bind(key)
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                rows.iter().map($crate::objects::entry_from_row).collect()
+                self.settle(async move {
+                    let (kind, key) = $crate::objects::encode_ref(object)?;
+                    let rows = sqlx::query($crate::objects::SELECT_HISTORY)
+                        .bind(kind)
+                        .bind(key)
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    rows.iter().map($crate::objects::entry_from_row).collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
@@ -1319,31 +1340,34 @@ macro_rules! impl_object_store {
                 &self,
                 query: &moderation_core::workflow::PendingQuery,
             ) -> Result<moderation_core::workflow::EntryPage, moderation_core::ModerationError> {
-                let limit = query.clamped_limit();
-                let (at, id) = query
-                    .after
-                    .map_or((i64::MIN, i64::MIN), |after| {
-                        ($crate::record::to_micros(after.submitted_at), after.id.0)
-                    });
-                let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-                let statement = if query.kind.is_some() {
-                    $crate::objects::PENDING_OF_KIND
-                } else {
-                    $crate::objects::PENDING
-                };
-                let mut sql = sqlx::query(statement).bind(at).bind(id).bind(fetch);
-                if let Some(kind) = &query.kind {
-                    sql = sql.bind(kind.as_str());
-                }
-                let rows = sql
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                let entries = rows
-                    .iter()
-                    .map($crate::objects::entry_from_row)
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(moderation_core::workflow::EntryPage::from_fetched(entries, limit))
+                self.settle(async move {
+                    let limit = query.clamped_limit();
+                    let (at, id) = query
+                        .after
+                        .map_or((i64::MIN, i64::MIN), |after| {
+                            ($crate::record::to_micros(after.submitted_at), after.id.0)
+                        });
+                    let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+                    let statement = if query.kind.is_some() {
+                        $crate::objects::PENDING_OF_KIND
+                    } else {
+                        $crate::objects::PENDING
+                    };
+                    let mut sql = sqlx::query(statement).bind(at).bind(id).bind(fetch);
+                    if let Some(kind) = &query.kind {
+                        sql = sql.bind(kind.as_str());
+                    }
+                    let rows = sql
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    let entries = rows
+                        .iter()
+                        .map($crate::objects::entry_from_row)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(moderation_core::workflow::EntryPage::from_fetched(entries, limit))
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
@@ -1351,19 +1375,22 @@ macro_rules! impl_object_store {
                 &self,
                 object: &moderation_core::ObjectRef,
             ) -> Result<moderation_core::workflow::PublicRead, moderation_core::ModerationError> {
-                use moderation_core::workflow::PublicRead;
-                let (kind, key) = $crate::objects::encode_ref(object)?;
-                let row = sqlx::query($crate::objects::SELECT_PUBLIC)
-                    .bind(kind)
-                    .bind(key)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                Ok(match row.as_ref().map($crate::objects::public_from_row).transpose()? {
-                    None => PublicRead::Unmoderated,
-                    Some(None) => PublicRead::Hidden,
-                    Some(Some(version)) => PublicRead::Public(version),
+                self.settle(async move {
+                    use moderation_core::workflow::PublicRead;
+                    let (kind, key) = $crate::objects::encode_ref(object)?;
+                    let row = sqlx::query($crate::objects::SELECT_PUBLIC)
+                        .bind(kind)
+                        .bind(key)
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    Ok(match row.as_ref().map($crate::objects::public_from_row).transpose()? {
+                        None => PublicRead::Unmoderated,
+                        Some(None) => PublicRead::Hidden,
+                        Some(Some(version)) => PublicRead::Public(version),
+                    })
                 })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %kind, count = ids.len()))]
@@ -1372,22 +1399,25 @@ macro_rules! impl_object_store {
                 kind: &moderation_core::Kind,
                 ids: &[moderation_core::ObjectId],
             ) -> Result<Vec<moderation_core::ObjectId>, moderation_core::ModerationError> {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let keys: Vec<String> = sqlx::query_scalar($batch.hidden)
-                    .bind(kind.as_str())
-                    .bind($crate::objects::encode_keys(ids)?)
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                keys.iter()
-                    .map(|key| {
-                        moderation_core::ObjectId::from_key(key).map_err(|e| {
-                            $crate::error::StorageError::corrupt("object_key", &e).into()
+                self.settle(async move {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let keys: Vec<String> = sqlx::query_scalar($batch.hidden)
+                        .bind(kind.as_str())
+                        .bind($crate::objects::encode_keys(ids)?)
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    keys.iter()
+                        .map(|key| {
+                            moderation_core::ObjectId::from_key(key).map_err(|e| {
+                                $crate::error::StorageError::corrupt("object_key", &e).into()
+                            })
                         })
-                    })
-                    .collect()
+                        .collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %kind, limit))]
@@ -1397,25 +1427,28 @@ macro_rules! impl_object_store {
                 after: Option<&moderation_core::ObjectId>,
                 limit: usize,
             ) -> Result<Vec<moderation_core::workflow::PublicObject>, moderation_core::ModerationError> {
-                let after = after.map($crate::record::object_key).transpose()?.unwrap_or_default();
-                let limit = limit.clamp(1, moderation_core::workflow::MAX_WORKFLOW_PAGE);
-                let rows: Vec<(String, String)> = sqlx::query_as($crate::objects::PUBLIC_PAGE)
-                    .bind(kind.as_str())
-                    .bind(after)
-                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                rows.into_iter()
-                    .map(|(key, version)| {
-                        Ok(moderation_core::workflow::PublicObject {
-                            id: moderation_core::ObjectId::from_key(&key).map_err(|e| {
-                                $crate::error::StorageError::corrupt("object_key", &e)
-                            })?,
-                            version: $crate::objects::decode_public(&version)?,
+                self.settle(async move {
+                    let after = after.map($crate::record::object_key).transpose()?.unwrap_or_default();
+                    let limit = limit.clamp(1, moderation_core::workflow::MAX_WORKFLOW_PAGE);
+                    let rows: Vec<(String, String)> = sqlx::query_as($crate::objects::PUBLIC_PAGE)
+                        .bind(kind.as_str())
+                        .bind(after)
+                        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    rows.into_iter()
+                        .map(|(key, version)| {
+                            Ok(moderation_core::workflow::PublicObject {
+                                id: moderation_core::ObjectId::from_key(&key).map_err(|e| {
+                                    $crate::error::StorageError::corrupt("object_key", &e)
+                                })?,
+                                version: $crate::objects::decode_public(&version)?,
+                            })
                         })
-                    })
-                    .collect()
+                        .collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = writes.len()))]
@@ -1423,48 +1456,51 @@ macro_rules! impl_object_store {
                 &self,
                 writes: Vec<moderation_core::workflow::ObjectWrite>,
             ) -> Result<Vec<moderation_core::workflow::StoredWrite>, moderation_core::ModerationError> {
-                // Every value is encoded and checked before the transaction opens.
-                let limits = self.limits();
-                let encoded = writes
-                    .iter()
-                    .map(|write| $crate::objects::encode_write(write, limits))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if writes.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let carried = <$store as $crate::objects::ObjectBackend>::CARRIED_WRITES;
-                let mut conn = self.writer().await?;
-                if carried && writes.len() == 1 && writes.iter().all($crate::objects::fits_one_statement) {
-                    let mut stored = Vec::with_capacity(1);
+                self.settle(async move {
+                    // Every value is encoded and checked before the transaction opens.
+                    let limits = self.limits();
+                    let encoded = writes
+                        .iter()
+                        .map(|write| $crate::objects::encode_write(write, limits))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if writes.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let carried = <$store as $crate::objects::ObjectBackend>::CARRIED_WRITES;
+                    let mut conn = self.writer().await?;
+                    if carried && writes.len() == 1 && writes.iter().all($crate::objects::fits_one_statement) {
+                        let mut stored = Vec::with_capacity(1);
+                        for (write, encoded) in writes.into_iter().zip(encoded) {
+                            stored.push(Self::write_one_statement(&mut *conn, write, encoded).await?);
+                        }
+                        return Ok(stored);
+                    }
+                    let mut tx = $crate::port::begin_write!($store, conn)?;
+                    if writes.len() > 1 && writes.iter().all($crate::carried_decisions::is_decision) {
+                        if Self::write_decisions(&mut *tx, &writes, &encoded).await? {
+                            tx.commit().await.map_err($crate::error::StorageError::from)?;
+                            return Ok(writes.into_iter().zip(encoded).map(|(write, encoded)| {
+                                $crate::carried_decisions::decided(write, &encoded)
+                            }).collect());
+                        }
+                        // A conflict: start over one statement per write, which
+                        // names it.
+                        tx.rollback().await.map_err($crate::error::StorageError::from)?;
+                        tx = $crate::port::begin_write!($store, conn)?;
+                    }
+                    let mut stored = Vec::with_capacity(writes.len());
                     for (write, encoded) in writes.into_iter().zip(encoded) {
-                        stored.push(Self::write_one_statement(&mut *conn, write, encoded).await?);
+                        let one = carried && $crate::objects::fits_one_statement(&write);
+                        stored.push(if one {
+                            Self::write_one_statement(&mut *tx, write, encoded).await?
+                        } else {
+                            Self::write_statements(&mut *tx, write, encoded).await?
+                        });
                     }
-                    return Ok(stored);
-                }
-                let mut tx = $crate::port::begin_write!($store, conn)?;
-                if writes.len() > 1 && writes.iter().all($crate::carried_decisions::is_decision) {
-                    if Self::write_decisions(&mut *tx, &writes, &encoded).await? {
-                        tx.commit().await.map_err($crate::error::StorageError::from)?;
-                        return Ok(writes.into_iter().zip(encoded).map(|(write, encoded)| {
-                            $crate::carried_decisions::decided(write, &encoded)
-                        }).collect());
-                    }
-                    // A conflict: start over one statement per write, which
-                    // names it.
-                    tx.rollback().await.map_err($crate::error::StorageError::from)?;
-                    tx = $crate::port::begin_write!($store, conn)?;
-                }
-                let mut stored = Vec::with_capacity(writes.len());
-                for (write, encoded) in writes.into_iter().zip(encoded) {
-                    let one = carried && $crate::objects::fits_one_statement(&write);
-                    stored.push(if one {
-                        Self::write_one_statement(&mut *tx, write, encoded).await?
-                    } else {
-                        Self::write_statements(&mut *tx, write, encoded).await?
-                    });
-                }
-                tx.commit().await.map_err($crate::error::StorageError::from)?;
-                Ok(stored)
+                    tx.commit().await.map_err($crate::error::StorageError::from)?;
+                    Ok(stored)
+                })
+                .await
             }
         }
     };

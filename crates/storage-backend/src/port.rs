@@ -98,6 +98,8 @@ macro_rules! impl_moderation_store {
                 item: moderation_core::NewItem,
                 log: moderation_core::NewLogEntry,
             ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
+                // Not through `settle`: the backend's `submit` decides which
+                // of its waits to spin on (see `sqlite::grouped`).
                 <$store as $crate::port::Backend>::submit(self, item, log).await
             }
 
@@ -106,12 +108,15 @@ macro_rules! impl_moderation_store {
                 &self,
                 items: Vec<(moderation_core::NewItem, moderation_core::NewLogEntry)>,
             ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                let ids = insert_batch(self, &items).await?;
-                Ok(ids
-                    .into_iter()
-                    .zip(items)
-                    .map(|(id, (item, _))| $crate::record::inserted(id, item))
-                    .collect())
+                self.settle(async move {
+                    let ids = insert_batch(self, &items).await?;
+                    Ok(ids
+                        .into_iter()
+                        .zip(items)
+                        .map(|(id, (item, _))| $crate::record::inserted(id, item))
+                        .collect())
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = id.0))]
@@ -119,13 +124,16 @@ macro_rules! impl_moderation_store {
                 &self,
                 id: moderation_core::ItemId,
             ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::SELECT_ITEM)
-                    .bind(id.0)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?
-                    .map($crate::record::ItemRow::decode)
-                    .transpose()
+                self.settle(async move {
+                    sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::SELECT_ITEM)
+                        .bind(id.0)
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?
+                        .map($crate::record::ItemRow::decode)
+                        .transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, object = %object))]
@@ -133,15 +141,18 @@ macro_rules! impl_moderation_store {
                 &self,
                 object: &moderation_core::ObjectRef,
             ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                let key = $crate::record::object_key(&object.id)?;
-                sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::ITEM_FOR_OBJECT)
-                    .bind(object.kind.as_str())
-                    .bind(key)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?
-                    .map($crate::record::ItemRow::decode)
-                    .transpose()
+                self.settle(async move {
+                    let key = $crate::record::object_key(&object.id)?;
+                    sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::ITEM_FOR_OBJECT)
+                        .bind(object.kind.as_str())
+                        .bind(key)
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?
+                        .map($crate::record::ItemRow::decode)
+                        .transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %query.kind))]
@@ -149,34 +160,37 @@ macro_rules! impl_moderation_store {
                 &self,
                 query: &moderation_core::DuplicateQuery,
             ) -> Result<Option<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                let author = $crate::record::author_key(&query.author)?;
-                let since = $crate::record::to_micros(query.since);
-                let select = match &query.parent {
-                    Some(parent) => {
-                        sqlx::query_as::<_, $crate::record::ItemRow>(
-                            $crate::sql::DUPLICATE_UNDER_PARENT,
+                self.settle(async move {
+                    let author = $crate::record::author_key(&query.author)?;
+                    let since = $crate::record::to_micros(query.since);
+                    let select = match &query.parent {
+                        Some(parent) => {
+                            sqlx::query_as::<_, $crate::record::ItemRow>(
+                                $crate::sql::DUPLICATE_UNDER_PARENT,
+                            )
+                            .bind(author)
+                            .bind(query.fingerprint.as_str())
+                            .bind(since)
+                            .bind(query.kind.as_str())
+                            .bind(parent.kind.as_str())
+                            .bind($crate::record::object_key(&parent.id)?)
+                        }
+                        None => sqlx::query_as::<_, $crate::record::ItemRow>(
+                            $crate::sql::DUPLICATE_WITHOUT_PARENT,
                         )
                         .bind(author)
                         .bind(query.fingerprint.as_str())
                         .bind(since)
-                        .bind(query.kind.as_str())
-                        .bind(parent.kind.as_str())
-                        .bind($crate::record::object_key(&parent.id)?)
-                    }
-                    None => sqlx::query_as::<_, $crate::record::ItemRow>(
-                        $crate::sql::DUPLICATE_WITHOUT_PARENT,
-                    )
-                    .bind(author)
-                    .bind(query.fingerprint.as_str())
-                    .bind(since)
-                    .bind(query.kind.as_str()),
-                };
-                select
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?
-                    .map($crate::record::ItemRow::decode)
-                    .transpose()
+                        .bind(query.kind.as_str()),
+                    };
+                    select
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?
+                        .map($crate::record::ItemRow::decode)
+                        .transpose()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %kind))]
@@ -185,13 +199,16 @@ macro_rules! impl_moderation_store {
                 kind: &moderation_core::Kind,
                 author: &moderation_core::AuthorKey,
             ) -> Result<bool, moderation_core::ModerationError> {
-                let found: Option<i64> = sqlx::query_scalar($crate::sql::AUTHOR_HAS_PUBLIC)
-                    .bind(kind.as_str())
-                    .bind($crate::record::author_key(author)?)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                Ok(found.is_some())
+                self.settle(async move {
+                    let found: Option<i64> = sqlx::query_scalar($crate::sql::AUTHOR_HAS_PUBLIC)
+                        .bind(kind.as_str())
+                        .bind($crate::record::author_key(author)?)
+                        .fetch_optional(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    Ok(found.is_some())
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = change.item.0))]
@@ -199,8 +216,11 @@ macro_rules! impl_moderation_store {
                 &self,
                 change: moderation_core::StatusChange,
             ) -> Result<moderation_core::StoredItem, moderation_core::ModerationError> {
-                // One statement, atomic by itself: no transaction needed.
-                apply_status_change(&mut *self.writer().await?, &change).await
+                self.settle(async move {
+                    // One statement, atomic by itself: no transaction needed.
+                    apply_status_change(&mut *self.writer().await?, &change).await
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = changes.len()))]
@@ -208,42 +228,45 @@ macro_rules! impl_moderation_store {
                 &self,
                 changes: Vec<moderation_core::StatusChange>,
             ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                let mut conn = self.writer().await?;
-                let mut tx = $crate::port::begin_write!($store, conn)?;
-                if let Some(sql) = <$store as $crate::port::Backend>::CHANGE_STATUSES_AT_ONCE
-                    && changes.len() > 1
-                {
-                    // Chunks keep each JSON parameter and each result, one
-                    // row per change, to a bounded size.
-                    let mut items = Vec::with_capacity(changes.len());
-                    for chunk in changes.chunks($crate::sql::BATCH_ROWS) {
-                        let rows = sqlx::query_as::<_, $crate::record::ItemRow>(sql)
-                            .bind($crate::carried_changes::changes(chunk)?)
-                            .fetch_all(&mut *tx)
-                            .await
-                            .map_err($crate::error::StorageError::from)?;
-                        match $crate::carried_changes::in_input_order(rows, chunk)? {
-                            Some(changed) => items.extend(changed),
-                            None => break,
+                self.settle(async move {
+                    let mut conn = self.writer().await?;
+                    let mut tx = $crate::port::begin_write!($store, conn)?;
+                    if let Some(sql) = <$store as $crate::port::Backend>::CHANGE_STATUSES_AT_ONCE
+                        && changes.len() > 1
+                    {
+                        // Chunks keep each JSON parameter and each result, one
+                        // row per change, to a bounded size.
+                        let mut items = Vec::with_capacity(changes.len());
+                        for chunk in changes.chunks($crate::sql::BATCH_ROWS) {
+                            let rows = sqlx::query_as::<_, $crate::record::ItemRow>(sql)
+                                .bind($crate::carried_changes::changes(chunk)?)
+                                .fetch_all(&mut *tx)
+                                .await
+                                .map_err($crate::error::StorageError::from)?;
+                            match $crate::carried_changes::in_input_order(rows, chunk)? {
+                                Some(changed) => items.extend(changed),
+                                None => break,
+                            }
                         }
+                        if items.len() == changes.len() {
+                            tx.commit().await.map_err($crate::error::StorageError::from)?;
+                            return Ok(items);
+                        }
+                        // Some change matched nothing: start over one change at
+                        // a time, which names it.
+                        tx.rollback().await.map_err($crate::error::StorageError::from)?;
+                        tx = $crate::port::begin_write!($store, conn)?;
                     }
-                    if items.len() == changes.len() {
-                        tx.commit().await.map_err($crate::error::StorageError::from)?;
-                        return Ok(items);
+                    // Each change checks its own version in its own UPDATE;
+                    // they all share one transaction.
+                    let mut items = Vec::with_capacity(changes.len());
+                    for change in &changes {
+                        items.push(apply_status_change(&mut tx, change).await?);
                     }
-                    // Some change matched nothing: start over one change at
-                    // a time, which names it.
-                    tx.rollback().await.map_err($crate::error::StorageError::from)?;
-                    tx = $crate::port::begin_write!($store, conn)?;
-                }
-                // Each change checks its own version in its own UPDATE;
-                // they all share one transaction.
-                let mut items = Vec::with_capacity(changes.len());
-                for change in &changes {
-                    items.push(apply_status_change(&mut tx, change).await?);
-                }
-                tx.commit().await.map_err($crate::error::StorageError::from)?;
-                Ok(items)
+                    tx.commit().await.map_err($crate::error::StorageError::from)?;
+                    Ok(items)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = item.0))]
@@ -253,23 +276,26 @@ macro_rules! impl_moderation_store {
                 flagger: &moderation_core::UserId,
                 log: moderation_core::NewLogEntry,
             ) -> Result<moderation_core::FlagOutcome, moderation_core::ModerationError> {
-                use $crate::error::StorageError;
-                let entry = $crate::record::EncodedLog::new(&log)?;
-                let mut conn = self.writer().await?;
-                let mut tx = $crate::port::begin_write!($store, conn)?;
-                let added = sqlx::query($crate::sql::INSERT_FLAG)
-                    .bind(item.0)
-                    .bind(flagger.as_str())
-                    .bind(entry.at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|error| $crate::port::missing_item(error, item))?;
-                if added.rows_affected() == 0 {
-                    return Ok(moderation_core::FlagOutcome::AlreadyFlagged);
-                }
-                insert_log(&mut tx, item.0, entry).await?;
-                tx.commit().await.map_err(StorageError::from)?;
-                Ok(moderation_core::FlagOutcome::Added)
+                self.settle(async move {
+                    use $crate::error::StorageError;
+                    let entry = $crate::record::EncodedLog::new(&log)?;
+                    let mut conn = self.writer().await?;
+                    let mut tx = $crate::port::begin_write!($store, conn)?;
+                    let added = sqlx::query($crate::sql::INSERT_FLAG)
+                        .bind(item.0)
+                        .bind(flagger.as_str())
+                        .bind(entry.at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|error| $crate::port::missing_item(error, item))?;
+                    if added.rows_affected() == 0 {
+                        return Ok(moderation_core::FlagOutcome::AlreadyFlagged);
+                    }
+                    insert_log(&mut tx, item.0, entry).await?;
+                    tx.commit().await.map_err(StorageError::from)?;
+                    Ok(moderation_core::FlagOutcome::Added)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, limit = page.clamped_limit()))]
@@ -278,56 +304,59 @@ macro_rules! impl_moderation_store {
                 filter: &moderation_core::ItemFilter,
                 page: &moderation_core::PageRequest,
             ) -> Result<moderation_core::Page<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                let limit = page.clamped_limit();
-                let hidden = $crate::record::hidden_authors(&filter.hidden)?;
-                let shape = $crate::sql::ListShape {
-                    status: filter.status,
-                    kind: filter.kind.is_some(),
-                    author: filter.author.is_some(),
-                    hidden: hidden.is_some(),
-                    after: page.after.is_some(),
-                    newest_first: page.order == moderation_core::Order::NewestFirst,
-                    // One row more than asked tells whether a next page exists.
-                    limit: limit.saturating_add(1),
-                };
-                let author = filter.author.as_ref().map($crate::record::author_key).transpose()?;
-                let sql = $crate::sql::list_items(
-                    shape,
-                    <$store as $crate::port::Backend>::PLACEHOLDER,
-                );
-                // Only placeholders, fixed fragments, a status name and the
-                // page size (see `sql`).
-                let mut query =
-                    sqlx::query_as::<_, $crate::record::ItemRow>(sqlx::AssertSqlSafe(sql));
-                // Only a public status is bound (see `sql::list_items`).
-                if filter.status == Some(moderation_core::ItemStatus::Public) {
-                    query = query.bind(moderation_core::ItemStatus::Public.as_str());
-                }
-                if let Some(kind) = &filter.kind {
-                    query = query.bind(kind.as_str());
-                }
-                if let Some(author) = author {
-                    query = query.bind(author);
-                }
-                if let Some(hidden) = hidden {
-                    query = query.bind(hidden);
-                }
-                if let Some(cursor) = &page.after {
-                    let (at, id) = $crate::record::cursor_values(cursor);
-                    query = query.bind(at).bind(id);
-                }
-                let rows = query
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                let mut items = $crate::record::decode_items(rows)?;
-                let next = if items.len() > limit as usize {
-                    items.truncate(limit as usize);
-                    items.last().map(moderation_core::Cursor::after)
-                } else {
-                    None
-                };
-                Ok(moderation_core::Page { items, next })
+                self.settle(async move {
+                    let limit = page.clamped_limit();
+                    let hidden = $crate::record::hidden_authors(&filter.hidden)?;
+                    let shape = $crate::sql::ListShape {
+                        status: filter.status,
+                        kind: filter.kind.is_some(),
+                        author: filter.author.is_some(),
+                        hidden: hidden.is_some(),
+                        after: page.after.is_some(),
+                        newest_first: page.order == moderation_core::Order::NewestFirst,
+                        // One row more than asked tells whether a next page exists.
+                        limit: limit.saturating_add(1),
+                    };
+                    let author = filter.author.as_ref().map($crate::record::author_key).transpose()?;
+                    let sql = $crate::sql::list_items(
+                        shape,
+                        <$store as $crate::port::Backend>::PLACEHOLDER,
+                    );
+                    // Only placeholders, fixed fragments, a status name and the
+                    // page size (see `sql`).
+                    let mut query =
+                        sqlx::query_as::<_, $crate::record::ItemRow>(sqlx::AssertSqlSafe(sql));
+                    // Only a public status is bound (see `sql::list_items`).
+                    if filter.status == Some(moderation_core::ItemStatus::Public) {
+                        query = query.bind(moderation_core::ItemStatus::Public.as_str());
+                    }
+                    if let Some(kind) = &filter.kind {
+                        query = query.bind(kind.as_str());
+                    }
+                    if let Some(author) = author {
+                        query = query.bind(author);
+                    }
+                    if let Some(hidden) = hidden {
+                        query = query.bind(hidden);
+                    }
+                    if let Some(cursor) = &page.after {
+                        let (at, id) = $crate::record::cursor_values(cursor);
+                        query = query.bind(at).bind(id);
+                    }
+                    let rows = query
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    let mut items = $crate::record::decode_items(rows)?;
+                    let next = if items.len() > limit as usize {
+                        items.truncate(limit as usize);
+                        items.last().map(moderation_core::Cursor::after)
+                    } else {
+                        None
+                    };
+                    Ok(moderation_core::Page { items, next })
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, item = item.0))]
@@ -335,14 +364,17 @@ macro_rules! impl_moderation_store {
                 &self,
                 item: moderation_core::ItemId,
             ) -> Result<Vec<moderation_core::LogEntry>, moderation_core::ModerationError> {
-                sqlx::query_as::<_, $crate::record::LogRow>($crate::sql::LOG_FOR_ITEM)
-                    .bind(item.0)
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?
-                    .into_iter()
-                    .map($crate::record::LogRow::decode)
-                    .collect()
+                self.settle(async move {
+                    sqlx::query_as::<_, $crate::record::LogRow>($crate::sql::LOG_FOR_ITEM)
+                        .bind(item.0)
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?
+                        .into_iter()
+                        .map($crate::record::LogRow::decode)
+                        .collect()
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, limit))]
@@ -352,28 +384,31 @@ macro_rules! impl_moderation_store {
                 after: Option<moderation_core::Cursor>,
                 limit: u32,
             ) -> Result<Vec<moderation_core::StoredItem>, moderation_core::ModerationError> {
-                let before = $crate::record::to_micros(before);
-                let limit = i64::from(limit);
-                let query = match &after {
-                    Some(cursor) => {
-                        let (at, id) = $crate::record::cursor_values(cursor);
-                        sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::NON_PUBLIC_AFTER)
-                            .bind(before)
-                            .bind(at)
-                            .bind(id)
-                            .bind(limit)
-                    }
-                    None => sqlx::query_as::<_, $crate::record::ItemRow>(
-                        $crate::sql::NON_PUBLIC_FIRST,
-                    )
-                    .bind(before)
-                    .bind(limit),
-                };
-                let rows = query
-                    .fetch_all(&mut *self.reader().await?)
-                    .await
-                    .map_err($crate::error::StorageError::from)?;
-                $crate::record::decode_items(rows)
+                self.settle(async move {
+                    let before = $crate::record::to_micros(before);
+                    let limit = i64::from(limit);
+                    let query = match &after {
+                        Some(cursor) => {
+                            let (at, id) = $crate::record::cursor_values(cursor);
+                            sqlx::query_as::<_, $crate::record::ItemRow>($crate::sql::NON_PUBLIC_AFTER)
+                                .bind(before)
+                                .bind(at)
+                                .bind(id)
+                                .bind(limit)
+                        }
+                        None => sqlx::query_as::<_, $crate::record::ItemRow>(
+                            $crate::sql::NON_PUBLIC_FIRST,
+                        )
+                        .bind(before)
+                        .bind(limit),
+                    };
+                    let rows = query
+                        .fetch_all(&mut *self.reader().await?)
+                        .await
+                        .map_err($crate::error::StorageError::from)?;
+                    $crate::record::decode_items(rows)
+                })
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
@@ -381,28 +416,31 @@ macro_rules! impl_moderation_store {
                 &self,
                 ids: &[moderation_core::ItemId],
             ) -> Result<u64, moderation_core::ModerationError> {
-                use $crate::error::StorageError;
-                if ids.is_empty() {
-                    return Ok(0);
-                }
-                let mut conn = self.writer().await?;
-                let mut tx = $crate::port::begin_write!($store, conn)?;
-                let mut deleted = 0;
-                for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
-                    let sql = $crate::sql::delete_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
-                    // Only placeholders and fixed fragments (see `sql`).
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        query = query.bind(id.0);
+                self.settle(async move {
+                    use $crate::error::StorageError;
+                    if ids.is_empty() {
+                        return Ok(0);
                     }
-                    deleted += query
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StorageError::from)?
-                        .rows_affected();
-                }
-                tx.commit().await.map_err(StorageError::from)?;
-                Ok(deleted)
+                    let mut conn = self.writer().await?;
+                    let mut tx = $crate::port::begin_write!($store, conn)?;
+                    let mut deleted = 0;
+                    for chunk in ids.chunks($crate::sql::BATCH_ROWS) {
+                        let sql = $crate::sql::delete_items(chunk.len(), <$store as $crate::port::Backend>::PLACEHOLDER);
+                        // Only placeholders and fixed fragments (see `sql`).
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for id in chunk {
+                            query = query.bind(id.0);
+                        }
+                        deleted += query
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StorageError::from)?
+                            .rows_affected();
+                    }
+                    tx.commit().await.map_err(StorageError::from)?;
+                    Ok(deleted)
+                })
+                .await
             }
         }
 

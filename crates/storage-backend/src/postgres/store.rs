@@ -100,6 +100,14 @@ impl PgStore {
         self.limits
     }
 
+    /// `call` as it is. The SQLite store keeps a call awake while its
+    /// worker thread answers (`SqliteOptions::spin_wait`); a PostgreSQL
+    /// client waits on a socket, for a server that may share this
+    /// machine's cores and would lose the CPU time a spinning client took.
+    pub(crate) fn settle<F: std::future::Future>(&self, call: F) -> F {
+        call
+    }
+
     /// The pool, for the stores of other ports.
     pub(crate) fn pool_reader(&self) -> &PgPool {
         &self.pool

@@ -92,9 +92,12 @@ pub(super) async fn submit(
     match queued {
         Ok((item, log)) => {
             let _handover = HandOver { store };
-            let id = insert_one(store, &item, &log).await?;
+            let id = store.settle(insert_one(store, &item, &log)).await?;
             Ok(inserted(id, item))
         }
+        // A queued submission waits without spinning: it waits for a
+        // whole commit of other submissions, and while several tasks wait
+        // at once their spinning would take the CPU from the writer.
         Err(reply) => reply
             .await
             .unwrap_or_else(|_| Err(StorageError::Interrupted.into())),

@@ -8,6 +8,7 @@ mod grouped;
 mod items;
 mod objects;
 mod review;
+mod spin;
 mod store;
 
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
