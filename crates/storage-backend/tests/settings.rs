@@ -94,6 +94,32 @@ async fn sqlite_applies_a_custom_busy_timeout_and_full_sync() {
     temp.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_spins_by_default_only_where_another_cpu_can_answer() {
+    let temp = TempSqlite::new().await.unwrap();
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let expected = if cpus > 1 {
+        Duration::from_micros(500)
+    } else {
+        Duration::ZERO
+    };
+    assert_eq!(temp.store().spin_wait(), expected, "{cpus} CPU(s)");
+    temp.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_spin_wait_it_was_given() -> ScenarioResult {
+    for budget in [Duration::ZERO, Duration::from_micros(80)] {
+        let temp = TempSqlite::with_options(|options| options.spin_wait(budget)).await?;
+        assert_eq!(temp.store().spin_wait(), budget);
+        // Calls work either way, and read back what they wrote.
+        let written = write_items(temp.store()).await?;
+        assert_holds(temp.store(), &written).await?;
+        temp.close().await;
+    }
+    Ok(())
+}
+
 /// The number of migration files of one backend, so a new migration keeps
 /// the expected row count right.
 fn migration_files(backend: &str) -> Result<i64, ModerationError> {

@@ -18,12 +18,43 @@
 //! future does, so a call that is long for another reason (a lock held by
 //! another process, a large batch) costs at most the budget's CPU time.
 //!
+//! Spinning pays only when the connection's thread can run on another CPU
+//! meanwhile. With one CPU it can answer only once the spinning thread
+//! gives the CPU up, at the scheduler's next turn or when the budget runs
+//! out, so [`automatic`] turns spinning off there.
+//!
 //! [`Waker::wake_by_ref`]: std::task::Waker::wake_by_ref
 
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+/// The budget where another CPU can answer: longer than a single
+/// submission, approval or read takes, so those never put their thread to
+/// sleep.
+const BUDGET: Duration = Duration::from_micros(500);
+
+/// The budget for a process that may run on `cpus` CPUs (`None` when the
+/// system cannot tell): [`BUDGET`] with two or more, none otherwise.
+fn for_cpus(cpus: Option<NonZeroUsize>) -> Duration {
+    match cpus {
+        Some(cpus) if cpus.get() > 1 => BUDGET,
+        _ => Duration::ZERO,
+    }
+}
+
+/// The budget for this process, from the CPUs it may use (its affinity
+/// mask and CPU quota). Finding them reads a few small files, so it runs on
+/// the blocking pool rather than on the caller's thread.
+pub(crate) async fn automatic() -> Duration {
+    let cpus = tokio::task::spawn_blocking(|| std::thread::available_parallelism().ok())
+        .await
+        .ok()
+        .flatten();
+    for_cpus(cpus)
+}
 
 pin_project_lite::pin_project! {
     /// A store call that stays awake for up to its budget while pending.
@@ -115,6 +146,20 @@ mod tests {
             }
         }
         (wakes.0.load(Ordering::Relaxed), None)
+    }
+
+    #[test]
+    fn only_a_process_with_another_cpu_spins() {
+        assert_eq!(for_cpus(None), Duration::ZERO);
+        assert_eq!(for_cpus(NonZeroUsize::new(1)), Duration::ZERO);
+        assert_eq!(for_cpus(NonZeroUsize::new(2)), BUDGET);
+        assert_eq!(for_cpus(NonZeroUsize::new(64)), BUDGET);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_automatic_budget_follows_the_cpus_this_process_may_use() {
+        let cpus = std::thread::available_parallelism().ok();
+        assert_eq!(automatic().await, for_cpus(cpus));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::checkpoints::{self, Checkpoints};
-use super::spin::SpinWait;
+use super::spin::{self, SpinWait};
 use crate::error::StorageError;
 use crate::options::StoreLimits;
 
@@ -27,11 +27,6 @@ const MMAP_BYTES: &str = "1073741824";
 /// Rows a connection's worker thread may hand over before the calling task
 /// reads them: more than the largest page or batch the stores ask for.
 const ROW_BUFFER: usize = 1_024;
-
-/// How long a store call stays awake by default while SQLite answers it
-/// (see [`SqliteOptions::spin_wait`]): longer than a single submission,
-/// approval or read takes, so those never put their thread to sleep.
-const SPIN_WAIT: Duration = Duration::from_micros(500);
 
 /// How hard SQLite works to make each commit durable.
 ///
@@ -82,14 +77,15 @@ pub struct SqliteOptions {
     synchronous: Synchronous,
     busy_timeout: Duration,
     readers: u32,
-    spin_wait: Duration,
+    /// `None`: chosen by `spin::automatic` when the store opens.
+    spin_wait: Option<Duration>,
     limits: StoreLimits,
 }
 
 impl SqliteOptions {
     /// Options for the database file at `path` (created when missing), with
     /// `synchronous = NORMAL`, a 5 s busy timeout, 4 reader connections and
-    /// a 500 µs spin wait.
+    /// the spin wait chosen for the machine (see [`Self::spin_wait`]).
     #[must_use]
     pub fn new(path: impl AsRef<Path>) -> Self {
         Self {
@@ -97,7 +93,7 @@ impl SqliteOptions {
             synchronous: Synchronous::Normal,
             busy_timeout: Duration::from_secs(5),
             readers: 4,
-            spin_wait: SPIN_WAIT,
+            spin_wait: None,
             limits: StoreLimits::default(),
         }
     }
@@ -126,22 +122,35 @@ impl SqliteOptions {
     }
 
     /// How long each store call keeps its task awake while SQLite answers
-    /// it, instead of letting its runtime thread sleep (500 µs by default;
-    /// zero turns it off).
+    /// it, instead of letting its runtime thread sleep; zero turns it off.
     ///
     /// sqlx runs each SQLite connection on a thread of its own. A statement
     /// takes tens of microseconds, but a task that waits for it goes to
     /// sleep, and waking its thread again costs system calls and a
-    /// cross-core wake-up several times per statement: a third of a single
-    /// submission's time and half of a read's. Within this budget a pending
-    /// call asks its runtime to poll it again at once instead. The runtime
-    /// still runs every other ready task in between and never blocks; the
-    /// cost is CPU time, at most this budget per call, spent while the
-    /// thread would otherwise be idle. Calls that take longer (a batch, a
-    /// lock held by another process) wait as usual after the budget.
-    #[must_use]
+    /// cross-core wake-up for each message between the two threads. Within
+    /// this budget a pending call asks its runtime to poll it again at once
+    /// instead. The runtime still runs every other ready task in between
+    /// and never blocks; the cost is CPU time, at most this budget per
+    /// call. Calls that take longer (a batch, a lock held by another
+    /// process) wait as usual after the budget.
+    ///
+    /// Unless set here, the store chooses when it opens: 500 µs (longer
+    /// than a single submission, approval or read takes) when this process
+    /// may run on more than one CPU, and none when it has only one. On one
+    /// CPU the connection's thread can only answer once the waiting thread
+    /// gives up the CPU, so spinning there only delays the answer
+    /// (`docs/benchmarks.md` has the figures of both cases).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moderation_storage::SqliteOptions;
+    ///
+    /// // A server whose other work needs every spare cycle.
+    /// let options = SqliteOptions::new("moderation.db").spin_wait(Duration::ZERO);
+    /// # let _ = options;
+    /// ```
     pub fn spin_wait(mut self, budget: Duration) -> Self {
-        self.spin_wait = budget;
+        self.spin_wait = Some(budget);
         self
     }
 
@@ -208,6 +217,10 @@ impl SqliteOptions {
         // item writes through one connection avoids lock contention between
         // our own connections; other processes wait up to the busy timeout.
         let writer = Connections::open(&connect, 1).await?;
+        let spin_wait = match self.spin_wait {
+            Some(budget) => budget,
+            None => spin::automatic().await,
+        };
         let store = SqliteStore {
             writer: Arc::new(writer),
             checkpoints: None,
@@ -219,7 +232,7 @@ impl SqliteOptions {
                 .max_connections(self.readers)
                 .connect_lazy_with(read.clone()),
             submissions: Arc::default(),
-            spin_wait: self.spin_wait,
+            spin_wait,
             limits: self.limits,
         };
         store.migrate().await?;
@@ -321,6 +334,14 @@ impl SqliteStore {
 
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
+    }
+
+    /// How long each call stays awake while SQLite answers it: the budget
+    /// set with [`SqliteOptions::spin_wait`], or the one chosen for this
+    /// machine when the store opened.
+    #[must_use]
+    pub fn spin_wait(&self) -> Duration {
+        self.spin_wait
     }
 
     /// `call`, kept awake while SQLite answers it (see `spin`). Every
