@@ -108,14 +108,14 @@ pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $2
 /// which the triggers of SQLite migration 000010 apply in the same statement.
 pub(crate) const INSERT_ENTRY_CARRYING: &str = "INSERT INTO moderation_entries (kind, \
      object_key, revision, status, snapshot, submitted_by, submitted_at, decided_by, decided_at, \
-     reason, version, pending_write) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) \
+     reason, version, pending_write) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, jsonb($11)) \
      RETURNING id";
 
 /// [`UPDATE_ENTRY`] carrying the rest of its write in `pending_write` ($10);
 /// the triggers run only when the entry's own version matched.
 pub(crate) const UPDATE_ENTRY_CARRYING: &str = "UPDATE moderation_entries SET status = $2, \
      snapshot = $3, submitted_by = $4, submitted_at = $5, decided_by = $6, decided_at = $7, \
-     reason = $8, version = version + 1, pending_write = $10 WHERE id = $1 AND version = $9";
+     reason = $8, version = version + 1, pending_write = jsonb($10) WHERE id = $1 AND version = $9";
 
 /// The message of the trigger that finds the record changed (or, on
 /// insert, already there).
@@ -680,7 +680,7 @@ type CarriedLog<'a> = (
 /// The `pending_write` of a carried write: everything but the entry the
 /// statement itself writes (see SQLite migration 000010).
 #[derive(serde::Serialize)]
-struct WriteCarrier<'a> {
+pub(crate) struct WriteCarrier<'a> {
     kind: &'a str,
     key: &'a str,
     insert: bool,
@@ -700,9 +700,59 @@ struct WriteCarrier<'a> {
     log: Vec<CarriedLog<'a>>,
 }
 
-/// The `pending_write` text for a record `o` (inserted, or updated from
-/// the version it holds), the entry `other` to supersede (its id, expected
-/// version and new values) and the moderation log entries `log`.
+impl<'a> WriteCarrier<'a> {
+    /// The rest of a write: a record `o` (inserted, or updated from the
+    /// version it holds), the entry `other` to supersede (its id, expected
+    /// version and new values) and the moderation log entries `log`.
+    pub(crate) fn new(
+        o: &'a EncodedObject,
+        insert: bool,
+        other: Option<(EntryId, i64, &'a EncodedEntry)>,
+        log: &'a [NewModLogEntry],
+        encoded_log: &'a [crate::modlog::EncodedEntry],
+    ) -> Self {
+        Self {
+            kind: &o.kind,
+            key: &o.key,
+            insert,
+            expected: o.version,
+            state: o.state,
+            status: o.status,
+            decided_by: o.decided_by.as_deref(),
+            decided_at: o.decided_at,
+            reason: o.reason.as_deref(),
+            public: o.public.as_deref(),
+            approved: o.approved.as_deref(),
+            current: &o.current,
+            revision: o.revision,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            other: other.map(|(id, expected, e)| CarriedEntry::new(id, expected, e)),
+            log: log
+                .iter()
+                .zip(encoded_log)
+                .map(|(entry, encoded)| {
+                    (
+                        entry.action.as_str(),
+                        entry.actor.as_ref().map(UserId::as_str),
+                        entry.target.kind.as_str(),
+                        encoded.target_key.as_str(),
+                        entry.reason.as_deref(),
+                        entry.before.as_deref(),
+                        entry.after.as_deref(),
+                        encoded.detail.as_str(),
+                        entry.ip.map(|ip| ip.to_string()),
+                        entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
+                        to_micros(entry.at),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The `pending_write` text of [`WriteCarrier::new`]'s write, which the
+/// entry statement binds.
 pub(crate) fn carrier(
     o: &EncodedObject,
     insert: bool,
@@ -710,43 +760,7 @@ pub(crate) fn carrier(
     log: &[NewModLogEntry],
     encoded_log: &[crate::modlog::EncodedEntry],
 ) -> Result<String, ModerationError> {
-    let carrier = WriteCarrier {
-        kind: &o.kind,
-        key: &o.key,
-        insert,
-        expected: o.version,
-        state: o.state,
-        status: o.status,
-        decided_by: o.decided_by.as_deref(),
-        decided_at: o.decided_at,
-        reason: o.reason.as_deref(),
-        public: o.public.as_deref(),
-        approved: o.approved.as_deref(),
-        current: &o.current,
-        revision: o.revision,
-        created_at: o.created_at,
-        updated_at: o.updated_at,
-        other: other.map(|(id, expected, e)| CarriedEntry::new(id, expected, e)),
-        log: log
-            .iter()
-            .zip(encoded_log)
-            .map(|(entry, encoded)| {
-                (
-                    entry.action.as_str(),
-                    entry.actor.as_ref().map(UserId::as_str),
-                    entry.target.kind.as_str(),
-                    encoded.target_key.as_str(),
-                    entry.reason.as_deref(),
-                    entry.before.as_deref(),
-                    entry.after.as_deref(),
-                    encoded.detail.as_str(),
-                    entry.ip.map(|ip| ip.to_string()),
-                    entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
-                    to_micros(entry.at),
-                )
-            })
-            .collect(),
-    };
+    let carrier = WriteCarrier::new(o, insert, other, log, encoded_log);
     Ok(serde_json::to_string(&carrier)?)
 }
 
