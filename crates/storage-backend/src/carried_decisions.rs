@@ -1,46 +1,31 @@
-//! Many workflow decisions in one statement.
+//! Many workflow decisions in a few statements.
 //!
 //! A bulk approve, reject or set-pending plans one write per entry: the
-//! entry's own update, its record's update and its moderation-log rows
-//! (see [`carrier`]). Run statement by statement, a batch of 100 decisions
-//! costs 100 or more round trips to the database. Here the whole batch is
-//! one statement reading a JSON array:
+//! entry's own update, its record's update and its moderation-log rows.
+//! Run statement by statement, a batch of 100 decisions costs 100 or more
+//! round trips to the database. Here the batch takes a fixed number:
 //!
-//! - SQLite: `UPDATE ... FROM json_each(...)`; every matched entry carries
-//!   the rest of its write to the triggers of migration 000010, as its
-//!   single statement would.
-//! - PostgreSQL: `UPDATE ... FROM jsonb_to_recordset(...)` on the entries,
-//!   then data-modifying CTEs for the records and the log rows.
+//! - SQLite ([`sqlite`]): three statements in the caller's transaction on
+//!   values bound in place, one per table: the entries (`UPDATE ... FROM` a
+//!   `VALUES` list), the records (likewise) and the log rows (a multi-row
+//!   `INSERT`). No JSON is built or parsed and no trigger runs.
+//! - PostgreSQL: one statement, `UPDATE ... FROM jsonb_to_recordset(...)` on
+//!   the entries, then data-modifying CTEs for the records and the log rows
+//!   ([`decisions`] builds its JSON array).
 //!
-//! Conflicts are found as before, only later: a stale entry matches no row,
-//! a stale record matches no row (PostgreSQL) or aborts the statement from
-//! a trigger (SQLite), so the statement applies fewer decisions than it was
+//! Conflicts are found as before, only later: a stale entry or a stale
+//! record matches no row, so the batch applies fewer decisions than it was
 //! given. The caller then rolls the transaction back and replays the batch
-//! one write at a time, which reports the exact conflict.
+//! one write at a time, which reports the exact conflict. A record named by
+//! two decisions of one batch is updated once, so the count falls short and
+//! the batch is replayed the same way.
 
 use moderation_core::ModerationError;
-use moderation_core::workflow::{EntryWrite, ObjectWrite, StoredWrite};
+use moderation_core::workflow::{EntryId, EntryWrite, ObjectWrite, StoredWrite};
 
-use crate::objects::{CarriedEntry, EncodedWrite, WriteCarrier};
-
-/// SQLite's batch statement: `$1` is the JSON array [`decisions`] builds;
-/// the rows it changes are the decisions applied.
-///
-/// The array is converted to SQLite's binary JSON once, so each decision
-/// is a binary value that every `->>` reads in place. With `json_each`
-/// every mention of `w.value` turned the decision back into text and every
-/// `->>` parsed that text again: about two thirds of the statement's work.
-/// The carried rest of each write reaches the triggers as binary JSON too.
-#[cfg(feature = "sqlite")]
-pub(crate) const UPDATE_ENTRIES_CARRYING: &str = "UPDATE moderation_entries SET \
-     status = w.value ->> 'status', snapshot = w.value ->> 'snapshot', \
-     submitted_by = w.value ->> 'submitted_by', submitted_at = w.value ->> 'submitted_at', \
-     decided_by = w.value ->> 'decided_by', decided_at = w.value ->> 'decided_at', \
-     reason = w.value ->> 'reason', version = version + 1, \
-     pending_write = jsonb_extract(w.value, '$.carry') \
-     FROM jsonb_each(jsonb($1)) AS w \
-     WHERE moderation_entries.id = w.value ->> 'id' \
-       AND moderation_entries.version = w.value ->> 'expected'";
+#[cfg(feature = "postgres")]
+use crate::objects::{CarriedEntry, WriteCarrier};
+use crate::objects::{EncodedEntry, EncodedWrite};
 
 /// PostgreSQL's batch statement: `$1` is the JSON array [`decisions`]
 /// builds, as text; it returns one row per decision applied in full, entry
@@ -72,8 +57,9 @@ pub(crate) const UPDATE_ENTRIES_WITH_RECORDS: &str = "WITH input AS (SELECT * FR
      FROM entries, jsonb_array_elements(entries.carry -> 'log') AS l) \
      SELECT 1 AS applied FROM records";
 
-/// Decisions per statement: the JSON text of 500 stays well under a
-/// megabyte for snapshots of ordinary size.
+/// Decisions per statement: on PostgreSQL the JSON text of 500 stays well
+/// under a megabyte for snapshots of ordinary size; on SQLite the 13 values
+/// bound per record and the 11 per log row stay far under its 32 766.
 pub(crate) const DECISIONS_PER_STATEMENT: usize = 500;
 
 /// Whether `write` is a decision: an existing record and one entry update,
@@ -82,9 +68,10 @@ pub(crate) fn is_decision(write: &ObjectWrite) -> bool {
     !write.insert && matches!(write.entries.as_slice(), [EntryWrite::Update { .. }])
 }
 
-/// One decision as the batch statement reads it: the entry's own columns
+/// One decision as PostgreSQL's batch statement reads it: the entry's own columns
 /// beside the rest of its write, as a nested object (not a string within
 /// the string), so that neither side escapes or parses it twice.
+#[cfg(feature = "postgres")]
 #[derive(serde::Serialize)]
 struct CarriedDecision<'a> {
     #[serde(flatten)]
@@ -93,34 +80,49 @@ struct CarriedDecision<'a> {
 }
 
 /// The JSON array of `writes` (all [`is_decision`]) for
-/// [`UPDATE_ENTRIES_CARRYING`].
+/// [`UPDATE_ENTRIES_WITH_RECORDS`].
 ///
 /// # Errors
 /// [`ModerationError::Config`] when a write is not a decision.
+#[cfg(feature = "postgres")]
 pub(crate) fn decisions(
     writes: &[ObjectWrite],
     encoded: &[EncodedWrite],
 ) -> Result<String, ModerationError> {
     let mut carried = Vec::with_capacity(writes.len());
     for (write, encoded) in writes.iter().zip(encoded) {
-        let (
-            Some(EntryWrite::Update {
-                entry,
-                expected_version,
-            }),
-            Some(e),
-        ) = (write.entries.first(), encoded.entries.first())
-        else {
-            return Err(ModerationError::Config(
-                "only decisions (one entry update each) fit a batch statement".to_owned(),
-            ));
-        };
+        let (id, expected, e) = decided_entry(write, encoded)?;
         carried.push(CarriedDecision {
-            entry: CarriedEntry::new(entry.id, *expected_version, e),
+            entry: CarriedEntry::new(id, expected, e),
             carry: WriteCarrier::new(&encoded.object, false, None, &write.log, &encoded.log),
         });
     }
     Ok(serde_json::to_string(&carried)?)
+}
+
+/// The entry a decision `write` updates, the version it expects, and its
+/// encoded values.
+///
+/// # Errors
+/// [`ModerationError::Config`] when `write` is not a decision.
+pub(crate) fn decided_entry<'a>(
+    write: &ObjectWrite,
+    encoded: &'a EncodedWrite,
+) -> Result<(EntryId, i64, &'a EncodedEntry), ModerationError> {
+    match (write.entries.as_slice(), encoded.entries.as_slice()) {
+        (
+            [
+                EntryWrite::Update {
+                    entry,
+                    expected_version,
+                },
+            ],
+            [e],
+        ) => Ok((entry.id, *expected_version, e)),
+        _ => Err(ModerationError::Config(
+            "only decisions (one entry update each) fit a batch statement".to_owned(),
+        )),
+    }
 }
 
 /// What a decision `write` stored once its batch committed: the entry and
@@ -146,4 +148,157 @@ pub(crate) fn decided(write: ObjectWrite, encoded: &EncodedWrite) -> StoredWrite
         })
         .collect();
     StoredWrite { record, entries }
+}
+
+/// SQLite's statements for a batch of decisions, on values bound in place
+/// by position. Each reads its rows from a `VALUES` list named by a common
+/// table expression, so SQLite walks the list and finds each row by its key.
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite {
+    use std::ops::Range;
+
+    use crate::sql::{Placeholder, values_list};
+
+    /// Values bound per entry: id, expected version, then the seven
+    /// columns of `objects::bind_entry!`.
+    pub(crate) const ENTRY_PARAMS: usize = 9;
+    /// Values bound per record: the eleven of `objects::bind_record!`, then
+    /// the expected version and the update time.
+    pub(crate) const RECORD_PARAMS: usize = 13;
+
+    /// Updates `rows` entries, each only at its expected version; the rows
+    /// changed are the entries that matched.
+    pub(crate) fn update_entries(rows: usize) -> String {
+        format!(
+            "WITH w (id, expected, status, snapshot, submitted_by, submitted_at, decided_by, \
+             decided_at, reason) AS (VALUES {}) \
+             UPDATE moderation_entries SET status = w.status, snapshot = w.snapshot, \
+             submitted_by = w.submitted_by, submitted_at = w.submitted_at, \
+             decided_by = w.decided_by, decided_at = w.decided_at, reason = w.reason, \
+             version = moderation_entries.version + 1 \
+             FROM w WHERE moderation_entries.id = w.id \
+             AND moderation_entries.version = w.expected",
+            values_list(rows, ENTRY_PARAMS, Placeholder::Anonymous)
+        )
+    }
+
+    /// Updates `rows` records, each only at its expected version; the rows
+    /// changed are the records that matched.
+    pub(crate) fn update_records(rows: usize) -> String {
+        format!(
+            "WITH w (kind, object_key, state, status, decided_by, decided_at, reason, \
+             public_version, approved_version, current_version, revision, expected, \
+             updated_at) AS (VALUES {}) \
+             UPDATE moderated_objects SET state = w.state, status = w.status, \
+             decided_by = w.decided_by, decided_at = w.decided_at, reason = w.reason, \
+             public_version = w.public_version, approved_version = w.approved_version, \
+             current_version = w.current_version, revision = w.revision, \
+             version = moderated_objects.version + 1, updated_at = w.updated_at \
+             FROM w WHERE moderated_objects.kind = w.kind \
+             AND moderated_objects.object_key = w.object_key \
+             AND moderated_objects.version = w.expected",
+            values_list(rows, RECORD_PARAMS, Placeholder::Anonymous)
+        )
+    }
+
+    /// Inserts `rows` moderation log rows, in the order bound.
+    pub(crate) fn insert_log(rows: usize) -> String {
+        format!(
+            "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
+             before_state, after_state, detail, ip, bulk_id, at) VALUES {}",
+            values_list(rows, crate::modlog::ENTRY_PARAMS, Placeholder::Anonymous)
+        )
+    }
+
+    /// The most values one SQLite statement binds.
+    const MAX_PARAMS: usize = 32_766;
+
+    /// Consecutive runs of decisions, given the log rows of each, whose
+    /// [`decisions`] text binds at most SQLite's limit of values; a
+    /// decision that alone binds more is a run of its own, which SQLite
+    /// refuses with an error.
+    pub(crate) fn groups(log_rows: impl IntoIterator<Item = usize>) -> Vec<Range<usize>> {
+        let mut groups = Vec::new();
+        let (mut start, mut end, mut params) = (0, 0, 0);
+        for logs in log_rows {
+            let own = ENTRY_PARAMS + RECORD_PARAMS + logs * crate::modlog::ENTRY_PARAMS;
+            if end > start && params + own > MAX_PARAMS {
+                groups.push(start..end);
+                (start, params) = (end, 0);
+            }
+            params += own;
+            end += 1;
+        }
+        if start < end {
+            groups.push(start..end);
+        }
+        groups
+    }
+
+    /// The whole batch: [`update_entries`] and [`update_records`] for
+    /// `decisions` decisions, then [`insert_log`] for their `logs` rows
+    /// (none when there are none), bound in that order.
+    pub(crate) fn decisions(decisions: usize, logs: usize) -> String {
+        let mut sql = format!(
+            "{}; {}",
+            update_entries(decisions),
+            update_records(decisions)
+        );
+        if logs > 0 {
+            sql.push_str("; ");
+            sql.push_str(&insert_log(logs));
+        }
+        sql
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::sqlite::{ENTRY_PARAMS, RECORD_PARAMS, groups};
+    use crate::modlog::ENTRY_PARAMS as LOG_PARAMS;
+
+    fn params(logs: &[usize]) -> usize {
+        logs.iter()
+            .map(|n| ENTRY_PARAMS + RECORD_PARAMS + n * LOG_PARAMS)
+            .sum()
+    }
+
+    #[test]
+    fn a_page_of_decisions_is_one_statement() {
+        let runs = groups([1; 500]);
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs.first(), Some(&(0..500)));
+        assert!(groups([]).is_empty());
+    }
+
+    #[test]
+    fn decisions_past_the_limit_of_values_are_split() {
+        // 500 decisions with 6 log rows each bind 44 000 values.
+        let split = groups([6; 500]);
+        assert_eq!(split.len(), 2);
+        assert_eq!(split.first().map(|g| g.start), Some(0));
+        assert_eq!(split.last().map(|g| g.end), Some(500));
+    }
+
+    proptest! {
+        /// The runs cover every decision once, in order, and each binds at
+        /// most SQLite's limit unless it is a single decision.
+        #[test]
+        fn runs_partition_the_batch_within_the_limit(
+            logs in proptest::collection::vec(0_usize..4_000, 0..600)
+        ) {
+            let runs = groups(logs.iter().copied());
+            let mut next = 0;
+            for run in &runs {
+                prop_assert_eq!(run.start, next);
+                prop_assert!(run.end > run.start);
+                let own = logs.get(run.clone()).unwrap_or_default();
+                prop_assert!(own.len() == 1 || params(own) <= 32_766);
+                next = run.end;
+            }
+            prop_assert_eq!(next, logs.len());
+        }
+    }
 }

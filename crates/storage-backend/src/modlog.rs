@@ -84,6 +84,35 @@ impl EncodedEntry {
     }
 }
 
+/// Binds the eleven columns of a moderation log row, in their order, from
+/// a [`NewModLogEntry`] and its [`EncodedEntry`]: `bind_entry!(query,
+/// entry, encoded)` moves the encoded values into the query,
+/// `bind_entry!(query, entry, &encoded)` binds copies.
+macro_rules! bind_entry {
+    ($query:expr, $entry:expr, $($encoded:tt)+) => {
+        $query
+            .bind($entry.action.as_str())
+            .bind($entry.actor.as_ref().map(moderation_core::UserId::as_str))
+            .bind($entry.target.kind.as_str())
+            .bind($($encoded)+.target_key)
+            .bind($entry.reason.as_deref())
+            .bind($entry.before.as_deref())
+            .bind($entry.after.as_deref())
+            .bind($($encoded)+.detail)
+            .bind($entry.ip.map(|ip| ip.to_string()))
+            .bind($entry.bulk.map(|bulk| bulk.hyphenated().to_string()))
+            .bind($crate::record::to_micros($entry.at))
+    };
+}
+
+// The SQLite store's batch of decisions binds log rows with it too.
+#[cfg(feature = "sqlite")]
+pub(crate) use bind_entry;
+
+/// Values bound per moderation log row by [`bind_entry!`].
+#[cfg(feature = "sqlite")]
+pub(crate) const ENTRY_PARAMS: usize = 11;
+
 /// Appends `entry` on the given connection (a transaction, usually), with
 /// the statement shared by both backends.
 macro_rules! append_on {
@@ -99,18 +128,7 @@ macro_rules! append_on {
             entry: &NewModLogEntry,
         ) -> Result<i64, ModerationError> {
             let encoded = EncodedEntry::new(entry)?;
-            let id: i64 = sqlx::query_scalar(INSERT_ENTRY)
-                .bind(entry.action.as_str())
-                .bind(entry.actor.as_ref().map(UserId::as_str))
-                .bind(entry.target.kind.as_str())
-                .bind(encoded.target_key)
-                .bind(entry.reason.as_deref())
-                .bind(entry.before.as_deref())
-                .bind(entry.after.as_deref())
-                .bind(encoded.detail)
-                .bind(entry.ip.map(|ip| ip.to_string()))
-                .bind(entry.bulk.map(|bulk| bulk.hyphenated().to_string()))
-                .bind(to_micros(entry.at))
+            let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY), entry, encoded)
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(StorageError::from)?;

@@ -563,17 +563,18 @@ pub(crate) use bind_record;
 
 /// Binds the seven entry columns every entry statement writes, in their
 /// order (status, snapshot, submitted by and at, decided by and at,
-/// reason), from an [`EncodedEntry`], which it consumes.
+/// reason), from an [`EncodedEntry`]: `bind_entry!(query, e)` moves its
+/// values into the query, `bind_entry!(query, &e)` binds copies.
 macro_rules! bind_entry {
-    ($query:expr, $e:expr) => {
+    ($query:expr, $($e:tt)+) => {
         $query
-            .bind($e.status)
-            .bind($e.snapshot)
-            .bind($e.submitted_by)
-            .bind($e.submitted_at)
-            .bind($e.decided_by)
-            .bind($e.decided_at)
-            .bind($e.reason)
+            .bind($($e)+.status)
+            .bind($($e)+.snapshot)
+            .bind($($e)+.submitted_by)
+            .bind($($e)+.submitted_at)
+            .bind($($e)+.decided_by)
+            .bind($($e)+.decided_at)
+            .bind($($e)+.reason)
     };
 }
 
@@ -890,14 +891,16 @@ pub(crate) trait ObjectBackend: crate::port::Backend {
     /// costs one statement and, alone, no transaction.
     const CARRIED_WRITES: bool;
 
-    /// Runs one batch of decisions, the JSON array
-    /// [`crate::carried_decisions::decisions`] builds, in one statement;
-    /// returns how many it applied in full (entry and record). Fewer than
-    /// the batch holds means a conflict.
+    /// Runs one batch of decisions (all
+    /// [`is_decision`](crate::carried_decisions::is_decision)) inside the
+    /// caller's transaction, in a fixed number of statements; returns how
+    /// many it applied in full (entry and record). Fewer than the batch
+    /// holds means a conflict, and the caller rolls back.
     fn run_decisions<'c>(
         conn: &'c mut Self::Conn,
-        decisions: String,
-    ) -> impl std::future::Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
+        writes: &'c [ObjectWrite],
+        encoded: &'c [EncodedWrite],
+    ) -> impl std::future::Future<Output = Result<u64, ModerationError>> + Send + 'c;
 }
 
 /// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
@@ -1154,29 +1157,27 @@ macro_rules! impl_object_store {
             }
 
             /// Runs decisions (all `carried_decisions::is_decision`) a
-            /// batch per statement. `Ok(false)` on a conflict, found as a
-            /// row not matched or a trigger's abort; other failures are
-            /// errors. The caller rolls back either way.
+            /// batch at a time. `Ok(false)` on a conflict, found as a row
+            /// not matched; other failures are errors. The caller rolls
+            /// back either way.
             async fn write_decisions(
                 conn: &mut <$store as $crate::port::Backend>::Conn,
                 writes: &[moderation_core::workflow::ObjectWrite],
                 encoded: &[$crate::objects::EncodedWrite],
             ) -> Result<bool, moderation_core::ModerationError> {
-                use $crate::carried_decisions::{DECISIONS_PER_STATEMENT, decisions};
+                use $crate::carried_decisions::DECISIONS_PER_STATEMENT;
                 for (writes, encoded) in writes
                     .chunks(DECISIONS_PER_STATEMENT)
                     .zip(encoded.chunks(DECISIONS_PER_STATEMENT))
                 {
-                    let done = <$store as $crate::objects::ObjectBackend>::run_decisions(
+                    let applied = <$store as $crate::objects::ObjectBackend>::run_decisions(
                         &mut *conn,
-                        decisions(writes, encoded)?,
+                        writes,
+                        encoded,
                     )
-                    .await;
-                    match done {
-                        Ok(applied) if applied == writes.len() as u64 => {}
-                        Ok(_) => return Ok(false),
-                        Err(error) if $crate::objects::raised(&error).is_some() => return Ok(false),
-                        Err(error) => return Err($crate::error::StorageError::from(error).into()),
+                    .await?;
+                    if applied != writes.len() as u64 {
+                        return Ok(false);
                     }
                 }
                 Ok(true)

@@ -246,7 +246,7 @@ const NOT_PUBLIC: &str = "status <> 'public'";
 
 /// `($1, $2, ...), ($k, ...)` (or `(?, ?, ...), ...`) for `rows` rows of
 /// `per_row` values each.
-fn values_list(rows: usize, per_row: usize, style: Placeholder) -> String {
+pub(crate) fn values_list(rows: usize, per_row: usize, style: Placeholder) -> String {
     let mut sql = String::with_capacity(rows * per_row * 6);
     for row in 0..rows {
         if row > 0 {

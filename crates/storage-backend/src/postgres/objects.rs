@@ -7,14 +7,18 @@ impl crate::objects::ObjectBackend for super::PgStore {
     /// of decisions: the schema has no carrying triggers.
     const CARRIED_WRITES: bool = false;
 
+    /// One statement on the JSON array `carried_decisions::decisions`
+    /// builds.
     async fn run_decisions(
         conn: &mut sqlx::PgConnection,
-        decisions: String,
-    ) -> Result<u64, sqlx::Error> {
+        writes: &[moderation_core::workflow::ObjectWrite],
+        encoded: &[crate::objects::EncodedWrite],
+    ) -> Result<u64, moderation_core::ModerationError> {
         let applied = sqlx::query(crate::carried_decisions::UPDATE_ENTRIES_WITH_RECORDS)
-            .bind(decisions)
+            .bind(crate::carried_decisions::decisions(writes, encoded)?)
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+            .map_err(crate::error::StorageError::from)?;
         Ok(applied.len() as u64)
     }
 }
