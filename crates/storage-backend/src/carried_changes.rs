@@ -3,9 +3,11 @@
 //! A batch of approvals (`ModerationStore::change_statuses`) used to run
 //! one `UPDATE` per item inside its transaction, each a round trip to the
 //! database. Here the whole batch is one statement reading a JSON array:
-//! on SQLite an `UPDATE ... FROM json_each(...)` whose matched items carry
-//! their log entries in `pending_log` to the triggers of migrations 000007,
-//! 000009 and 000011, on PostgreSQL an `UPDATE ... FROM jsonb_to_recordset(...)`
+//! on SQLite an `UPDATE ... FROM jsonb_each(jsonb(...))` (the array read
+//! once into SQLite's binary JSON, so each `->>` reads a value in place
+//! instead of parsing text again) whose matched items carry their log
+//! entries in `pending_log`, as binary JSON too, to the triggers of
+//! migrations 000007, 000009 and 000011, on PostgreSQL an `UPDATE ... FROM jsonb_to_recordset(...)`
 //! with the log rows inserted by a data-modifying CTE, as for a single
 //! change.
 //!

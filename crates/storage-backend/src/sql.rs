@@ -83,7 +83,7 @@ pub(crate) mod sqlite {
     pub(crate) const INSERT_ITEM_WITH_LOG: &str = "INSERT INTO moderation_items (kind, \
          object_key, parent_kind, parent_key, author_key, status, reasons, payload, fingerprint, \
          ip, created_at, updated_at, pending_log) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $11, json_array($12, $13, $14, $15, $16, $17, $18, $19, $20))";
+         $10, $11, $11, jsonb_array($12, $13, $14, $15, $16, $17, $18, $19, $20))";
 
     /// `INSERT_ITEM_WITH_LOG` for `rows` items in one statement, bound by
     /// position: per row the eleven item values, `created_at` again as
@@ -95,7 +95,7 @@ pub(crate) mod sqlite {
              parent_key, author_key, status, reasons, payload, fingerprint, ip, created_at, \
              updated_at, pending_log) VALUES ";
         const ROW: &str =
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, json_array(?, ?, ?, ?, ?, ?, ?, ?, ?))";
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, jsonb_array(?, ?, ?, ?, ?, ?, ?, ?, ?))";
         let mut sql = String::with_capacity(HEAD.len() + rows * (ROW.len() + 2));
         sql.push_str(HEAD);
         for row in 0..rows {
@@ -112,7 +112,7 @@ pub(crate) mod sqlite {
     /// trigger fires and nothing is written.
     pub(crate) const CHANGE_STATUS_WITH_LOG: &str = concat!(
         "UPDATE moderation_items SET status = $1, updated_at = $2, version = version + 1, \
-         pending_log = json_array($5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         pending_log = jsonb_array($5, $6, $7, $8, $9, $10, $11, $12, $13) \
          WHERE id = $3 AND version = $4 RETURNING ",
         item_columns!()
     );
@@ -123,8 +123,8 @@ pub(crate) mod sqlite {
     pub(crate) const CHANGE_STATUSES_CARRYING: &str = concat!(
         "UPDATE moderation_items SET status = w.value ->> 'status', \
          updated_at = w.value ->> 'updated_at', version = version + 1, \
-         pending_log = w.value -> 'log' \
-         FROM json_each($1) AS w \
+         pending_log = jsonb_extract(w.value, '$.log') \
+         FROM jsonb_each(jsonb($1)) AS w \
          WHERE moderation_items.id = w.value ->> 'id' \
            AND moderation_items.version = w.value ->> 'expected' \
          RETURNING ",
