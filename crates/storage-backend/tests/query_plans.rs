@@ -3,6 +3,10 @@
 //! id, the review queue and the workflow's pending list, each on a SQLite
 //! store holding many decided rows and a few pending ones.
 //!
+//! A bulk workflow decision, the hot write of a moderator clearing the
+//! queue, is checked the same way: it is one statement text (no replay one
+//! write at a time), and its updates find each entry and record by key.
+//!
 //! The statements checked are the ones the store runs: sqlx reports each
 //! statement it executes as a `tracing` event (target `sqlx::query`, field
 //! `db.statement`), which this test records, then asks SQLite for the plan
@@ -19,7 +23,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use moderation_core::workflow::{ObjectStore, PendingQuery, WorkflowOptions};
+use moderation_core::workflow::{
+    EntryVersion, ObjectAction, ObjectStore, PendingQuery, WorkflowOptions,
+};
 use moderation_core::{
     Cursor, ItemFilter, ItemStatus, ModerationError, ModerationStore, PageRequest, ReviewCursor,
     ReviewFilter, ReviewPageRequest, ReviewSort, ReviewStore,
@@ -291,6 +297,56 @@ async fn assert_searches(store: &SqliteStore, sql: &str) {
     );
 }
 
+/// Approves every pending profile in one bulk action and returns the
+/// statements of its write: the updates of the one statement text that
+/// decides them all, which must hold every decision.
+async fn bulk_decision_updates(store: &SqliteStore) -> Result<Vec<String>, ModerationError> {
+    let harness = workflow::Harness::new(Arc::new(store.clone()), WorkflowOptions::new())?;
+    let pending = workflow::all_pending(&harness.workflow).await?;
+    assert_eq!(pending.len(), usize::try_from(PENDING).unwrap());
+    let entries: Vec<EntryVersion> = pending.iter().map(EntryVersion::from).collect();
+    take_statements();
+    let decided = harness
+        .workflow
+        .bulk(
+            &workflow::moderator(2),
+            ObjectAction::Approve,
+            &entries,
+            Some("ok"),
+        )
+        .await?;
+    assert_eq!(decided.len(), entries.len());
+    let writes: Vec<String> = take_statements()
+        .into_iter()
+        .filter(|sql| sql.contains("UPDATE moderation_entries"))
+        .collect();
+    let [text] = writes.as_slice() else {
+        panic!("expected one statement text deciding every entry, got {writes:?}");
+    };
+    Ok(text
+        .split("; ")
+        .filter(|sql| sql.contains("UPDATE "))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Every step of the plan of the batch update `sql` walks its own list of
+/// values (`w`) or searches the table by key.
+async fn assert_walks_values_and_searches(store: &SqliteStore, sql: &str) {
+    let steps = plan(store, sql).await;
+    let by_key = |step: &String| {
+        (step.starts_with("SEARCH moderation_entries USING INTEGER PRIMARY KEY ")
+            || step.starts_with("SEARCH moderated_objects USING INDEX "))
+            || step == "MATERIALIZE w"
+            || step == "SCAN w"
+            || (step.starts_with("SCAN ") && step.ends_with(" CONSTANT ROWS"))
+    };
+    assert!(
+        steps.iter().any(|step| step.starts_with("SEARCH ")) && steps.iter().all(by_key),
+        "{sql}\nhas the plan {steps:#?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_hot_reads_search_an_index_whatever_the_number_of_decided_rows() {
     // The only test of this binary, so the only one to set the recorder.
@@ -311,6 +367,11 @@ async fn sqlite_hot_reads_search_an_index_whatever_the_number_of_decided_rows() 
             .unwrap();
         for sql in &statements {
             assert_searches(&store, sql).await;
+        }
+        let updates = bulk_decision_updates(&store).await?;
+        assert_eq!(updates.len(), 2, "{updates:?}");
+        for sql in &updates {
+            assert_walks_values_and_searches(&store, sql).await;
         }
         Ok(())
     })
