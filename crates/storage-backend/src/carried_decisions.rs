@@ -23,8 +23,6 @@
 use moderation_core::ModerationError;
 use moderation_core::workflow::{EntryId, EntryWrite, ObjectWrite, StoredWrite};
 
-#[cfg(feature = "postgres")]
-use crate::objects::{CarriedEntry, WriteCarrier};
 use crate::objects::{EncodedEntry, EncodedWrite};
 
 /// PostgreSQL's batch statement: `$1` is the JSON array [`decisions`]
@@ -58,8 +56,9 @@ pub(crate) const UPDATE_ENTRIES_WITH_RECORDS: &str = "WITH input AS (SELECT * FR
      SELECT 1 AS applied FROM records";
 
 /// Decisions per statement: on PostgreSQL the JSON text of 500 stays well
-/// under a megabyte for snapshots of ordinary size; on SQLite the 13 values
-/// bound per record and the 11 per log row stay far under its 32 766.
+/// under a megabyte for snapshots of ordinary size; on SQLite 500
+/// decisions with one log row each bind 16 500 values, half its limit
+/// (`sqlite::groups` splits batches with more log rows).
 pub(crate) const DECISIONS_PER_STATEMENT: usize = 500;
 
 /// Whether `write` is a decision: an existing record and one entry update,
@@ -68,16 +67,62 @@ pub(crate) fn is_decision(write: &ObjectWrite) -> bool {
     !write.insert && matches!(write.entries.as_slice(), [EntryWrite::Update { .. }])
 }
 
-/// One decision as PostgreSQL's batch statement reads it: the entry's own columns
-/// beside the rest of its write, as a nested object (not a string within
-/// the string), so that neither side escapes or parses it twice.
+/// One decision as PostgreSQL's batch statement reads it: the entry's own
+/// columns beside its record's and its log rows, as a nested object (not a
+/// string within the string), so that neither side escapes or parses it
+/// twice.
 #[cfg(feature = "postgres")]
 #[derive(serde::Serialize)]
 struct CarriedDecision<'a> {
-    #[serde(flatten)]
-    entry: CarriedEntry<'a>,
-    carry: WriteCarrier<'a>,
+    id: i64,
+    expected: i64,
+    status: &'a str,
+    snapshot: &'a str,
+    submitted_by: Option<&'a str>,
+    submitted_at: i64,
+    decided_by: Option<&'a str>,
+    decided_at: Option<i64>,
+    reason: Option<&'a str>,
+    carry: CarriedRecord<'a>,
 }
+
+/// A decision's record, checked at version `expected`, and its log rows.
+#[cfg(feature = "postgres")]
+#[derive(serde::Serialize)]
+struct CarriedRecord<'a> {
+    kind: &'a str,
+    key: &'a str,
+    expected: i64,
+    state: &'a str,
+    status: &'a str,
+    decided_by: Option<&'a str>,
+    decided_at: Option<i64>,
+    reason: Option<&'a str>,
+    public: Option<&'a str>,
+    approved: Option<&'a str>,
+    current: &'a str,
+    revision: i64,
+    updated_at: i64,
+    log: Vec<CarriedLog<'a>>,
+}
+
+/// One moderation log row in the column order of the statement's insert:
+/// action, actor, target kind, target key, reason, before, after, detail,
+/// ip, bulk id, time.
+#[cfg(feature = "postgres")]
+type CarriedLog<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
 /// The JSON array of `writes` (all [`is_decision`]) for
 /// [`UPDATE_ENTRIES_WITH_RECORDS`].
@@ -92,9 +137,52 @@ pub(crate) fn decisions(
     let mut carried = Vec::with_capacity(writes.len());
     for (write, encoded) in writes.iter().zip(encoded) {
         let (id, expected, e) = decided_entry(write, encoded)?;
+        let o = &encoded.object;
         carried.push(CarriedDecision {
-            entry: CarriedEntry::new(id, expected, e),
-            carry: WriteCarrier::new(&encoded.object, false, None, &write.log, &encoded.log),
+            id: id.0,
+            expected,
+            status: e.status,
+            snapshot: &e.snapshot,
+            submitted_by: e.submitted_by.as_deref(),
+            submitted_at: e.submitted_at,
+            decided_by: e.decided_by.as_deref(),
+            decided_at: e.decided_at,
+            reason: e.reason.as_deref(),
+            carry: CarriedRecord {
+                kind: &o.kind,
+                key: &o.key,
+                expected: o.version,
+                state: o.state,
+                status: o.status,
+                decided_by: o.decided_by.as_deref(),
+                decided_at: o.decided_at,
+                reason: o.reason.as_deref(),
+                public: o.public.as_deref(),
+                approved: o.approved.as_deref(),
+                current: &o.current,
+                revision: o.revision,
+                updated_at: o.updated_at,
+                log: write
+                    .log
+                    .iter()
+                    .zip(&encoded.log)
+                    .map(|(entry, encoded)| {
+                        (
+                            entry.action.as_str(),
+                            entry.actor.as_ref().map(moderation_core::UserId::as_str),
+                            entry.target.kind.as_str(),
+                            encoded.target_key.as_str(),
+                            entry.reason.as_deref(),
+                            entry.before.as_deref(),
+                            entry.after.as_deref(),
+                            encoded.detail.as_str(),
+                            entry.ip.map(|ip| ip.to_string()),
+                            entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
+                            crate::record::to_micros(entry.at),
+                        )
+                    })
+                    .collect(),
+            },
         });
     }
     Ok(serde_json::to_string(&carried)?)
@@ -201,15 +289,6 @@ pub(crate) mod sqlite {
         )
     }
 
-    /// Inserts `rows` moderation log rows, in the order bound.
-    pub(crate) fn insert_log(rows: usize) -> String {
-        format!(
-            "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
-             before_state, after_state, detail, ip, bulk_id, at) VALUES {}",
-            values_list(rows, crate::modlog::ENTRY_PARAMS, Placeholder::Anonymous)
-        )
-    }
-
     /// The most values one SQLite statement binds.
     const MAX_PARAMS: usize = 32_766;
 
@@ -236,8 +315,8 @@ pub(crate) mod sqlite {
     }
 
     /// The whole batch: [`update_entries`] and [`update_records`] for
-    /// `decisions` decisions, then [`insert_log`] for their `logs` rows
-    /// (none when there are none), bound in that order.
+    /// `decisions` decisions, then an insert of their `logs` log rows (none
+    /// when there are none), bound in that order.
     pub(crate) fn decisions(decisions: usize, logs: usize) -> String {
         let mut sql = format!(
             "{}; {}",
@@ -246,7 +325,7 @@ pub(crate) mod sqlite {
         );
         if logs > 0 {
             sql.push_str("; ");
-            sql.push_str(&insert_log(logs));
+            sql.push_str(&crate::modlog::insert_rows(logs, Placeholder::Anonymous));
         }
         sql
     }

@@ -94,6 +94,8 @@ mod review_record;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod review_sql;
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod write_text;
 
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -105,13 +105,21 @@ macro_rules! bind_entry {
     };
 }
 
-// The SQLite store's batch of decisions binds log rows with it too.
-#[cfg(feature = "sqlite")]
+// The workflow's writes bind their log rows with it too.
 pub(crate) use bind_entry;
 
 /// Values bound per moderation log row by [`bind_entry!`].
-#[cfg(feature = "sqlite")]
 pub(crate) const ENTRY_PARAMS: usize = 11;
+
+/// A multi-row insert of `rows` log rows, bound as [`bind_entry!`] binds
+/// each, with placeholders in `style`.
+pub(crate) fn insert_rows(rows: usize, style: crate::sql::Placeholder) -> String {
+    format!(
+        "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
+         before_state, after_state, detail, ip, bulk_id, at) VALUES {}",
+        crate::sql::values_list(rows, ENTRY_PARAMS, style)
+    )
+}
 
 /// Appends `entry` on the given connection (a transaction, usually), with
 /// the statement shared by both backends.

@@ -9,7 +9,7 @@ use moderation_core::workflow::{
     EntryId, EntryStatus, EntryWrite, ModeratedObject, NewEntry, ObjectEntry, ObjectState,
     ObjectStatus, ObjectWrite,
 };
-use moderation_core::{Kind, ModerationError, NewModLogEntry, ObjectId, ObjectRef, UserId};
+use moderation_core::{Kind, ModerationError, ObjectId, ObjectRef, UserId};
 use serde_json::Value;
 
 use crate::bans::decode_time;
@@ -57,10 +57,12 @@ pub(crate) const INSERT_OBJECT: &str = concat!(
 );
 
 /// Writes the record only if it still has the version the caller read.
-pub(crate) const UPDATE_OBJECT: &str = "UPDATE moderated_objects SET state = $3, status = $4, \
-     decided_by = $5, decided_at = $6, reason = $7, public_version = $8, approved_version = $9, \
-     current_version = $10, revision = $11, version = version + 1, updated_at = $13 \
-     WHERE kind = $1 AND object_key = $2 AND version = $12";
+/// Its placeholders, like those of every statement a write text holds, come
+/// in the order they are bound (see `write_text`).
+pub(crate) const UPDATE_OBJECT: &str = "UPDATE moderated_objects SET state = $1, status = $2, \
+     decided_by = $3, decided_at = $4, reason = $5, public_version = $6, approved_version = $7, \
+     current_version = $8, revision = $9, version = version + 1, updated_at = $10 \
+     WHERE kind = $11 AND object_key = $12 AND version = $13";
 
 pub(crate) const SELECT_HISTORY: &str = concat!(
     "SELECT ",
@@ -100,47 +102,9 @@ pub(crate) const INSERT_ENTRY: &str = "INSERT INTO moderation_entries (kind, obj
      version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING id";
 
 /// Writes the entry only if it still has the version the caller read.
-pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $2, snapshot = $3, \
-     submitted_by = $4, submitted_at = $5, decided_by = $6, decided_at = $7, reason = $8, \
-     version = version + 1 WHERE id = $1 AND version = $9";
-
-/// [`INSERT_ENTRY`] carrying the rest of its write in `pending_write` ($11),
-/// which the triggers of SQLite migration 000010 apply in the same statement.
-pub(crate) const INSERT_ENTRY_CARRYING: &str = "INSERT INTO moderation_entries (kind, \
-     object_key, revision, status, snapshot, submitted_by, submitted_at, decided_by, decided_at, \
-     reason, version, pending_write) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, jsonb($11)) \
-     RETURNING id";
-
-/// [`UPDATE_ENTRY`] carrying the rest of its write in `pending_write` ($10);
-/// the triggers run only when the entry's own version matched.
-pub(crate) const UPDATE_ENTRY_CARRYING: &str = "UPDATE moderation_entries SET status = $2, \
-     snapshot = $3, submitted_by = $4, submitted_at = $5, decided_by = $6, decided_at = $7, \
-     reason = $8, version = version + 1, pending_write = jsonb($10) WHERE id = $1 AND version = $9";
-
-/// The message of the trigger that finds the record changed (or, on
-/// insert, already there).
-const RECORD_CONFLICT: &str = "moderated_objects: version conflict";
-
-/// The message of the trigger that finds the superseded entry changed.
-const OTHER_ENTRY_CONFLICT: &str = "moderation_entries: version conflict";
-
-/// Which version check a carried write's triggers failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Raised {
-    /// The record's.
-    Record,
-    /// The superseded entry's.
-    OtherEntry,
-}
-
-/// The version check behind `error`, when a carried write's trigger raised it.
-pub(crate) fn raised(error: &sqlx::Error) -> Option<Raised> {
-    match error.as_database_error()?.message() {
-        RECORD_CONFLICT => Some(Raised::Record),
-        OTHER_ENTRY_CONFLICT => Some(Raised::OtherEntry),
-        _ => None,
-    }
-}
+pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $1, snapshot = $2, \
+     submitted_by = $3, submitted_at = $4, decided_by = $5, decided_at = $6, reason = $7, \
+     version = version + 1 WHERE id = $8 AND version = $9";
 
 /// The statements that take a batch of keys as one JSON array parameter,
 /// so a batch costs one query whatever its size.
@@ -544,9 +508,16 @@ pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
 /// binds what differs (the creation time, or the version it expects).
 macro_rules! bind_record {
     ($query:expr, $o:expr) => {
+        $crate::objects::bind_record_values!($query.bind(&$o.kind).bind(&$o.key), $o)
+    };
+}
+
+/// Binds the nine record columns after its key, in their order (state,
+/// status, decided by and at, reason, public, approved and current
+/// versions, revision): what [`UPDATE_OBJECT`] sets.
+macro_rules! bind_record_values {
+    ($query:expr, $o:expr) => {
         $query
-            .bind(&$o.kind)
-            .bind(&$o.key)
             .bind($o.state)
             .bind($o.status)
             .bind(&$o.decided_by)
@@ -560,6 +531,7 @@ macro_rules! bind_record {
 }
 
 pub(crate) use bind_record;
+pub(crate) use bind_record_values;
 
 /// Binds the seven entry columns every entry statement writes, in their
 /// order (status, snapshot, submitted by and at, decided by and at,
@@ -617,152 +589,16 @@ pub(crate) struct EncodedWrite {
     pub(crate) log: Vec<crate::modlog::EncodedEntry>,
 }
 
-/// Whether `write` fits one statement: a record change alone, or an entry
-/// statement carrying the record, the log and, before a new entry, the one
-/// it supersedes ([`carrier`]): every shape a save or a decision plans.
+/// Whether `write` fits one statement text (`write_text`): a record
+/// change alone, or one entry with its record, the log and, before a new
+/// entry, the one it supersedes: every shape a save or a decision plans.
 /// Other shapes run statement by statement.
-pub(crate) fn fits_one_statement(write: &ObjectWrite) -> bool {
+pub(crate) fn fits_one_text(write: &ObjectWrite) -> bool {
     match write.entries.as_slice() {
         [] => write.log.is_empty(),
         [_] | [EntryWrite::Update { .. }, EntryWrite::Insert(_)] => true,
         _ => false,
     }
-}
-
-/// An entry a carried write checks and writes: the one an edit supersedes,
-/// or each decision of a batch (`carried_decisions`).
-#[derive(serde::Serialize)]
-pub(crate) struct CarriedEntry<'a> {
-    id: i64,
-    expected: i64,
-    status: &'a str,
-    snapshot: &'a str,
-    submitted_by: Option<&'a str>,
-    submitted_at: i64,
-    decided_by: Option<&'a str>,
-    decided_at: Option<i64>,
-    reason: Option<&'a str>,
-}
-
-impl<'a> CarriedEntry<'a> {
-    /// Entry `id`, checked at version `expected`, written with `e`.
-    pub(crate) fn new(id: EntryId, expected: i64, e: &'a EncodedEntry) -> Self {
-        Self {
-            id: id.0,
-            expected,
-            status: e.status,
-            snapshot: &e.snapshot,
-            submitted_by: e.submitted_by.as_deref(),
-            submitted_at: e.submitted_at,
-            decided_by: e.decided_by.as_deref(),
-            decided_at: e.decided_at,
-            reason: e.reason.as_deref(),
-        }
-    }
-}
-
-/// One moderation log row in the column order of the trigger's insert:
-/// action, actor, target kind, target key, reason, before, after, detail,
-/// ip, bulk id, time.
-type CarriedLog<'a> = (
-    &'a str,
-    Option<&'a str>,
-    &'a str,
-    &'a str,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    &'a str,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
-/// The `pending_write` of a carried write: everything but the entry the
-/// statement itself writes (see SQLite migration 000010).
-#[derive(serde::Serialize)]
-pub(crate) struct WriteCarrier<'a> {
-    kind: &'a str,
-    key: &'a str,
-    insert: bool,
-    expected: i64,
-    state: &'a str,
-    status: &'a str,
-    decided_by: Option<&'a str>,
-    decided_at: Option<i64>,
-    reason: Option<&'a str>,
-    public: Option<&'a str>,
-    approved: Option<&'a str>,
-    current: &'a str,
-    revision: i64,
-    created_at: i64,
-    updated_at: i64,
-    other: Option<CarriedEntry<'a>>,
-    log: Vec<CarriedLog<'a>>,
-}
-
-impl<'a> WriteCarrier<'a> {
-    /// The rest of a write: a record `o` (inserted, or updated from the
-    /// version it holds), the entry `other` to supersede (its id, expected
-    /// version and new values) and the moderation log entries `log`.
-    pub(crate) fn new(
-        o: &'a EncodedObject,
-        insert: bool,
-        other: Option<(EntryId, i64, &'a EncodedEntry)>,
-        log: &'a [NewModLogEntry],
-        encoded_log: &'a [crate::modlog::EncodedEntry],
-    ) -> Self {
-        Self {
-            kind: &o.kind,
-            key: &o.key,
-            insert,
-            expected: o.version,
-            state: o.state,
-            status: o.status,
-            decided_by: o.decided_by.as_deref(),
-            decided_at: o.decided_at,
-            reason: o.reason.as_deref(),
-            public: o.public.as_deref(),
-            approved: o.approved.as_deref(),
-            current: &o.current,
-            revision: o.revision,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
-            other: other.map(|(id, expected, e)| CarriedEntry::new(id, expected, e)),
-            log: log
-                .iter()
-                .zip(encoded_log)
-                .map(|(entry, encoded)| {
-                    (
-                        entry.action.as_str(),
-                        entry.actor.as_ref().map(UserId::as_str),
-                        entry.target.kind.as_str(),
-                        encoded.target_key.as_str(),
-                        entry.reason.as_deref(),
-                        entry.before.as_deref(),
-                        entry.after.as_deref(),
-                        encoded.detail.as_str(),
-                        entry.ip.map(|ip| ip.to_string()),
-                        entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
-                        to_micros(entry.at),
-                    )
-                })
-                .collect(),
-        }
-    }
-}
-
-/// The `pending_write` text of [`WriteCarrier::new`]'s write, which the
-/// entry statement binds.
-pub(crate) fn carrier(
-    o: &EncodedObject,
-    insert: bool,
-    other: Option<(EntryId, i64, &EncodedEntry)>,
-    log: &[NewModLogEntry],
-    encoded_log: &[crate::modlog::EncodedEntry],
-) -> Result<String, ModerationError> {
-    let carrier = WriteCarrier::new(o, insert, other, log, encoded_log);
-    Ok(serde_json::to_string(&carrier)?)
 }
 
 fn encode_entry_fields(
@@ -886,10 +722,9 @@ pub(crate) fn encode_write(
 
 /// What a backend adds to [`crate::port::Backend`] for the object store.
 pub(crate) trait ObjectBackend: crate::port::Backend {
-    /// Whether the schema has the triggers that apply a carried write
-    /// (SQLite migration 000010), so that a write [`fits_one_statement`]
-    /// costs one statement and, alone, no transaction.
-    const CARRIED_WRITES: bool;
+    /// Whether a write that [`fits_one_text`] is sent as one statement
+    /// text (`write_text`, SQLite), so that it costs one round trip.
+    const WRITES_AS_ONE_TEXT: bool;
 
     /// Runs one batch of decisions (all
     /// [`is_decision`](crate::carried_decisions::is_decision)) inside the
@@ -940,10 +775,10 @@ macro_rules! impl_object_store {
                         expected_version,
                     } => {
                         let updated = $crate::objects::bind_entry!(
-                            sqlx::query($crate::objects::UPDATE_ENTRY)
-                                .bind(entry.id.0),
+                            sqlx::query($crate::objects::UPDATE_ENTRY),
                             e
                         )
+                            .bind(entry.id.0)
                             .bind(expected_version)
                             .execute(&mut *conn)
                             .await
@@ -1019,9 +854,11 @@ macro_rules! impl_object_store {
                         .execute(&mut *conn)
                         .await
                 } else {
-                    $crate::objects::bind_record!(sqlx::query($crate::objects::UPDATE_OBJECT), o)
-                        .bind(o.version)
+                    $crate::objects::bind_record_values!(sqlx::query($crate::objects::UPDATE_OBJECT), o)
                         .bind(o.updated_at)
+                        .bind(&o.kind)
+                        .bind(&o.key)
+                        .bind(o.version)
                         .execute(&mut *conn)
                         .await
                 }
@@ -1061,89 +898,125 @@ macro_rules! impl_object_store {
                 Ok(moderation_core::workflow::StoredWrite { record, entries: written })
             }
 
-            /// Writes a change that `objects::fits_one_statement` accepts
-            /// in one statement: atomic on its own, so a lone write needs no
-            /// transaction. The entry statement checks its own version; the
-            /// triggers check the rest and abort the whole statement on a miss.
-            async fn write_one_statement(
+            /// Writes a change that `objects::fits_one_text` accepts as one
+            /// statement text (`write_text`), one round trip: a transaction
+            /// of its own when `standalone`, else inside the caller's. The
+            /// main entry's version is checked first, then the superseded
+            /// entry's, then the record's; a miss stops the text, which a
+            /// standalone write then rolls back before it reads the
+            /// conflict.
+            async fn write_one_text(
                 conn: &mut <$store as $crate::port::Backend>::Conn,
                 write: moderation_core::workflow::ObjectWrite,
                 encoded: $crate::objects::EncodedWrite,
+                standalone: bool,
             ) -> Result<moderation_core::workflow::StoredWrite, moderation_core::ModerationError> {
                 use moderation_core::workflow::{EntryId, EntryWrite, StoredWrite};
+                use $crate::write_text::{Check, WriteText};
                 let $crate::objects::EncodedWrite { object: o, entries: encoded_entries, log: encoded_log } = encoded;
                 let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
                 let mut pairs = entries.into_iter().zip(encoded_entries);
                 let (main, other) = match (pairs.next(), pairs.next()) {
-                    (None, _) => {
-                        record.version = Self::write_record(conn, &o, &record.object, insert).await?;
-                        return Ok(StoredWrite { record, entries: Vec::new() });
-                    }
-                    (Some(main), None) => (main, None),
+                    (main, None) => (main, None),
                     (Some((EntryWrite::Update { entry, expected_version }, e)), Some(main)) => {
-                        (main, Some((entry, expected_version, e)))
+                        (Some(main), Some((entry, expected_version, e)))
                     }
-                    (Some(_), Some(_)) => {
+                    (_, Some(_)) => {
                         return Err(moderation_core::ModerationError::Config(
-                            "only a new entry after the one it supersedes fits one statement".to_owned(),
+                            "only a new entry after the one it supersedes fits one write".to_owned(),
                         ));
                     }
                 };
-                let carried = $crate::objects::carrier(
-                    &o,
-                    insert,
-                    other.as_ref().map(|(entry, expected, e)| (entry.id, *expected, e)),
-                    &log,
-                    &encoded_log,
-                )?;
-                let other_version = other.as_ref().map(|(entry, expected, _)| (entry.id, *expected));
-                let (main, e) = main;
-                let main = match main {
-                    EntryWrite::Insert(new) => {
-                        let id = $crate::objects::bind_entry!(
-                            sqlx::query_scalar::<_, i64>($crate::objects::INSERT_ENTRY_CARRYING)
-                                .bind(&o.kind)
-                                .bind(&o.key)
-                                .bind(new.revision),
-                            e
-                        )
-                            .bind(carried)
-                            // Stepped to the end, not just to its row: SQLite
-                            // runs the automatic checkpoint only when an
-                            // autocommit statement finishes, and one reset
-                            // after its first row would let the write-ahead
-                            // log grow without bound.
-                            .fetch_all(&mut *conn)
-                            .await
-                            .and_then(|ids| ids.first().copied().ok_or(sqlx::Error::RowNotFound));
-                        match id {
-                            Ok(id) => new.stored(EntryId(id)),
-                            Err(error) => {
-                                return Err(Self::carried_failure(conn, error, &o, record.object, insert, other_version).await);
-                            }
+                let (main, main_values) = match main {
+                    Some((main, e)) => (Some(main), Some(e)),
+                    None => (None, None),
+                };
+
+                let mut text = WriteText::new(standalone);
+                if let Some(EntryWrite::Update { .. }) = &main {
+                    text.statement($crate::objects::UPDATE_ENTRY).check(Check::Entry);
+                }
+                if other.is_some() {
+                    text.statement($crate::objects::UPDATE_ENTRY)
+                        .check(Check::SupersededEntry);
+                }
+                let record_sql = if insert {
+                    $crate::objects::INSERT_OBJECT
+                } else {
+                    $crate::objects::UPDATE_OBJECT
+                };
+                text.statement(record_sql).check(Check::Record);
+                if let Some(EntryWrite::Insert(_)) = &main {
+                    text.statement($crate::objects::INSERT_ENTRY);
+                }
+                if !log.is_empty() {
+                    text.statement(&$crate::modlog::insert_rows(
+                        log.len(),
+                        $crate::sql::Placeholder::Anonymous,
+                    ));
+                }
+                // Only placeholders and fixed fragments (see `write_text`).
+                let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text.finish()));
+
+                if let (Some(EntryWrite::Update { entry, expected_version }), Some(e)) =
+                    (&main, &main_values)
+                {
+                    query = $crate::objects::bind_entry!(query, &e)
+                        .bind(entry.id.0)
+                        .bind(*expected_version);
+                }
+                if let Some((entry, expected_version, e)) = &other {
+                    query = $crate::objects::bind_entry!(query, &e)
+                        .bind(entry.id.0)
+                        .bind(*expected_version);
+                }
+                query = if insert {
+                    $crate::objects::bind_record!(query, o)
+                        .bind(o.created_at)
+                        .bind(o.updated_at)
+                } else {
+                    $crate::objects::bind_record_values!(query, o)
+                        .bind(o.updated_at)
+                        .bind(&o.kind)
+                        .bind(&o.key)
+                        .bind(o.version)
+                };
+                if let (Some(EntryWrite::Insert(new)), Some(e)) = (&main, &main_values) {
+                    query = $crate::objects::bind_entry!(
+                        query.bind(&o.kind).bind(&o.key).bind(new.revision),
+                        &e
+                    );
+                }
+                for (entry, e) in log.iter().zip(&encoded_log) {
+                    query = $crate::modlog::bind_entry!(query, entry, &e);
+                }
+
+                // The new entry's id is the only row the text returns.
+                let ids = match query.fetch_all(&mut *conn).await {
+                    Ok(ids) => ids,
+                    Err(error) => {
+                        if standalone
+                            && let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await
+                        {
+                            // The text failed before it began, or SQLite
+                            // rolled back by itself.
+                            tracing::debug!(%rollback, "no transaction left open by a failed write");
                         }
-                    }
-                    EntryWrite::Update { mut entry, expected_version } => {
-                        let done = $crate::objects::bind_entry!(
-                            sqlx::query($crate::objects::UPDATE_ENTRY_CARRYING)
-                                .bind(entry.id.0),
-                            e
-                        )
-                            .bind(expected_version)
-                            .bind(carried)
-                            .execute(&mut *conn)
-                            .await;
-                        match done {
-                            Ok(done) if done.rows_affected() > 0 => {
-                                entry.version = expected_version + 1;
-                                entry
+                        let main_id = match &main {
+                            Some(EntryWrite::Update { entry, expected_version }) => Some((entry.id, *expected_version)),
+                            _ => None,
+                        };
+                        let other_id = other.as_ref().map(|(entry, expected, _)| (entry.id, *expected));
+                        return Err(match ($crate::write_text::failed_check(&error), main_id, other_id) {
+                            (Some(Check::Record), _, _) => {
+                                Self::record_conflict(conn, &o, record.object, insert).await
                             }
-                            // Nothing ran, triggers included.
-                            Ok(_) => return Err(Self::entry_conflict(conn, entry.id, expected_version).await),
-                            Err(error) => {
-                                return Err(Self::carried_failure(conn, error, &o, record.object, insert, other_version).await);
+                            (Some(Check::Entry), Some((id, expected)), _)
+                            | (Some(Check::SupersededEntry), _, Some((id, expected))) => {
+                                Self::entry_conflict(conn, id, expected).await
                             }
-                        }
+                            _ => $crate::error::StorageError::from(error).into(),
+                        });
                     }
                 };
                 let mut written = Vec::with_capacity(2);
@@ -1151,7 +1024,19 @@ macro_rules! impl_object_store {
                     entry.version = expected_version + 1;
                     written.push(entry);
                 }
-                written.push(main);
+                match main {
+                    Some(EntryWrite::Insert(new)) => {
+                        let id = ids.first().copied().ok_or_else(|| {
+                            moderation_core::ModerationError::store("the new entry's id was not returned")
+                        })?;
+                        written.push(new.stored(EntryId(id)));
+                    }
+                    Some(EntryWrite::Update { mut entry, expected_version }) => {
+                        entry.version = expected_version + 1;
+                        written.push(entry);
+                    }
+                    None => {}
+                }
                 record.version = if insert { 1 } else { o.version + 1 };
                 Ok(StoredWrite { record, entries: written })
             }
@@ -1181,26 +1066,6 @@ macro_rules! impl_object_store {
                     }
                 }
                 Ok(true)
-            }
-
-            /// The error of a carried write's failed statement: the typed
-            /// conflict behind a trigger's abort, else the database error.
-            async fn carried_failure(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                error: sqlx::Error,
-                o: &$crate::objects::EncodedObject,
-                object: moderation_core::ObjectRef,
-                insert: bool,
-                other: Option<(moderation_core::workflow::EntryId, i64)>,
-            ) -> moderation_core::ModerationError {
-                use $crate::objects::Raised;
-                match ($crate::objects::raised(&error), other) {
-                    (Some(Raised::Record), _) => Self::record_conflict(conn, o, object, insert).await,
-                    (Some(Raised::OtherEntry), Some((id, expected))) => {
-                        Self::entry_conflict(conn, id, expected).await
-                    }
-                    _ => $crate::error::StorageError::from(error).into(),
-                }
             }
         }
 
@@ -1481,12 +1346,16 @@ macro_rules! impl_object_store {
                     if writes.is_empty() {
                         return Ok(Vec::new());
                     }
-                    let carried = <$store as $crate::objects::ObjectBackend>::CARRIED_WRITES;
+                    let as_text = <$store as $crate::objects::ObjectBackend>::WRITES_AS_ONE_TEXT;
                     let mut conn = self.writer().await?;
-                    if carried && writes.len() == 1 && writes.iter().all($crate::objects::fits_one_statement) {
+                    if as_text && writes.len() == 1 && writes.iter().all($crate::objects::fits_one_text) {
                         let mut stored = Vec::with_capacity(1);
                         for (write, encoded) in writes.into_iter().zip(encoded) {
-                            stored.push(Self::write_one_statement(&mut *conn, write, encoded).await?);
+                            let open = self.open_text();
+                            let written = Self::write_one_text(&mut *conn, write, encoded, true).await;
+                            // Committed, or rolled back by `write_one_text`.
+                            open.close();
+                            stored.push(written?);
                         }
                         return Ok(stored);
                     }
@@ -1505,9 +1374,9 @@ macro_rules! impl_object_store {
                     }
                     let mut stored = Vec::with_capacity(writes.len());
                     for (write, encoded) in writes.into_iter().zip(encoded) {
-                        let one = carried && $crate::objects::fits_one_statement(&write);
+                        let one = as_text && $crate::objects::fits_one_text(&write);
                         stored.push(if one {
-                            Self::write_one_statement(&mut *tx, write, encoded).await?
+                            Self::write_one_text(&mut *tx, write, encoded, false).await?
                         } else {
                             Self::write_statements(&mut *tx, write, encoded).await?
                         });

@@ -16,7 +16,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 
 /// The last migration before the rewrite.
-const BEFORE_REWRITE: i64 = 20_261_207_000_013;
+const BEFORE_REWRITE: i64 = 20_261_121_000_012;
 
 /// One table's status column: the statuses it takes, and an insert that
 /// writes a row with the status bound as `?1` (and `?2` making the row's

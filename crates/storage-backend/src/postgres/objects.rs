@@ -4,8 +4,9 @@
 
 impl crate::objects::ObjectBackend for super::PgStore {
     /// Writes run statement by statement in a transaction, except batches
-    /// of decisions: the schema has no carrying triggers.
-    const CARRIED_WRITES: bool = false;
+    /// of decisions: PostgreSQL prepares one statement per query, so a
+    /// text of several cannot bind values.
+    const WRITES_AS_ONE_TEXT: bool = false;
 
     /// One statement on the JSON array `carried_decisions::decisions`
     /// builds.

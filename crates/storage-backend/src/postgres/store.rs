@@ -108,6 +108,12 @@ impl PgStore {
         call
     }
 
+    /// Nothing to mark: PostgreSQL writes are never one statement text
+    /// (`ObjectBackend::WRITES_AS_ONE_TEXT`).
+    pub(crate) fn open_text(&self) -> NoText {
+        NoText
+    }
+
     /// The pool, for the stores of other ports.
     pub(crate) fn pool_reader(&self) -> &PgPool {
         &self.pool
@@ -133,4 +139,13 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// What [`PgStore::open_text`] returns: nothing to close.
+#[derive(Debug)]
+pub(crate) struct NoText;
+
+impl NoText {
+    /// Nothing to do.
+    pub(crate) fn close(self) {}
 }

@@ -3,8 +3,8 @@
 //! the store's one write connection, reads through its readers.
 
 impl crate::objects::ObjectBackend for super::SqliteStore {
-    /// Migration 000010's triggers apply the carried part of a write.
-    const CARRIED_WRITES: bool = true;
+    /// Each statement is a round trip to the connection's thread.
+    const WRITES_AS_ONE_TEXT: bool = true;
 
     /// The three statements of `carried_decisions::sqlite` sent as one
     /// text, so a batch is one round trip to the connection's thread (or a

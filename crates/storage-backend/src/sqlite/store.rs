@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sqlx::Connection;
 use sqlx::sqlite::{
@@ -232,6 +232,7 @@ impl SqliteOptions {
                 .max_connections(self.readers)
                 .connect_lazy_with(read.clone()),
             submissions: Arc::default(),
+            text_open: Arc::default(),
             spin_wait,
             limits: self.limits,
         };
@@ -266,6 +267,9 @@ pub struct SqliteStore {
     read_pool: SqlitePool,
     /// Submissions waiting for the writer (see `grouped`).
     submissions: Arc<super::grouped::Submissions>,
+    /// Set while a statement text of the writer's may hold a transaction
+    /// open (see [`OpenText`]).
+    text_open: Arc<AtomicBool>,
     /// Each call's spin budget (see [`SqliteOptions::spin_wait`]).
     spin_wait: Duration,
     limits: StoreLimits,
@@ -326,10 +330,25 @@ impl SqliteStore {
 
     /// The write connection, once the writes queued before are done.
     pub(crate) async fn writer(&self) -> Result<Writing<'_>, StorageError> {
+        let mut conn = self.writer.get().await?;
+        // An abandoned text's rollback runs on a task of its own; this one
+        // covers a text abandoned where no task could be started.
+        roll_back_abandoned(&self.text_open, &mut conn).await;
         Ok(Writing {
-            conn: self.writer.get().await?,
+            conn,
             checkpoints: self.checkpoints.as_deref(),
         })
+    }
+
+    /// Marks a statement text (`write_text`) under way on the write
+    /// connection, which the caller holds, until [`OpenText::close`].
+    pub(crate) fn open_text(&self) -> OpenText {
+        self.text_open.store(true, Ordering::Release);
+        OpenText {
+            writer: Arc::clone(&self.writer),
+            open: Arc::clone(&self.text_open),
+            closed: false,
+        }
     }
 
     pub(crate) fn limits(&self) -> StoreLimits {
@@ -379,6 +398,61 @@ impl SqliteStore {
             checkpoints.wrote();
         }
         Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// A statement text (`write_text`) under way on the write connection.
+///
+/// A caller that stops waiting drops its future, and the driver's thread
+/// stops the text at its next statement, which may be inside the text's
+/// transaction, before its `COMMIT`. The transaction would hold SQLite's
+/// write lock, and the next write of this connection would run inside it.
+/// So a text dropped before [`OpenText::close`] rolls back on a task of
+/// its own as soon as the connection is free (and, should no task start,
+/// the connection's next checkout rolls back first).
+#[derive(Debug)]
+#[must_use = "a text that is not closed is rolled back"]
+pub(crate) struct OpenText {
+    writer: Arc<Connections>,
+    open: Arc<AtomicBool>,
+    closed: bool,
+}
+
+impl OpenText {
+    /// The text ended: committed, or rolled back by its writer.
+    pub(crate) fn close(mut self) {
+        self.open.store(false, Ordering::Release);
+        self.closed = true;
+    }
+}
+
+impl Drop for OpenText {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (writer, open) = (Arc::clone(&self.writer), Arc::clone(&self.open));
+        // The abandoned future still holds the connection; this task takes
+        // it when the future's guard goes.
+        drop(runtime.spawn(async move {
+            if let Ok(mut conn) = writer.get().await {
+                roll_back_abandoned(&open, &mut conn).await;
+            }
+        }));
+    }
+}
+
+/// Rolls back the transaction an abandoned text may have left open on
+/// `conn`, when `open` says a text was under way. With none open, SQLite
+/// refuses the rollback, which is fine.
+async fn roll_back_abandoned(open: &AtomicBool, conn: &mut SqliteConnection) {
+    if open.swap(false, Ordering::AcqRel)
+        && let Err(error) = sqlx::query("ROLLBACK").execute(&mut *conn).await
+    {
+        tracing::debug!(%error, "no transaction left open by an abandoned write");
     }
 }
 
