@@ -7,9 +7,9 @@
 //! once into SQLite's binary JSON, so each `->>` reads a value in place
 //! instead of parsing text again) whose matched items carry their log
 //! entries in `pending_log`, as binary JSON too, to the triggers of
-//! migrations 000007, 000009 and 000011, on PostgreSQL an `UPDATE ... FROM jsonb_to_recordset(...)`
-//! with the log rows inserted by a data-modifying CTE, as for a single
-//! change.
+//! migrations 000007, 000009 and 000011; on PostgreSQL an `UPDATE ... FROM
+//! jsonb_to_recordset(...)` with the log rows inserted by a data-modifying
+//! CTE, as for a single change.
 //!
 //! A stale version matches no row, so the statement returns fewer items
 //! than it was given; the caller then rolls the transaction back and

@@ -927,10 +927,7 @@ macro_rules! impl_object_store {
                         ));
                     }
                 };
-                let (main, main_values) = match main {
-                    Some((main, e)) => (Some(main), Some(e)),
-                    None => (None, None),
-                };
+                let (main, main_values) = main.unzip();
 
                 let mut text = WriteText::new(standalone);
                 if let Some(EntryWrite::Update { .. }) = &main {

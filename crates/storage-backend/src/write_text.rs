@@ -9,11 +9,12 @@
 //!
 //! The statements are the ones the statement-by-statement path runs, whose
 //! `$N` placeholders stand in the order they are bound; in the text each
-//! becomes `?`, the next of the text's values. A version check that must stop the write is an insert into
-//! `moderation_write_checks` (migration `20261207000015`) that runs only
-//! when the statement before it changed nothing, and that the table's
-//! named CHECK constraint refuses: the text stops there with an error
-//! naming the check, and the store rolls back and reports the conflict.
+//! becomes `?`, the next of the text's values. A version check that must
+//! stop the write is an insert into `moderation_write_checks` (migration
+//! `20261207000015`) that runs only when the statement before it changed
+//! nothing, and that the table's named CHECK constraint refuses: the text
+//! stops there with an error naming the check, and the store rolls back
+//! and reports the conflict.
 
 /// A version check of a write: which row no longer had the version the
 /// write was planned on.
@@ -161,14 +162,16 @@ mod tests {
             crate::objects::INSERT_ENTRY,
             crate::objects::UPDATE_ENTRY,
         ] {
+            // Every `$` of these statements starts a placeholder.
             let numbers: Vec<usize> = statement
                 .split('$')
                 .skip(1)
-                .map_while(|rest| {
+                .map(|rest| {
                     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    digits.parse().ok()
+                    digits.parse().unwrap_or(0)
                 })
                 .collect();
+            assert!(!numbers.is_empty(), "{statement}");
             assert_eq!(
                 numbers,
                 (1..=numbers.len()).collect::<Vec<_>>(),
