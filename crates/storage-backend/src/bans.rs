@@ -1,11 +1,11 @@
-//! moderation-misery's `BanStore` on the SQL backends: bans live in the
-//! `misery_bans` table of the store's database. The statements and row
-//! decoding are shared; [`impl_ban_store!`] instantiates the port for each
-//! backend, which differ only in the pools they read and write through.
+//! What both SQL backends share for moderation-misery's `BanStore`: bans
+//! live in the `misery_bans` table of the store's database. The statements,
+//! the values bound and the row decoding are here; `sqlite::bans` and
+//! `postgres::bans` run them on their own connections.
 
 use chrono::{DateTime, Utc};
 use moderation_core::UserId;
-use moderation_misery::{BanEntry, BanKind, BanTarget, MiseryError};
+use moderation_misery::{BanEntry, BanKind, BanTarget, MiseryError, NewBan};
 
 use crate::error::StorageError;
 
@@ -98,83 +98,62 @@ pub(crate) fn decode_ban(row: BanRow) -> Result<BanEntry, StorageError> {
     })
 }
 
+/// The values [`INSERT_BAN`] binds, in its order.
+pub(crate) type BanValues = (&'static str, String, &'static str, String, String, i64, Option<i64>);
+
+/// `ban` as [`INSERT_BAN`] binds it, created at `created_at`.
+pub(crate) fn encode_ban(ban: &NewBan, created_at: DateTime<Utc>) -> BanValues {
+    let (target_kind, target) = encode_target(&ban.target);
+    (
+        target_kind,
+        target,
+        ban.kind.as_str(),
+        ban.reason.clone(),
+        ban.created_by.as_str().to_owned(),
+        crate::record::to_micros(created_at),
+        ban.expires_at.map(crate::record::to_micros),
+    )
+}
+
+/// The entry [`INSERT_BAN`] stored for `ban`, given the id it returned.
+pub(crate) fn inserted_ban(
+    id: i64,
+    ban: NewBan,
+    created_at: DateTime<Utc>,
+) -> Result<BanEntry, MiseryError> {
+    Ok(BanEntry {
+        id: u64::try_from(id).map_err(|e| store_error(StorageError::corrupt("id", &e)))?,
+        target: ban.target,
+        kind: ban.kind,
+        reason: ban.reason,
+        created_by: ban.created_by,
+        created_at,
+        expires_at: ban.expires_at,
+    })
+}
+
+/// The store's clock for a ban's creation: the same truncated-to-microseconds
+/// time the item tables keep, so the returned entry equals what `list` reads.
+pub(crate) fn now() -> DateTime<Utc> {
+    moderation_core::Clock::now(&moderation_core::SystemClock)
+}
+
+/// The row key of ban `id`: an id beyond the column's range was never
+/// handed out.
+pub(crate) fn key(id: u64) -> Result<i64, MiseryError> {
+    i64::try_from(id).map_err(|_| MiseryError::UnknownBan { id })
+}
+
+/// Decodes every row of [`LIST_BANS`].
+pub(crate) fn decode_bans(rows: Vec<BanRow>) -> Result<Vec<BanEntry>, MiseryError> {
+    rows.into_iter()
+        .map(|row| decode_ban(row).map_err(store_error))
+        .collect()
+}
+
 /// Database failures and unreadable rows reach callers as
 /// [`MiseryError::Store`], which keeps the previous ban list in force.
 pub(crate) fn store_error(error: impl Into<StorageError>) -> MiseryError {
     MiseryError::Store(Box::new(error.into()))
 }
 
-/// Implements `moderation_misery::BanStore` for a SQL store type, given the
-/// backend's name and the methods returning its write and read pools.
-macro_rules! impl_ban_store {
-    ($store:ty, $backend:literal, $write:ident, $read:ident) => {
-        #[async_trait::async_trait]
-        impl moderation_misery::BanStore for $store {
-    #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, kind = %ban.kind))]
-    async fn add(&self, ban: moderation_misery::NewBan) -> Result<moderation_misery::BanEntry, moderation_misery::MiseryError> {
-        self.settle(async move {
-            // The store's clock: the same truncated-to-microseconds time the
-            // item tables keep, so the returned entry equals what `list` reads.
-            let created_at = moderation_core::Clock::now(&moderation_core::SystemClock);
-            let (target_kind, target) = $crate::bans::encode_target(&ban.target);
-            let id: i64 = sqlx::query_scalar($crate::bans::INSERT_BAN)
-                .bind(target_kind)
-                .bind(target)
-                .bind(ban.kind.as_str())
-                .bind(&ban.reason)
-                .bind(ban.created_by.as_str())
-                .bind($crate::record::to_micros(created_at))
-                .bind(ban.expires_at.map($crate::record::to_micros))
-                .fetch_all(self.$write())
-                .await
-                .map(|ids| $crate::port::first_row(ids))
-                .map_err($crate::bans::store_error)?
-                .ok_or_else(|| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &"the insert returned no id")))?;
-            Ok(moderation_misery::BanEntry {
-                id: u64::try_from(id).map_err(|e| $crate::bans::store_error($crate::error::StorageError::corrupt("id", &e)))?,
-                target: ban.target,
-                kind: ban.kind,
-                reason: ban.reason,
-                created_by: ban.created_by,
-                created_at,
-                expires_at: ban.expires_at,
-            })
-        })
-        .await
-    }
-
-    #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
-    async fn remove(&self, id: u64) -> Result<moderation_misery::BanEntry, moderation_misery::MiseryError> {
-        self.settle(async move {
-            // An id beyond the column's range was never handed out.
-            let key = i64::try_from(id).map_err(|_| moderation_misery::MiseryError::UnknownBan { id })?;
-            let row: Option<$crate::bans::BanRow> = sqlx::query_as($crate::bans::DELETE_BAN)
-                .bind(key)
-                .fetch_all(self.$write())
-                .await
-                .map(|rows| $crate::port::first_row(rows))
-                .map_err($crate::bans::store_error)?;
-            let row = row.ok_or(moderation_misery::MiseryError::UnknownBan { id })?;
-            $crate::bans::decode_ban(row).map_err($crate::bans::store_error)
-        })
-        .await
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-    async fn list(&self) -> Result<Vec<moderation_misery::BanEntry>, moderation_misery::MiseryError> {
-        self.settle(async move {
-            let rows: Vec<$crate::bans::BanRow> = sqlx::query_as($crate::bans::LIST_BANS)
-                .fetch_all(self.$read())
-                .await
-                .map_err($crate::bans::store_error)?;
-            rows.into_iter()
-                .map(|row| $crate::bans::decode_ban(row).map_err($crate::bans::store_error))
-                .collect()
-        })
-        .await
-    }
-}
-    };
-}
-
-pub(crate) use impl_ban_store;

@@ -11,11 +11,11 @@ use moderation_core::ModerationError;
 #[non_exhaustive]
 pub enum StorageError {
     /// The database driver reported an error.
-    #[error("database error: {0}; check that the database is reachable and migrated")]
+    #[error("the database refused or failed a statement; check that it is reachable and migrated")]
     Database(#[from] sqlx::Error),
     /// Applying the embedded migrations failed.
     #[error(
-        "migration failed: {0}; the database schema may be newer than this library, or a migration was edited after it ran"
+        "migrating the database failed; its schema may be newer than this library, or a migration was edited after it ran"
     )]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value could not be read back into its domain type.
@@ -28,12 +28,19 @@ pub enum StorageError {
         /// What is wrong with the value.
         problem: String,
     },
-    /// A submission was waiting for the store's writer and the task writing
-    /// it stopped before it could answer.
+    /// The commit holding this write failed, so nothing of it was stored.
+    /// Several callers whose writes shared the commit get the same error.
+    #[error("committing this write failed and nothing of it was stored; retry it")]
+    Commit(#[source] std::sync::Arc<sqlx::Error>),
+    /// The SQLite store's writer task stopped before answering (its runtime
+    /// is shutting down, or the write panicked).
     #[error(
-        "the task writing this submission stopped before answering (its runtime was shutting down); it may or may not be stored, so look it up before submitting it again"
+        "the store's writer stopped before answering; the write may or may not be stored, so look it up before retrying"
     )]
-    Interrupted,
+    WriterStopped,
+    /// The store was closed.
+    #[error("the store was closed; open it again to write")]
+    Closed,
     /// The database URL or file path could not be used.
     #[error("invalid database location `{location}`: {problem}")]
     Location {
@@ -57,5 +64,14 @@ impl StorageError {
 impl From<StorageError> for ModerationError {
     fn from(error: StorageError) -> Self {
         Self::store(error)
+    }
+}
+
+/// A storage failure reaches moderation-misery's callers as
+/// [`MiseryError::Store`](moderation_misery::MiseryError::Store), which keeps
+/// the previous ban list in force.
+impl From<StorageError> for moderation_misery::MiseryError {
+    fn from(error: StorageError) -> Self {
+        Self::Store(Box::new(error))
     }
 }

@@ -85,6 +85,21 @@ impl PgStore {
         self.pool.close().await;
     }
 
+    /// Runs `work` in a transaction of its own on a pooled connection and
+    /// commits it; an error (or a dropped future) rolls it back.
+    pub(crate) async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        E: From<StorageError>,
+        F: for<'c> FnOnce(
+            &'c mut sqlx::PgConnection,
+        ) -> futures::future::BoxFuture<'c, Result<T, E>>,
+    {
+        let mut tx = self.pool.begin().await.map_err(StorageError::from)?;
+        let value = work(&mut tx).await?;
+        tx.commit().await.map_err(StorageError::from)?;
+        Ok(value)
+    }
+
     /// A pooled connection for reads; the pool is shared with writes.
     pub(crate) async fn reader(&self) -> Result<PoolConnection<Postgres>, StorageError> {
         Ok(self.pool.acquire().await?)

@@ -100,7 +100,7 @@ pub(super) async fn submit(
         // at once their spinning would take the CPU from the writer.
         Err(reply) => reply
             .await
-            .unwrap_or_else(|_| Err(StorageError::Interrupted.into())),
+            .unwrap_or_else(|_| Err(StorageError::WriterStopped.into())),
     }
 }
 

@@ -10,5 +10,6 @@ mod objects;
 mod review;
 mod spin;
 mod store;
+mod writer;
 
 pub use store::{SqliteOptions, SqliteStore, Synchronous};

@@ -17,6 +17,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::checkpoints::{self, Checkpoints};
 use super::spin::{self, SpinWait};
+use super::writer::{self, Writer};
 use crate::error::StorageError;
 use crate::options::StoreLimits;
 
@@ -221,7 +222,12 @@ impl SqliteOptions {
             Some(budget) => budget,
             None => spin::automatic().await,
         };
+        let queue = Writer::start(
+            SqliteConnection::connect_with(&connect).await?,
+            writer::Checkpoint { idle: None },
+        );
         let store = SqliteStore {
+            queue: Arc::new(queue),
             writer: Arc::new(writer),
             checkpoints: None,
             readers: Arc::new(Connections::default()),
@@ -259,6 +265,8 @@ impl SqliteOptions {
 /// file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// The one writer (see `writer`).
+    queue: Arc<Writer>,
     writer: Arc<Connections>,
     /// The checkpoint task (none only while `open` migrates).
     checkpoints: Option<Arc<Checkpoints>>,
@@ -317,10 +325,27 @@ impl SqliteStore {
         if let Some(checkpoints) = &self.checkpoints {
             checkpoints.close().await;
         }
+        self.queue.close().await;
         self.read_pool.close().await;
         self.write_pool.close().await;
         self.readers.close().await;
         self.writer.close().await;
+    }
+
+    /// Runs `work` on the write connection, inside the writer's next
+    /// transaction (shared with other callers' work), and answers after the
+    /// commit. See `sqlite::writer` for the guarantees.
+    pub(crate) async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: for<'c> FnOnce(
+                &'c mut SqliteConnection,
+            ) -> futures::future::BoxFuture<'c, Result<T, E>>
+            + Send
+            + 'static,
+    {
+        self.queue.write(work).await
     }
 
     /// A read-only connection, free or soon free.
