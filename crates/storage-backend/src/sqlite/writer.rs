@@ -330,3 +330,158 @@ async fn checkpoint_now(conn: &mut SqliteConnection) {
         tracing::warn!(%error, "a passive checkpoint failed; the next one retries");
     }
 }
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use sqlx::SqliteConnection;
+
+    use crate::error::StorageError;
+    use crate::testkit::TempSqlite;
+
+    type Result<T> = std::result::Result<T, StorageError>;
+
+    async fn scratch() -> Result<TempSqlite> {
+        let temp = TempSqlite::new().await?;
+        temp.store()
+            .write(|conn: &mut SqliteConnection| {
+                Box::pin(async move {
+                    sqlx::query("CREATE TABLE scratch (n INTEGER NOT NULL)")
+                        .execute(conn)
+                        .await?;
+                    Ok::<_, StorageError>(())
+                })
+            })
+            .await?;
+        Ok(temp)
+    }
+
+    async fn rows(temp: &TempSqlite) -> Result<Vec<i64>> {
+        let mut conn = temp.store().reader().await?;
+        Ok(sqlx::query_scalar("SELECT n FROM scratch ORDER BY n")
+            .fetch_all(&mut *conn)
+            .await?)
+    }
+
+    /// Inserts `n`, then fails when `fail` is set: the insert must be undone.
+    async fn insert(conn: &mut SqliteConnection, n: i64, fail: bool) -> Result<i64> {
+        sqlx::query("INSERT INTO scratch (n) VALUES ($1)")
+            .bind(n)
+            .execute(&mut *conn)
+            .await?;
+        if fail {
+            return Err(StorageError::corrupt("n", &"refused on purpose"));
+        }
+        Ok(n)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_work_commits_and_a_failing_one_is_undone_alone() -> Result<()> {
+        let temp = scratch().await?;
+        let store = Arc::new(temp.store().clone());
+        let mut tasks = Vec::new();
+        for n in 0..300_i64 {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                store
+                    .write(move |conn| Box::pin(insert(conn, n, n % 3 == 0)))
+                    .await
+            }));
+        }
+        let mut answered = Vec::new();
+        for (n, task) in (0_i64..).zip(tasks) {
+            match task.await {
+                Ok(Ok(stored)) => {
+                    assert_ne!(n % 3, 0, "work that failed was answered Ok");
+                    answered.push(stored);
+                }
+                Ok(Err(StorageError::Corrupt { .. })) => assert_eq!(n % 3, 0),
+                Ok(Err(other)) => return Err(other),
+                Err(join) => return Err(StorageError::corrupt("task", &join)),
+            }
+        }
+        let expected: Vec<i64> = (0..300).filter(|n| n % 3 != 0).collect();
+        assert_eq!(answered, expected);
+        assert_eq!(rows(&temp).await?, expected);
+        temp.close().await;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_whose_caller_left_before_its_turn_is_not_written() -> Result<()> {
+        let temp = scratch().await?;
+        let store = temp.store().clone();
+        // Keeps the writer busy until released.
+        let (release, wait) = tokio::sync::oneshot::channel::<()>();
+        let busy = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |conn| {
+                        Box::pin(async move {
+                            drop(wait.await);
+                            insert(conn, 1, false).await
+                        })
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Queued behind the busy work, then abandoned.
+        let left = tokio::time::timeout(
+            Duration::from_millis(50),
+            store.write(move |conn| Box::pin(insert(conn, 2, false))),
+        )
+        .await;
+        assert!(left.is_err(), "the abandoned write was answered");
+        if release.send(()).is_err() {
+            return Err(StorageError::WriterStopped);
+        }
+        assert_eq!(
+            busy.await.map_err(|e| StorageError::corrupt("task", &e))??,
+            1
+        );
+        store
+            .write(move |conn| Box::pin(insert(conn, 3, false)))
+            .await?;
+        assert_eq!(rows(&temp).await?, vec![1, 3]);
+        temp.close().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    #[allow(clippy::panic)]
+    async fn a_panicking_write_is_undone_and_the_writer_goes_on() -> Result<()> {
+        let temp = scratch().await?;
+        let store = temp.store().clone();
+        let panicked: Result<i64> = store
+            .write(move |conn: &mut SqliteConnection| {
+                Box::pin(async move {
+                    insert(conn, 1, false).await?;
+                    panic!("a bug in a write");
+                })
+            })
+            .await;
+        assert!(matches!(panicked, Err(StorageError::WriterStopped)));
+        store
+            .write(move |conn| Box::pin(insert(conn, 2, false)))
+            .await?;
+        assert_eq!(rows(&temp).await?, vec![2]);
+        temp.close().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn writes_after_close_are_refused() -> Result<()> {
+        let temp = scratch().await?;
+        let store = temp.store().clone();
+        store.close().await;
+        let refused = store
+            .write(move |conn| Box::pin(insert(conn, 1, false)))
+            .await;
+        assert!(matches!(refused, Err(StorageError::Closed)));
+        Ok(())
+    }
+}
