@@ -120,13 +120,14 @@ pub use options::CommentOptions;
 pub use pipeline::Pipeline;
 pub use queue::{
     ActionContext, AuthorRecipientsFn, BulkOutcome, Claim, ClaimCheck, ClaimPolicy,
-    DEFAULT_BATCH_SIZE, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_STALE_DAYS, MAX_REVIEW_PAGE,
-    MemoryReviewStore, NewReview, Opened, REVIEW_BODY_TEMPLATE, REVIEW_SUBJECT_TEMPLATE,
-    ReviewAction, ReviewCursor, ReviewDecision, ReviewEvent, ReviewFilter, ReviewHistoryEntry,
-    ReviewId, ReviewItem, ReviewObserver, ReviewPage, ReviewPageRequest, ReviewQueue,
-    ReviewQueueBuilder, ReviewReason, ReviewSort, ReviewStatus, ReviewStore, ReviewSubject,
-    ReviewTransition, SUBMISSION_REASON_SCORE, StalePolicy, StaleReport, SubjectHandler,
-    SubjectType, SubmissionHandler, merge_reasons, released, submission_review, total_score,
+    DEFAULT_BATCH_SIZE, DEFAULT_CLAIM_LEASE_SECS, DEFAULT_STALE_DAYS, Decided, HeldItemStore,
+    ItemEffect, MAX_REVIEW_PAGE, MemoryReviewStore, NewReview, Opened, REVIEW_BODY_TEMPLATE,
+    REVIEW_SUBJECT_TEMPLATE, ReviewAction, ReviewClose, ReviewCursor, ReviewDecision, ReviewDraft,
+    ReviewEvent, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewObserver,
+    ReviewPage, ReviewPageRequest, ReviewQueue, ReviewQueueBuilder, ReviewReason, ReviewSort,
+    ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SUBMISSION_REASON_SCORE,
+    StalePolicy, StaleReport, SubjectHandler, SubjectType, SubmissionHandler, merge_reasons,
+    released, submission_draft, submission_effect, submission_review, total_score,
 };
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};

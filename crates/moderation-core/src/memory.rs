@@ -25,7 +25,10 @@ use crate::store::{
 /// The position of an item in every listing: `(created_at, id)`.
 type SortKey = (DateTime<Utc>, ItemId);
 
-/// A [`ModerationStore`] that keeps everything in memory.
+/// A [`ModerationStore`] that keeps everything in memory. It is also a
+/// [`ReviewStore`](crate::ReviewStore) and a
+/// [`HeldItemStore`](crate::HeldItemStore): the review queue sits under
+/// the same lock, as it sits in the same database for the SQL stores.
 ///
 /// Use it in tests, examples and single-process tools; data is lost when it is
 /// dropped. Semantics, which every store shares:
@@ -52,7 +55,7 @@ pub struct MemoryStore {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(crate) struct State {
     next_item: i64,
     next_log: i64,
     items: HashMap<ItemId, StoredItem>,
@@ -65,8 +68,11 @@ struct State {
     logs: BTreeMap<ItemId, Vec<LogEntry>>,
     /// Who flagged each item.
     flags: HashMap<ItemId, HashSet<UserId>>,
-    /// The moderation log that moderator actions on items also reach.
-    modlog: Option<MemoryModerationLog>,
+    /// The moderation log that moderator actions on items and review
+    /// transitions also reach.
+    pub(crate) modlog: Option<MemoryModerationLog>,
+    /// The review queue, under the same lock (see `queue::memory`).
+    pub(crate) reviews: crate::queue::memory::ReviewState,
 }
 
 impl MemoryStore {
@@ -99,7 +105,7 @@ impl MemoryStore {
         self.lock().items.is_empty()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the state half-written: every method
         // validates before it mutates, so the data behind a poisoned lock is
         // still consistent.
@@ -108,7 +114,17 @@ impl MemoryStore {
 }
 
 impl State {
-    fn insert(&mut self, item: NewItem, log: NewLogEntry) -> StoredItem {
+    /// The item stored as `id`.
+    pub(crate) fn stored(&self, id: ItemId) -> Option<&StoredItem> {
+        self.items.get(&id)
+    }
+
+    /// The id the next inserted item gets.
+    pub(crate) fn next_item_id(&self) -> ItemId {
+        ItemId(self.next_item + 1)
+    }
+
+    pub(crate) fn insert(&mut self, item: NewItem, log: NewLogEntry) -> StoredItem {
         self.next_item += 1;
         let id = ItemId(self.next_item);
         let stored = StoredItem {
@@ -187,7 +203,7 @@ impl State {
     }
 
     /// Checks a change without applying it.
-    fn check(&self, change: &StatusChange) -> Result<(), ModerationError> {
+    pub(crate) fn check(&self, change: &StatusChange) -> Result<(), ModerationError> {
         let item = self
             .items
             .get(&change.item)
@@ -203,7 +219,7 @@ impl State {
     }
 
     /// Applies a change that [`State::check`] accepted.
-    fn apply(&mut self, change: StatusChange) -> Result<StoredItem, ModerationError> {
+    pub(crate) fn apply(&mut self, change: StatusChange) -> Result<StoredItem, ModerationError> {
         let item = self
             .items
             .get_mut(&change.item)

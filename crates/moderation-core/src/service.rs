@@ -19,7 +19,7 @@ use crate::ids::{ItemId, Kind};
 use crate::notify::{
     BODY_TEMPLATE, LogNotifier, Notification, Notifier, Recipients, SUBJECT_TEMPLATE, Templates,
 };
-use crate::queue::{ReviewStore, submission_review};
+use crate::queue::{HeldItemStore, ReviewClose, submission_draft};
 use crate::registry::{Registration, Registry};
 use crate::rule::{RuleContext, Stage};
 use crate::store::{
@@ -63,19 +63,23 @@ pub struct ModerationBuilder {
     templates: Templates,
     max_text_len: usize,
     duplicate_window: Duration,
-    reviews: Option<Arc<dyn ReviewStore>>,
+    reviews: Option<Arc<dyn HeldItemStore>>,
 }
 
 impl ModerationBuilder {
-    /// Opens a review item ([`ReviewSubject::Submission`](crate::ReviewSubject))
-    /// in `reviews` for every held submission, with the decision's reasons,
-    /// once the item is stored. Pair it with a
-    /// [`ReviewQueue`](crate::ReviewQueue) over the same store and a
-    /// [`SubmissionHandler`](crate::SubmissionHandler), so decisions in the
-    /// queue reach the held item.
+    /// Queues every held submission for review in `store`, which keeps the
+    /// items too: it replaces the store the builder was given. A held
+    /// submission is stored with its review item
+    /// ([`ReviewSubject::Submission`](crate::ReviewSubject), the decision's
+    /// reasons) in one transaction, and [`Moderation::approve`] and
+    /// [`Moderation::remove`] close that review item in the transaction of
+    /// the decision. Pair it with a [`ReviewQueue`](crate::ReviewQueue) over
+    /// the same store and a [`SubmissionHandler`](crate::SubmissionHandler),
+    /// so decisions in the queue reach the held item the same way.
     #[must_use]
-    pub fn review_store(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
-        self.reviews = Some(reviews);
+    pub fn review_store(mut self, store: Arc<dyn HeldItemStore>) -> Self {
+        self.store = store.clone();
+        self.reviews = Some(store);
         self
     }
 
@@ -160,7 +164,7 @@ pub struct Moderation {
     templates: Templates,
     max_text_len: usize,
     duplicate_window: Duration,
-    reviews: Option<Arc<dyn ReviewStore>>,
+    reviews: Option<Arc<dyn HeldItemStore>>,
 }
 
 impl Moderation {
@@ -292,10 +296,13 @@ impl Moderation {
             ip: submission.request.ip,
             created_at: now,
         };
-        let stored = self.store.insert_item(item, log).await?;
-        if status == ItemStatus::Held {
-            self.open_review(&stored, &decision).await;
-        }
+        let stored = match (&self.reviews, status) {
+            (Some(reviews), ItemStatus::Held) => {
+                let review = submission_draft(&decision.reasons);
+                reviews.insert_held(item, log, review).await?.0
+            }
+            _ => self.store.insert_item(item, log).await?,
+        };
         let event = if status == ItemStatus::Held {
             ModerationEvent::Queued {
                 item: stored.clone(),
@@ -340,21 +347,6 @@ impl Moderation {
             since: now - self.duplicate_window,
         };
         self.store.find_duplicate(&query).await
-    }
-
-    /// Queues a held item for review. The item is already committed, so a
-    /// failure here is logged, not returned: the submission stands, and the
-    /// item stays findable among held items.
-    async fn open_review(&self, item: &StoredItem, decision: &Decision) {
-        let Some(reviews) = &self.reviews else {
-            return;
-        };
-        if let Err(error) = reviews
-            .open(submission_review(item, &decision.reasons))
-            .await
-        {
-            tracing::error!(%error, item = %item.id, "held item stored but not queued for review");
-        }
     }
 
     async fn emit(&self, event: &ModerationEvent) {
@@ -577,7 +569,19 @@ impl Moderation {
                 at: self.clock.now(),
             },
         };
-        let updated = self.store.change_status(change).await?;
+        let updated = match &self.reviews {
+            Some(reviews) => {
+                let close = ReviewClose::action_for(status).map(|action| ReviewClose {
+                    action,
+                    actor: Some(moderator.clone()),
+                    reason: reason.clone(),
+                    ip: None,
+                    at: change.log.at,
+                });
+                reviews.change_status_closing(change, close).await?.0
+            }
+            None => self.store.change_status(change).await?,
+        };
         let reasons = reason
             .map(|text| vec![Reason::new(action.as_str(), text)])
             .unwrap_or_default();

@@ -1,15 +1,17 @@
-//! `MemoryReviewStore`: the in-memory reference implementation of [`ReviewStore`].
+//! The review queue in memory: [`MemoryStore`] implements [`ReviewStore`]
+//! and [`HeldItemStore`], the reference semantics of both ports.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::ModerationError;
+use crate::ids::ItemId;
 use crate::ids::UserId;
-use crate::memory_log::MemoryModerationLog;
+use crate::memory::{MemoryStore, State};
 use crate::modlog::NewModLogEntry;
+use crate::queue::held::{Decided, HeldItemStore, ReviewClose, ReviewDraft, submission_effect};
 use crate::queue::item::{
     NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewStatus,
 };
@@ -18,8 +20,13 @@ use crate::queue::store::{
     ReviewStore, ReviewTransition, released,
 };
 use crate::queue::subject::ReviewSubject;
+use crate::store::{NewItem, NewLogEntry, StatusChange, StoredItem};
 
-/// A [`ReviewStore`] that keeps everything in memory.
+/// A [`MemoryStore`] used as a review queue.
+///
+/// [`MemoryStore`] keeps the review queue beside the items, as the SQL
+/// stores do, so one store serves both ports and [`HeldItemStore`]. This
+/// name is for code that uses it only as a [`ReviewStore`].
 ///
 /// It states the semantics the SQL stores match (the conformance suite runs
 /// against all of them). All state sits behind one mutex never held across
@@ -49,14 +56,11 @@ use crate::queue::subject::ReviewSubject;
 /// # Ok::<(), moderation_core::ModerationError>(())
 /// # }).unwrap();
 /// ```
-#[derive(Debug, Default)]
-pub struct MemoryReviewStore {
-    state: Mutex<State>,
-    log: Option<MemoryModerationLog>,
-}
+pub type MemoryReviewStore = MemoryStore;
 
+/// The review queue's part of a [`MemoryStore`]'s state.
 #[derive(Debug, Default)]
-struct State {
+pub(crate) struct ReviewState {
     next_id: i64,
     next_step: i64,
     items: BTreeMap<ReviewId, ReviewItem>,
@@ -67,7 +71,7 @@ struct State {
     history: HashMap<ReviewId, Vec<ReviewHistoryEntry>>,
 }
 
-impl State {
+impl ReviewState {
     fn push(&mut self, mut entry: ReviewHistoryEntry) {
         self.next_step += 1;
         entry.id = self.next_step;
@@ -92,78 +96,97 @@ impl State {
         self.push(transition.history_entry(before));
         self.items.insert(after.id, after);
     }
-}
 
-impl MemoryReviewStore {
-    /// An empty store that keeps no moderation log.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// An empty store that appends every transition's entry to `log`, in
-    /// the same atomic step as the transition.
-    #[must_use]
-    pub fn with_log(log: MemoryModerationLog) -> Self {
-        Self {
-            state: Mutex::default(),
-            log: Some(log),
-        }
-    }
-
-    /// Appends the moderation-log entries of applied transitions. Called
-    /// under the state lock, so no reader sees one without the other.
-    fn log_all(&self, entries: Vec<NewModLogEntry>) {
-        if let Some(log) = &self.log {
-            for entry in entries {
-                log.append_now(entry);
-            }
-        }
-    }
-
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-#[async_trait]
-impl ReviewStore for MemoryReviewStore {
-    async fn open(&self, review: NewReview) -> Result<Opened, ModerationError> {
-        review.validate()?;
+    /// Opens `review` (checked already), or merges it into its subject's
+    /// pending item.
+    pub(crate) fn open(&mut self, review: NewReview) -> Result<Opened, ModerationError> {
         let key = review.subject.key();
-        let mut state = self.state();
-        if let Some(id) = state.pending.get(&key).copied() {
-            let mut item = state.item(id)?.clone();
+        if let Some(id) = self.pending.get(&key).copied() {
+            let mut item = self.item(id)?.clone();
             let step = item.merge(&review);
-            state.push(step);
-            state.items.insert(id, item.clone());
+            self.push(step);
+            self.items.insert(id, item.clone());
             return Ok(Opened {
                 item,
                 created: false,
             });
         }
-        state.next_id += 1;
-        let item = review.into_item(ReviewId(state.next_id));
+        self.next_id += 1;
+        let item = review.into_item(ReviewId(self.next_id));
         let step = ReviewHistoryEntry::step(&item, ReviewEvent::Open, None, None, item.created_at);
-        state.push(step);
-        state.pending.insert(key.clone(), item.id);
-        state.newest.insert(key, item.id);
-        state.items.insert(item.id, item.clone());
+        self.push(step);
+        self.pending.insert(key.clone(), item.id);
+        self.newest.insert(key, item.id);
+        self.items.insert(item.id, item.clone());
         Ok(Opened {
             item,
             created: true,
         })
     }
 
+    /// The pending item of `subject`, if any.
+    pub(crate) fn pending_for(&self, subject: &ReviewSubject) -> Option<&ReviewItem> {
+        self.pending
+            .get(&subject.key())
+            .and_then(|id| self.items.get(id))
+    }
+
+    /// Checks `transition` against the stored item: the applied item and
+    /// the moderation-log entry it writes, nothing changed yet.
+    pub(crate) fn check(
+        &self,
+        transition: &ReviewTransition,
+    ) -> Result<(ReviewItem, ReviewItem, NewModLogEntry), ModerationError> {
+        let before = self.item(transition.review)?.clone();
+        if let Some(refusal) = transition.refusal(&before) {
+            return Err(refusal);
+        }
+        let entry = transition.log_entry(&before);
+        entry.validate()?;
+        let after = transition.applied_to(before.clone());
+        Ok((before, after, entry))
+    }
+
+    /// Applies a transition [`ReviewState::check`] accepted.
+    pub(crate) fn commit(
+        &mut self,
+        transition: &ReviewTransition,
+        before: &ReviewItem,
+        after: ReviewItem,
+    ) {
+        self.apply(transition, before, after);
+    }
+}
+
+impl MemoryStore {
+    /// Appends the moderation-log entries of applied transitions. Called
+    /// under the state lock, so no reader sees one without the other.
+    fn log_reviews(state: &State, entries: Vec<NewModLogEntry>) {
+        if let Some(log) = &state.modlog {
+            for entry in entries {
+                log.append_now(entry);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ReviewStore for MemoryStore {
+    async fn open(&self, review: NewReview) -> Result<Opened, ModerationError> {
+        review.validate()?;
+        self.lock().reviews.open(review)
+    }
+
     async fn review(&self, id: ReviewId) -> Result<Option<ReviewItem>, ModerationError> {
-        Ok(self.state().items.get(&id).cloned())
+        Ok(self.lock().reviews.items.get(&id).cloned())
     }
 
     async fn review_for_subject(
         &self,
         subject: &ReviewSubject,
     ) -> Result<Option<ReviewItem>, ModerationError> {
-        let state = self.state();
+        let guard = self.lock();
+        let state = &guard.reviews;
         Ok(state
             .newest
             .get(&subject.key())
@@ -175,7 +198,8 @@ impl ReviewStore for MemoryReviewStore {
         &self,
         subjects: &[ReviewSubject],
     ) -> Result<Vec<ReviewItem>, ModerationError> {
-        let state = self.state();
+        let guard = self.lock();
+        let state = &guard.reviews;
         let ids: BTreeSet<ReviewId> = subjects
             .iter()
             .filter_map(|subject| state.newest.get(&subject.key()).copied())
@@ -192,7 +216,8 @@ impl ReviewStore for MemoryReviewStore {
         page: &ReviewPageRequest,
     ) -> Result<ReviewPage, ModerationError> {
         let limit = usize::try_from(page.clamped_limit()).unwrap_or(usize::MAX);
-        let state = self.state();
+        let guard = self.lock();
+        let state = &guard.reviews;
         let mut items: Vec<&ReviewItem> = state
             .items
             .values()
@@ -219,7 +244,8 @@ impl ReviewStore for MemoryReviewStore {
     }
 
     async fn claim(&self, claim: Claim) -> Result<ReviewItem, ModerationError> {
-        let mut state = self.state();
+        let mut guard = self.lock();
+        let state = &mut guard.reviews;
         let item = state.item(claim.review)?.clone();
         if let Some(refusal) = claim.refusal(&item) {
             return Err(refusal);
@@ -243,7 +269,8 @@ impl ReviewStore for MemoryReviewStore {
         by: &UserId,
         at: DateTime<Utc>,
     ) -> Result<ReviewItem, ModerationError> {
-        let mut state = self.state();
+        let mut guard = self.lock();
+        let state = &mut guard.reviews;
         let Some(item) = released(state.item(review)?, by, at)? else {
             return Ok(state.item(review)?.clone());
         };
@@ -263,16 +290,10 @@ impl ReviewStore for MemoryReviewStore {
         &self,
         transition: ReviewTransition,
     ) -> Result<ReviewItem, ModerationError> {
-        let mut state = self.state();
-        let before = state.item(transition.review)?.clone();
-        if let Some(refusal) = transition.refusal(&before) {
-            return Err(refusal);
-        }
-        let entry = transition.log_entry(&before);
-        entry.validate()?;
-        let after = transition.applied_to(before.clone());
-        state.apply(&transition, &before, after.clone());
-        self.log_all(vec![entry]);
+        let mut state = self.lock();
+        let (before, after, entry) = state.reviews.check(&transition)?;
+        state.reviews.commit(&transition, &before, after.clone());
+        Self::log_reviews(&state, vec![entry]);
         Ok(after)
     }
 
@@ -280,7 +301,8 @@ impl ReviewStore for MemoryReviewStore {
         &self,
         transitions: Vec<ReviewTransition>,
     ) -> Result<Vec<ReviewItem>, ModerationError> {
-        let mut state = self.state();
+        let mut guard = self.lock();
+        let state = &mut guard.reviews;
         // Check everything before changing anything: all or nothing. A batch
         // naming one item twice is checked against the first change, so the
         // second sees a stale version, as it would in SQL.
@@ -307,13 +329,14 @@ impl ReviewStore for MemoryReviewStore {
             state.apply(transition, &before, after.clone());
             applied.push(after);
         }
-        self.log_all(entries);
+        Self::log_reviews(&guard, entries);
         Ok(applied)
     }
 
     async fn history(&self, review: ReviewId) -> Result<Vec<ReviewHistoryEntry>, ModerationError> {
         Ok(self
-            .state()
+            .lock()
+            .reviews
             .history
             .get(&review)
             .cloned()
@@ -336,5 +359,107 @@ impl ReviewStore for MemoryReviewStore {
             limit,
         };
         Ok(self.list(&filter, &page).await?.items)
+    }
+}
+
+#[async_trait]
+impl HeldItemStore for MemoryStore {
+    async fn insert_held(
+        &self,
+        item: NewItem,
+        log: NewLogEntry,
+        review: ReviewDraft,
+    ) -> Result<(StoredItem, Opened), ModerationError> {
+        let mut state = self.lock();
+        // Checked before the item is stored: both or neither.
+        review
+            .for_new_item(state.next_item_id(), &item)
+            .validate()?;
+        let stored = state.insert(item, log);
+        let opened = state.reviews.open(review.for_item(&stored))?;
+        Ok((stored, opened))
+    }
+
+    async fn decide_held(
+        &self,
+        transitions: Vec<ReviewTransition>,
+    ) -> Result<Vec<Decided>, ModerationError> {
+        let mut state = self.lock();
+        // Everything is checked before anything changes: all or nothing. A
+        // batch naming one item twice is checked against the first change,
+        // as in SQL.
+        let mut reviews: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
+        let mut items: HashMap<ItemId, StoredItem> = HashMap::new();
+        let mut plan = Vec::with_capacity(transitions.len());
+        for transition in transitions {
+            let before = match reviews.get(&transition.review) {
+                Some(item) => item.clone(),
+                None => state.reviews.item(transition.review)?.clone(),
+            };
+            if let Some(refusal) = transition.refusal(&before) {
+                return Err(refusal);
+            }
+            let entry = transition.log_entry(&before);
+            entry.validate()?;
+            let after = transition.applied_to(before.clone());
+            let change = match submission_effect(&transition, &before) {
+                Some((id, effect)) => {
+                    let stored = match items.get(&id) {
+                        Some(item) => item.clone(),
+                        None => state
+                            .stored(id)
+                            .ok_or(ModerationError::NotFound { item: id })?
+                            .clone(),
+                    };
+                    let change = effect.change_for(&stored);
+                    if let Some(change) = &change {
+                        let mut next = stored;
+                        next.status = change.status;
+                        next.version += 1;
+                        items.insert(id, next);
+                    }
+                    change
+                }
+                None => None,
+            };
+            reviews.insert(after.id, after.clone());
+            plan.push((transition, before, after, entry, change));
+        }
+        let mut decided = Vec::with_capacity(plan.len());
+        for (transition, before, after, entry, change) in plan {
+            state.reviews.commit(&transition, &before, after.clone());
+            Self::log_reviews(&state, vec![entry]);
+            let item = change.map(|change| state.apply(change)).transpose()?;
+            decided.push(Decided {
+                review: after,
+                item,
+            });
+        }
+        Ok(decided)
+    }
+
+    async fn change_status_closing(
+        &self,
+        change: StatusChange,
+        close: Option<ReviewClose>,
+    ) -> Result<(StoredItem, Option<ReviewItem>), ModerationError> {
+        let mut state = self.lock();
+        state.check(&change)?;
+        let subject = ReviewSubject::Submission(change.item);
+        let closing = match (close, state.reviews.pending_for(&subject)) {
+            (Some(close), Some(pending)) => {
+                let transition = close.transition_for(pending);
+                let checked = state.reviews.check(&transition)?;
+                Some((transition, checked))
+            }
+            _ => None,
+        };
+        let changed = state.apply(change)?;
+        let closed = closing.map(|(transition, (before, after, entry))| {
+            state.reviews.commit(&transition, &before, after.clone());
+            Self::log_reviews(&state, vec![entry]);
+            after
+        });
+        Ok((changed, closed))
     }
 }

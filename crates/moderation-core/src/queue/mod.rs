@@ -15,14 +15,16 @@
 //!   and every step is kept in the item's history.
 
 mod handler;
+mod held;
 mod item;
-mod memory;
+pub(crate) mod memory;
 mod review_queue;
 mod store;
 mod subject;
 mod submission;
 
 pub use handler::{ActionContext, ReviewObserver, SubjectHandler};
+pub use held::{Decided, HeldItemStore, ItemEffect, ReviewClose, ReviewDraft, submission_effect};
 pub use item::{
     NewReview, ReviewAction, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewReason,
     ReviewStatus, merge_reasons, total_score,
@@ -38,4 +40,6 @@ pub use store::{
     ReviewPageRequest, ReviewSort, ReviewStore, ReviewTransition, released,
 };
 pub use subject::{ReviewSubject, SubjectType};
-pub use submission::{SUBMISSION_REASON_SCORE, SubmissionHandler, submission_review};
+pub use submission::{
+    SUBMISSION_REASON_SCORE, SubmissionHandler, submission_draft, submission_review,
+};

@@ -19,6 +19,7 @@ use crate::error::ModerationError;
 use crate::ids::{ItemId, UserId};
 use crate::notify::{LogNotifier, Notification, Notifier, Templates};
 use crate::queue::handler::{ActionContext, ReviewObserver, SubjectHandler};
+use crate::queue::held::HeldItemStore;
 use crate::queue::item::{
     NewReview, ReviewAction, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem,
 };
@@ -193,6 +194,7 @@ pub struct ReviewQueueBuilder {
     templates: Templates,
     handlers: HashMap<SubjectType, Arc<dyn SubjectHandler>>,
     observers: Vec<Arc<dyn ReviewObserver>>,
+    held: Option<Arc<dyn HeldItemStore>>,
 }
 
 impl std::fmt::Debug for ReviewQueueBuilder {
@@ -263,6 +265,18 @@ impl ReviewQueueBuilder {
         self
     }
 
+    /// Keeps the queue in `store`, which keeps the held submissions too:
+    /// it replaces the store the builder was given, and a decision on a
+    /// held submission changes the submission in the transaction of the
+    /// decision (approve publishes it, reject and delete remove it), so no
+    /// [`SubmissionHandler`](crate::SubmissionHandler) is needed for them.
+    #[must_use]
+    pub fn held_items(mut self, store: Arc<dyn HeldItemStore>) -> Self {
+        self.store = store.clone();
+        self.held = Some(store);
+        self
+    }
+
     /// Adds an observer.
     #[must_use]
     pub fn observer(mut self, observer: Arc<dyn ReviewObserver>) -> Self {
@@ -285,6 +299,7 @@ impl ReviewQueueBuilder {
             templates: self.templates,
             handlers: self.handlers,
             observers: self.observers,
+            held: self.held,
         }
     }
 }
@@ -333,6 +348,8 @@ pub struct ReviewQueue {
     templates: Templates,
     handlers: HashMap<SubjectType, Arc<dyn SubjectHandler>>,
     observers: Vec<Arc<dyn ReviewObserver>>,
+    /// Set by [`ReviewQueueBuilder::held_items`]: decisions go through it.
+    held: Option<Arc<dyn HeldItemStore>>,
 }
 
 impl std::fmt::Debug for ReviewQueue {
@@ -379,6 +396,7 @@ impl ReviewQueue {
             templates,
             handlers: HashMap::new(),
             observers: Vec::new(),
+            held: None,
         }
     }
 
@@ -558,7 +576,7 @@ impl ReviewQueue {
                 at,
             };
             let transition = self.transition(&decision, Some(actor), &context);
-            let item = self.store.transition(transition).await?;
+            let item = self.commit_one(transition).await?;
             self.after_commit(item, &context).await
         }
         .instrument(span)
@@ -609,7 +627,7 @@ impl ReviewQueue {
                         self.transition(&decision, Some(actor.clone()), &context)
                     })
                     .collect();
-                for item in self.store.transition_batch(transitions).await? {
+                for item in self.commit(transitions).await? {
                     let id = item.id;
                     match self.after_commit(item, &context).await {
                         Ok(item) => outcome.applied.push(item),
@@ -671,7 +689,7 @@ impl ReviewQueue {
                     let mut transition = self.transition(&decision, Some(actor.clone()), &context);
                     // The job acts for the whole staff: no claim stops it.
                     transition.claim = ClaimCheck::Off;
-                    let committed = match self.store.transition(transition).await {
+                    let committed = match self.commit_one(transition).await {
                         Ok(committed) => committed,
                         Err(error) if error.is_conflict() => continue,
                         Err(error) => return Err(error),
@@ -710,14 +728,51 @@ impl ReviewQueue {
         }
     }
 
+    /// Commits one transition; see [`ReviewQueue::commit`].
+    async fn commit_one(
+        &self,
+        transition: ReviewTransition,
+    ) -> Result<ReviewItem, ModerationError> {
+        match &self.held {
+            Some(_) => self
+                .commit(vec![transition])
+                .await?
+                .pop()
+                .ok_or_else(|| ModerationError::store("the store committed no transition")),
+            None => self.store.transition(transition).await,
+        }
+    }
+
+    /// Commits transitions in one transaction: through the held-item store
+    /// when there is one, so decisions on held submissions change them in
+    /// the same transaction.
+    async fn commit(
+        &self,
+        transitions: Vec<ReviewTransition>,
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        match &self.held {
+            Some(held) => Ok(held
+                .decide_held(transitions)
+                .await?
+                .into_iter()
+                .map(|decided| decided.review)
+                .collect()),
+            None => self.store.transition_batch(transitions).await,
+        }
+    }
+
     /// Runs the handler (reverting on failure), then observers and the
-    /// message to the author.
+    /// message to the author. A held submission's effect was committed
+    /// with the transition when the queue has a held-item store.
     async fn after_commit(
         &self,
         item: ReviewItem,
         context: &ActionContext,
     ) -> Result<ReviewItem, ModerationError> {
-        if let Some(handler) = self.handlers.get(&item.subject.subject_type())
+        let committed_with_store =
+            self.held.is_some() && item.subject.subject_type() == SubjectType::Submission;
+        if !committed_with_store
+            && let Some(handler) = self.handlers.get(&item.subject.subject_type())
             && let Err(error) = handler.apply(&item, context).await
         {
             self.revert(&item, context, &error).await;

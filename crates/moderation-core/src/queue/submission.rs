@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use crate::decision::Reason;
 use crate::error::ModerationError;
 use crate::queue::handler::{ActionContext, SubjectHandler};
+use crate::queue::held::ReviewDraft;
 use crate::queue::item::{NewReview, ReviewAction, ReviewItem, ReviewReason};
 use crate::queue::subject::ReviewSubject;
 use crate::service::Moderation;
@@ -21,10 +22,14 @@ pub const SUBMISSION_REASON_SCORE: i32 = 1;
 /// (its rule as the code), each weighing [`SUBMISSION_REASON_SCORE`].
 #[must_use]
 pub fn submission_review(item: &StoredItem, reasons: &[Reason]) -> NewReview {
-    NewReview {
-        subject: ReviewSubject::Submission(item.id),
-        kind: item.object.kind.clone(),
-        author: item.author.clone(),
+    submission_draft(reasons).for_item(item)
+}
+
+/// [`submission_review`] before the item is stored, for
+/// [`HeldItemStore::insert_held`](crate::HeldItemStore::insert_held).
+#[must_use]
+pub fn submission_draft(reasons: &[Reason]) -> ReviewDraft {
+    ReviewDraft {
         reasons: reasons
             .iter()
             .map(|reason| {
@@ -36,7 +41,6 @@ pub fn submission_review(item: &StoredItem, reasons: &[Reason]) -> NewReview {
             })
             .collect(),
         priority: 0,
-        created_at: item.created_at,
     }
 }
 
