@@ -1,12 +1,16 @@
-//! moderation-audit-trail's ports on the SQL backends: [`AuditStore`] on the
-//! `audit_records` table and [`IpHolder`] over the IPs the other tables keep
-//! (the moderation log, moderated items and their log).
+//! moderation-audit-trail's ports on the SQL backends, the parts both share:
+//! [`AuditStore`] on the `audit_records` table, [`IpHolder`] over the IPs
+//! the other tables keep (the moderation log, moderated items and their
+//! log), and the batched sweeps of retention and erasure. `sqlite::audit`
+//! and `postgres::audit` run them on their own connections.
 //!
-//! The statements are shared; only the batch insert differs per backend
-//! (see `sqlite/audit.rs` and `postgres/audit.rs`), because each has its own
-//! way to send many rows as one bound value. IPs arrive as sortable text
-//! keys (see [`RecordedIp::key`]), so a CIDR query is
-//! `ip BETWEEN low AND high` on the `(ip, at, id)` index.
+//! IPs arrive as sortable text keys (see [`RecordedIp::key`]), so a CIDR
+//! query is `ip BETWEEN low AND high` on the `(ip, at, id)` index.
+//!
+//! Every long job (retention, erasure) runs as batches of bounded size,
+//! one transaction each, so other writes proceed between them and no batch
+//! reads more than its share of rows; a job that fails halfway leaves its
+//! committed batches done, and running it again finishes it.
 //!
 //! [`AuditStore`]: moderation_audit_trail::AuditStore
 //! [`IpHolder`]: moderation_audit_trail::IpHolder
@@ -14,17 +18,22 @@
 use chrono::{DateTime, Utc};
 use moderation_audit_trail::{AuditError, AuditQuery, AuditRecord, NewAuditRecord, RecordedIp};
 use moderation_core::{AuthorKey, Kind, ObjectId, ObjectRef, PageRequest, UserId};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::error::StorageError;
-use crate::newest_first::{Keyset, PageQuery};
+use crate::newest_first::{Keyset, PageSql};
 use crate::record::{object_key, to_micros};
 
-/// The columns of an audit row, in [`AuditRow`]'s order.
-macro_rules! audit_columns {
-    () => {
-        "id, actor, ip, ip_group, target_kind, target_key, action, detail, at"
-    };
+/// A storage failure reaches the audit trail's callers as
+/// [`AuditError::Store`].
+impl From<StorageError> for AuditError {
+    fn from(error: StorageError) -> Self {
+        Self::store(error)
+    }
 }
+
+/// The columns of an audit row, in [`AuditRow`]'s order.
+const COLUMNS: &str = "id, actor, ip, ip_group, target_kind, target_key, action, detail, at";
 
 /// One `audit_records` row as read.
 pub(crate) type AuditRow = (
@@ -52,57 +61,50 @@ pub(crate) const SOCK_PUPPETS: &str = "WITH mine AS (\
 
 pub(crate) const COUNT_OLDER: &str = "SELECT COUNT(*) FROM audit_records WHERE at <= $1";
 
-/// The oldest rows first, through `(at, id)`: a batch never scans what
-/// earlier batches already removed.
+/// One retention batch: the oldest rows first, through `(at, id)`, so a
+/// batch never scans what earlier batches already removed. `$1` the
+/// cut-off, `$2` the most rows.
 pub(crate) const DELETE_OLDER: &str = "DELETE FROM audit_records WHERE id IN \
      (SELECT id FROM audit_records WHERE at <= $1 ORDER BY at, id LIMIT $2)";
 
-pub(crate) const DELETE_ACTOR: &str = "DELETE FROM audit_records WHERE actor = $1";
+/// Rows one erasure batch changes at most.
+pub(crate) const ERASE_BATCH: i64 = 1_000;
+
+/// Ids one batch of an id-range sweep covers (see [`Sweep::IdRange`]):
+/// each row of the range is read once, so a batch stays as short as an
+/// indexed one of [`ERASE_BATCH`] rows.
+pub(crate) const ID_SPAN: i64 = 10_000;
+
+/// A user's audit records, for erasure, in batches.
+pub(crate) const DELETE_ACTOR: Sweep = Sweep::Shrinking(
+    "DELETE FROM audit_records WHERE id IN (SELECT id FROM audit_records \
+     WHERE actor = $1 ORDER BY at, id LIMIT $2)",
+);
 
 /// The tables whose IPs retention clears, each with its time column; every
-/// one has a partial index on that column `WHERE ip IS NOT NULL`.
+/// one has a partial index on that column `WHERE ip IS NOT NULL`, which a
+/// cleared row leaves, so no batch reads what an earlier one cleared. The
+/// outer `ip IS NOT NULL` makes PostgreSQL re-check a row another
+/// transaction changed meanwhile, so the count stays exact.
 pub(crate) const IP_TABLES: [IpTable; 3] = [
     IpTable {
         count: "SELECT COUNT(*) FROM moderation_log WHERE ip IS NOT NULL AND at <= $1",
-        clear: "UPDATE moderation_log SET ip = NULL WHERE id IN (SELECT id FROM moderation_log \
-                WHERE ip IS NOT NULL AND at <= $1 ORDER BY at LIMIT $2)",
+        clear: "UPDATE moderation_log SET ip = NULL WHERE ip IS NOT NULL AND id IN \
+                (SELECT id FROM moderation_log WHERE ip IS NOT NULL AND at <= $1 \
+                ORDER BY at LIMIT $2)",
     },
     IpTable {
         count: "SELECT COUNT(*) FROM moderation_items WHERE ip IS NOT NULL AND created_at <= $1",
-        clear: "UPDATE moderation_items SET ip = NULL WHERE id IN (SELECT id FROM moderation_items \
-                WHERE ip IS NOT NULL AND created_at <= $1 ORDER BY created_at LIMIT $2)",
+        clear: "UPDATE moderation_items SET ip = NULL WHERE ip IS NOT NULL AND id IN \
+                (SELECT id FROM moderation_items WHERE ip IS NOT NULL AND created_at <= $1 \
+                ORDER BY created_at LIMIT $2)",
     },
     IpTable {
         count: "SELECT COUNT(*) FROM moderation_item_log WHERE ip IS NOT NULL AND at <= $1",
-        clear: "UPDATE moderation_item_log SET ip = NULL WHERE id IN (SELECT id FROM \
-                moderation_item_log WHERE ip IS NOT NULL AND at <= $1 ORDER BY at LIMIT $2)",
+        clear: "UPDATE moderation_item_log SET ip = NULL WHERE ip IS NOT NULL AND id IN \
+                (SELECT id FROM moderation_item_log WHERE ip IS NOT NULL AND at <= $1 \
+                ORDER BY at LIMIT $2)",
     },
-];
-
-/// How a table names the user whose IPs erasure clears.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum UserColumn {
-    /// By user id (`actor`).
-    Actor,
-    /// By author key (`u:<id>`, see [`AuthorKey::to_key`]).
-    Author,
-}
-
-/// A user's IPs outside the audit trail: on the log entries they wrote and
-/// the items they wrote; `$1` is the id the [`UserColumn`] names.
-pub(crate) const CLEAR_USER_IPS: [(&str, UserColumn); 3] = [
-    (
-        "UPDATE moderation_log SET ip = NULL WHERE actor = $1 AND ip IS NOT NULL",
-        UserColumn::Actor,
-    ),
-    (
-        "UPDATE moderation_items SET ip = NULL WHERE author_key = $1 AND ip IS NOT NULL",
-        UserColumn::Author,
-    ),
-    (
-        "UPDATE moderation_item_log SET ip = NULL WHERE actor = $1 AND ip IS NOT NULL",
-        UserColumn::Actor,
-    ),
 ];
 
 /// One table's retention statements.
@@ -114,6 +116,15 @@ pub(crate) struct IpTable {
     pub(crate) clear: &'static str,
 }
 
+/// How a table names the user whose rows erasure changes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UserColumn {
+    /// By user id (`actor`).
+    Actor,
+    /// By author key (`u:<id>`, see [`AuthorKey::to_key`]).
+    Author,
+}
+
 /// The value bound for `user` in a table naming users by `column`.
 pub(crate) fn user_value(user: &UserId, column: UserColumn) -> String {
     match column {
@@ -122,7 +133,84 @@ pub(crate) fn user_value(user: &UserId, column: UserColumn) -> String {
     }
 }
 
+/// How an erasure walks one table's rows of a user, a batch per
+/// transaction. `$1` is always the user's value (see [`UserColumn`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sweep {
+    /// The statement's change takes a row out of its own condition
+    /// (a delete, or clearing the user column), through an index on the
+    /// user: `$2` the batch size. Repeated until a batch changes fewer.
+    Shrinking(&'static str),
+    /// Rows keep matching the user after the change, so batches walk the
+    /// user's index by `(time, id)`: `end` (`$2, $3` after this key, `$4`
+    /// the offset) finds a batch's last key; `apply` changes the user's
+    /// rows after `($2, $3)` up to `($4, $5)`.
+    Keyset {
+        end: &'static str,
+        apply: &'static str,
+    },
+    /// The table has no index on the user: batches walk id ranges of
+    /// [`ID_SPAN`] up to the id `last` reads; `apply` changes the user's
+    /// rows with `$2 < id <= $3`.
+    IdRange {
+        last: &'static str,
+        apply: &'static str,
+    },
+}
+
+/// A user's IPs outside the audit trail: on the log entries they wrote and
+/// the items they wrote.
+pub(crate) const CLEAR_USER_IPS: [(Sweep, UserColumn); 3] = [
+    (
+        Sweep::Keyset {
+            end: "SELECT at, id FROM moderation_log WHERE actor = $1 AND (at, id) > ($2, $3) \
+                  ORDER BY at, id LIMIT 1 OFFSET $4",
+            apply: "UPDATE moderation_log SET ip = NULL WHERE actor = $1 \
+                    AND (at, id) > ($2, $3) AND (at, id) <= ($4, $5) AND ip IS NOT NULL",
+        },
+        UserColumn::Actor,
+    ),
+    (
+        Sweep::Keyset {
+            end: "SELECT created_at, id FROM moderation_items WHERE author_key = $1 \
+                  AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT 1 OFFSET $4",
+            apply: "UPDATE moderation_items SET ip = NULL WHERE author_key = $1 \
+                    AND (created_at, id) > ($2, $3) AND (created_at, id) <= ($4, $5) \
+                    AND ip IS NOT NULL",
+        },
+        UserColumn::Author,
+    ),
+    (
+        Sweep::IdRange {
+            last: crate::modlog::LAST_ITEM_LOG_ID,
+            apply: "UPDATE moderation_item_log SET ip = NULL \
+                    WHERE id > $2 AND id <= $3 AND actor = $1 AND ip IS NOT NULL",
+        },
+        UserColumn::Actor,
+    ),
+];
+
+/// An actor's erasure from the moderation log and the item log: the
+/// entries stay, without the actor and the IP.
+pub(crate) const ANONYMISE_ACTOR: [Sweep; 2] = [
+    Sweep::Shrinking(crate::modlog::ANONYMISE_LOG_BATCH),
+    Sweep::IdRange {
+        last: crate::modlog::LAST_ITEM_LOG_ID,
+        apply: crate::modlog::ANONYMISE_ITEM_LOG_RANGE,
+    },
+];
+
+/// Where a [`Sweep::Keyset`] starts: before every key.
+pub(crate) const FIRST_KEY: (i64, i64) = (i64::MIN, i64::MIN);
+
+/// Where the last batch of a [`Sweep::Keyset`] ends: after every key.
+pub(crate) const LAST_KEY: (i64, i64) = (i64::MAX, i64::MAX);
+
+/// The `OFFSET` that finds a keyset batch's last key.
+pub(crate) const BATCH_OFFSET: i64 = ERASE_BATCH - 1;
+
 /// A [`NewAuditRecord`] as column values, checked before any SQL runs.
+/// Serialised by name for SQLite's one-parameter batch insert.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct EncodedRecord {
     pub(crate) actor: Option<String>,
@@ -136,6 +224,7 @@ pub(crate) struct EncodedRecord {
 }
 
 impl EncodedRecord {
+    /// Checks `record` and encodes its columns.
     pub(crate) fn new(record: &NewAuditRecord) -> Result<Self, AuditError> {
         record.validate()?;
         Ok(Self {
@@ -150,53 +239,63 @@ impl EncodedRecord {
             at: to_micros(record.at),
         })
     }
+}
 
-    /// Encodes every record, or fails on the first invalid one.
-    pub(crate) fn all(records: &[NewAuditRecord]) -> Result<Vec<Self>, AuditError> {
-        records.iter().map(Self::new).collect()
+/// Audit records checked and encoded, ready to insert in one statement.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedRecords {
+    pub(crate) records: Vec<NewAuditRecord>,
+    pub(crate) encoded: Vec<EncodedRecord>,
+}
+
+impl CheckedRecords {
+    /// Checks every record, or fails on the first invalid one, before any
+    /// SQL runs: a batch is never half written.
+    pub(crate) fn new(records: Vec<NewAuditRecord>) -> Result<Self, AuditError> {
+        let encoded = records
+            .iter()
+            .map(EncodedRecord::new)
+            .collect::<Result<_, _>>()?;
+        Ok(Self { records, encoded })
+    }
+
+    /// The stored records, given the ids the insert returned (in any
+    /// order: ids grow in insertion order, which is input order).
+    pub(crate) fn stored(self, mut ids: Vec<i64>) -> Result<Vec<AuditRecord>, AuditError> {
+        if ids.len() != self.records.len() {
+            return Err(StorageError::corrupt(
+                "id",
+                &format!(
+                    "the insert returned {} ids for {} records",
+                    ids.len(),
+                    self.records.len()
+                ),
+            )
+            .into());
+        }
+        ids.sort_unstable();
+        Ok(self
+            .records
+            .into_iter()
+            .zip(ids)
+            .map(|(record, id)| record.stored(id))
+            .collect())
     }
 }
 
-/// A page query for `query`: placeholders are numbered in the order actor,
-/// ip low, ip high, target kind, target key, since, until, then the
-/// keyset's.
-pub(crate) fn page_query(query: &AuditQuery, after: bool) -> String {
-    let mut sql = PageQuery::select(audit_columns!(), "audit_records");
-    if query.actor.is_some() {
-        let actor = sql.param();
-        sql.filter(format!("actor = ${actor}"));
-    }
-    if query.ip.is_some() {
-        let (low, high) = (sql.param(), sql.param());
-        sql.filter(format!("ip BETWEEN ${low} AND ${high}"));
-    }
-    if query.target.is_some() {
-        let (kind, key) = (sql.param(), sql.param());
-        sql.filter(format!("target_kind = ${kind} AND target_key = ${key}"));
-    }
-    if query.since.is_some() {
-        let since = sql.param();
-        sql.filter(format!("at >= ${since}"));
-    }
-    if query.until.is_some() {
-        let until = sql.param();
-        sql.filter(format!("at < ${until}"));
-    }
-    sql.finish(after)
-}
-
-/// The values [`page_query`]'s placeholders take, checked and encoded.
+/// The values of a page query, checked and encoded.
 #[derive(Debug)]
 pub(crate) struct PageValues {
-    pub(crate) actor: Option<String>,
-    pub(crate) ip: Option<(String, String)>,
-    pub(crate) target: Option<(String, String)>,
-    pub(crate) since: Option<i64>,
-    pub(crate) until: Option<i64>,
-    pub(crate) keyset: Keyset,
+    actor: Option<String>,
+    ip: Option<(String, String)>,
+    target: Option<(String, String)>,
+    since: Option<i64>,
+    until: Option<i64>,
+    keyset: Keyset,
 }
 
 impl PageValues {
+    /// The values of `query` and `page`.
     pub(crate) fn new(query: &AuditQuery, page: &PageRequest) -> Result<Self, AuditError> {
         Ok(Self {
             actor: query.actor.as_ref().map(|a| a.as_str().to_owned()),
@@ -213,6 +312,47 @@ impl PageValues {
             until: query.until.map(to_micros),
             keyset: Keyset::new(page),
         })
+    }
+
+    /// The keyset, to cut the fetched rows into a page.
+    pub(crate) fn keyset(&self) -> Keyset {
+        self.keyset
+    }
+
+    /// The page's `SELECT`, newest first, each filter an index prefix:
+    /// `(actor, at, id)`, `(ip, at, id)`, `(target_kind, target_key, at,
+    /// id)` or `(at, id)`.
+    pub(crate) fn query<DB>(self) -> QueryBuilder<DB>
+    where
+        DB: Database,
+        for<'t> String: Encode<'t, DB> + Type<DB>,
+        for<'t> i64: Encode<'t, DB> + Type<DB>,
+    {
+        let mut sql = PageSql::select(COLUMNS, "audit_records");
+        if let Some(actor) = self.actor {
+            sql.and().push("actor = ").push_bind(actor);
+        }
+        if let Some((low, high)) = self.ip {
+            sql.and()
+                .push("ip BETWEEN ")
+                .push_bind(low)
+                .push(" AND ")
+                .push_bind(high);
+        }
+        if let Some((kind, key)) = self.target {
+            sql.and()
+                .push("target_kind = ")
+                .push_bind(kind)
+                .push(" AND target_key = ")
+                .push_bind(key);
+        }
+        if let Some(since) = self.since {
+            sql.and().push("at >= ").push_bind(since);
+        }
+        if let Some(until) = self.until {
+            sql.and().push("at < ").push_bind(until);
+        }
+        sql.finish(&self.keyset)
     }
 }
 
@@ -235,19 +375,44 @@ pub(crate) fn decode(row: AuditRow) -> Result<AuditRecord, AuditError> {
         actor: actor
             .map(UserId::new)
             .transpose()
-            .map_err(|e| store_error(StorageError::corrupt("actor", &e)))?,
+            .map_err(|e| StorageError::corrupt("actor", &e))?,
         ip,
         target: ObjectRef {
-            kind: Kind::new(target_kind)
-                .map_err(|e| store_error(StorageError::corrupt("target_kind", &e)))?,
+            kind: Kind::new(target_kind).map_err(|e| StorageError::corrupt("target_kind", &e))?,
             id: ObjectId::from_key(&target_key)
-                .map_err(|e| store_error(StorageError::corrupt("target_key", &e)))?,
+                .map_err(|e| StorageError::corrupt("target_key", &e))?,
         },
         action,
-        detail: serde_json::from_str(&detail)
-            .map_err(|e| store_error(StorageError::corrupt("detail", &e)))?,
-        at: from_micros(at).map_err(store_error)?,
+        detail: serde_json::from_str(&detail).map_err(|e| StorageError::corrupt("detail", &e))?,
+        at: from_micros(at)?,
     })
+}
+
+/// Decodes a page's rows and cuts them into the page.
+pub(crate) fn page(
+    rows: Vec<AuditRow>,
+    keyset: Keyset,
+) -> Result<moderation_core::Page<AuditRecord>, AuditError> {
+    let items = rows
+        .into_iter()
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(keyset.page(items, AuditRecord::cursor))
+}
+
+/// Decodes the rows of [`SOCK_PUPPETS`].
+pub(crate) fn sock_puppets(
+    rows: Vec<(String, i64, i64)>,
+) -> Result<Vec<moderation_audit_trail::SockPuppet>, AuditError> {
+    rows.into_iter()
+        .map(|(actor, shared, overlap)| {
+            Ok(moderation_audit_trail::SockPuppet {
+                user: UserId::new(actor).map_err(|e| StorageError::corrupt("actor", &e))?,
+                shared_addresses: count(shared),
+                overlap: count(overlap),
+            })
+        })
+        .collect()
 }
 
 /// A database failure or an unreadable row as the audit trail's error.
@@ -260,252 +425,7 @@ pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Implements `moderation_audit_trail::{AuditStore, IpHolder}` for a SQL
-/// store type, which provides `begin_write()` and `pool_reader()`, given the
-/// backend's name and its batch insert function
-/// `async fn(&mut Conn, &[EncodedRecord]) -> Result<Vec<i64>, AuditError>`
-/// returning the new ids in input order.
-macro_rules! impl_audit_store {
-    ($store:ty, $backend:literal, $insert:path) => {
-        #[async_trait::async_trait]
-        impl moderation_audit_trail::AuditStore for $store {
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = records.len()))]
-            async fn insert(
-                &self,
-                records: Vec<moderation_audit_trail::NewAuditRecord>,
-            ) -> Result<Vec<moderation_audit_trail::AuditRecord>, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::store_error;
-                    if records.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    // Checked before the transaction opens: bad input never
-                    // takes the write lock and never half-writes a batch.
-                    let encoded = $crate::audit::EncodedRecord::all(&records)?;
-                    let mut tx = self.begin_write().await.map_err(store_error)?;
-                    let ids = $insert(&mut *tx, &encoded).await?;
-                    tx.commit().await.map_err(store_error)?;
-                    Ok(records
-                        .into_iter()
-                        .zip(ids)
-                        .map(|(record, id)| record.stored(id))
-                        .collect())
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-            async fn records(
-                &self,
-                query: &moderation_audit_trail::AuditQuery,
-                page: moderation_core::PageRequest,
-            ) -> Result<moderation_core::Page<moderation_audit_trail::AuditRecord>, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::store_error;
-                    let values = $crate::audit::PageValues::new(query, &page)?;
-                    let sql = $crate::audit::page_query(query, values.keyset.after.is_some());
-                    // Only placeholders and fixed fragments (see `page_query`).
-                    let mut q = sqlx::query_as::<_, $crate::audit::AuditRow>(sqlx::AssertSqlSafe(sql));
-                    if let Some(actor) = values.actor {
-                        q = q.bind(actor);
-                    }
-                    if let Some((low, high)) = values.ip {
-                        q = q.bind(low).bind(high);
-                    }
-                    if let Some((kind, key)) = values.target {
-                        q = q.bind(kind).bind(key);
-                    }
-                    if let Some(since) = values.since {
-                        q = q.bind(since);
-                    }
-                    if let Some(until) = values.until {
-                        q = q.bind(until);
-                    }
-                    if let Some((at, id)) = values.keyset.after {
-                        q = q.bind(at).bind(id);
-                    }
-                    let rows = q
-                        .bind(values.keyset.fetch)
-                        .fetch_all(self.pool_reader())
-                        .await
-                        .map_err(store_error)?;
-                    let items = rows
-                        .into_iter()
-                        .map($crate::audit::decode)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(values.keyset.page(items, moderation_audit_trail::AuditRecord::cursor))
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
-            async fn sock_puppets(
-                &self,
-                user: &moderation_core::UserId,
-                since: chrono::DateTime<chrono::Utc>,
-                until: chrono::DateTime<chrono::Utc>,
-                limit: u32,
-            ) -> Result<Vec<moderation_audit_trail::SockPuppet>, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::{count, store_error};
-                    let rows: Vec<(String, i64, i64)> = sqlx::query_as($crate::audit::SOCK_PUPPETS)
-                        .bind(user.as_str())
-                        .bind($crate::record::to_micros(since))
-                        .bind($crate::record::to_micros(until))
-                        .bind(i64::from(limit))
-                        .fetch_all(self.pool_reader())
-                        .await
-                        .map_err(store_error)?;
-                    rows.into_iter()
-                        .map(|(actor, shared, overlap)| {
-                            Ok(moderation_audit_trail::SockPuppet {
-                                user: moderation_core::UserId::new(actor).map_err(|e| {
-                                    store_error($crate::error::StorageError::corrupt("actor", &e))
-                                })?,
-                                shared_addresses: count(shared),
-                                overlap: count(overlap),
-                            })
-                        })
-                        .collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
-            async fn count_older(
-                &self,
-                cutoff: chrono::DateTime<chrono::Utc>,
-            ) -> Result<u64, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    let n: i64 = sqlx::query_scalar($crate::audit::COUNT_OLDER)
-                        .bind($crate::record::to_micros(cutoff))
-                        .fetch_one(self.pool_reader())
-                        .await
-                        .map_err($crate::audit::store_error)?;
-                    Ok($crate::audit::count(n))
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
-            async fn delete_older(
-                &self,
-                cutoff: chrono::DateTime<chrono::Utc>,
-                limit: u32,
-            ) -> Result<u64, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::store_error;
-                    let mut tx = self.begin_write().await.map_err(store_error)?;
-                    let done = sqlx::query($crate::audit::DELETE_OLDER)
-                        .bind($crate::record::to_micros(cutoff))
-                        .bind(i64::from(limit))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(store_error)?;
-                    tx.commit().await.map_err(store_error)?;
-                    Ok(done.rows_affected())
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-            async fn delete_actor(
-                &self,
-                actor: &moderation_core::UserId,
-            ) -> Result<u64, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::store_error;
-                    let mut tx = self.begin_write().await.map_err(store_error)?;
-                    let done = sqlx::query($crate::audit::DELETE_ACTOR)
-                        .bind(actor.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(store_error)?;
-                    tx.commit().await.map_err(store_error)?;
-                    Ok(done.rows_affected())
-                })
-                .await
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl moderation_audit_trail::IpHolder for $store {
-            fn name(&self) -> &str {
-                "moderation tables"
-            }
-
-            #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
-            async fn count_ips_older(
-                &self,
-                cutoff: chrono::DateTime<chrono::Utc>,
-            ) -> Result<u64, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    let mut total = 0;
-                    for table in $crate::audit::IP_TABLES {
-                        let n: i64 = sqlx::query_scalar(table.count)
-                            .bind($crate::record::to_micros(cutoff))
-                            .fetch_one(self.pool_reader())
-                            .await
-                            .map_err($crate::audit::store_error)?;
-                        total += $crate::audit::count(n);
-                    }
-                    Ok(total)
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip(self), fields(backend = $backend))]
-            async fn clear_ips_older(
-                &self,
-                cutoff: chrono::DateTime<chrono::Utc>,
-                limit: u32,
-            ) -> Result<u64, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::store_error;
-                    let mut left = u64::from(limit);
-                    let mut tx = self.begin_write().await.map_err(store_error)?;
-                    for table in $crate::audit::IP_TABLES {
-                        if left == 0 {
-                            break;
-                        }
-                        let done = sqlx::query(table.clear)
-                            .bind($crate::record::to_micros(cutoff))
-                            .bind(i64::try_from(left).unwrap_or(i64::MAX))
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(store_error)?;
-                        left = left.saturating_sub(done.rows_affected());
-                    }
-                    tx.commit().await.map_err(store_error)?;
-                    Ok(u64::from(limit) - left)
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-            async fn clear_user_ips(
-                &self,
-                user: &moderation_core::UserId,
-            ) -> Result<u64, moderation_audit_trail::AuditError> {
-                self.settle(async move {
-                    use $crate::audit::store_error;
-                    let mut total = 0;
-                    let mut tx = self.begin_write().await.map_err(store_error)?;
-                    for (statement, column) in $crate::audit::CLEAR_USER_IPS {
-                        let done = sqlx::query(statement)
-                            .bind($crate::audit::user_value(user, column))
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(store_error)?;
-                        total += done.rows_affected();
-                    }
-                    tx.commit().await.map_err(store_error)?;
-                    Ok(total)
-                })
-                .await
-            }
-        }
-    };
+/// A port's row limit as a bound value.
+pub(crate) fn limit_value(limit: u64) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
 }
-
-pub(crate) use impl_audit_store;

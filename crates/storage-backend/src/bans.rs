@@ -9,27 +9,17 @@ use moderation_misery::{BanEntry, BanKind, BanTarget, MiseryError, NewBan};
 
 use crate::error::StorageError;
 
-/// The columns of a ban row, in [`BanRow`]'s order.
-macro_rules! ban_columns {
-    () => {
-        "id, target_kind, target, kind, reason, created_by, created_at, expires_at"
-    };
-}
-
 pub(crate) const INSERT_BAN: &str = "INSERT INTO misery_bans (target_kind, target, kind, reason, \
      created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 
-pub(crate) const DELETE_BAN: &str = concat!(
-    "DELETE FROM misery_bans WHERE id = $1 RETURNING ",
-    ban_columns!()
-);
+/// Returns the columns of a [`BanRow`], in its order.
+pub(crate) const DELETE_BAN: &str = "DELETE FROM misery_bans WHERE id = $1 \
+     RETURNING id, target_kind, target, kind, reason, created_by, created_at, expires_at";
 
 /// Oldest first; the id breaks ties between bans created in the same microsecond.
-pub(crate) const LIST_BANS: &str = concat!(
-    "SELECT ",
-    ban_columns!(),
-    " FROM misery_bans ORDER BY created_at, id"
-);
+/// The columns of a [`BanRow`], in its order.
+pub(crate) const LIST_BANS: &str = "SELECT id, target_kind, target, kind, reason, created_by, \
+     created_at, expires_at FROM misery_bans ORDER BY created_at, id";
 
 /// One `misery_bans` row as read.
 pub(crate) type BanRow = (
@@ -99,7 +89,15 @@ pub(crate) fn decode_ban(row: BanRow) -> Result<BanEntry, StorageError> {
 }
 
 /// The values [`INSERT_BAN`] binds, in its order.
-pub(crate) type BanValues = (&'static str, String, &'static str, String, String, i64, Option<i64>);
+pub(crate) type BanValues = (
+    &'static str,
+    String,
+    &'static str,
+    String,
+    String,
+    i64,
+    Option<i64>,
+);
 
 /// `ban` as [`INSERT_BAN`] binds it, created at `created_at`.
 pub(crate) fn encode_ban(ban: &NewBan, created_at: DateTime<Utc>) -> BanValues {
@@ -156,4 +154,3 @@ pub(crate) fn decode_bans(rows: Vec<BanRow>) -> Result<Vec<BanEntry>, MiseryErro
 pub(crate) fn store_error(error: impl Into<StorageError>) -> MiseryError {
     MiseryError::Store(Box::new(error.into()))
 }
-

@@ -73,10 +73,6 @@ mod audit;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod bans;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod carried_changes;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod carried_decisions;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod community;
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -85,7 +81,6 @@ mod modlog;
 mod newest_first;
 mod objects;
 mod options;
-mod port;
 mod record;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod review;
@@ -94,8 +89,6 @@ mod review_record;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod review_sql;
 mod sql;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod write_text;
 
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -110,4 +103,6 @@ pub use options::{DEFAULT_MAX_PAYLOAD_BYTES, StoreLimits};
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use sqlite::{
+    DEFAULT_CHECKPOINT_PAGES, DEFAULT_IDLE_CHECKPOINT, SqliteOptions, SqliteStore, Synchronous,
+};

@@ -1,15 +1,19 @@
 //! The moderation log (moderation-core's [`ModerationLog`] port) on the SQL
-//! backends: the `moderation_log` table of the store's database.
+//! backends, in the `moderation_log` table of the store's database: the
+//! statements, the column values of an entry, the page query and the row
+//! decoding both backends share. `sqlite::modlog` and `postgres::modlog`
+//! implement the port with them.
 //!
 //! Other SQL stores record their actions here inside their own transaction,
 //! through [`sqlite_append`] and [`pg_append`], so an action and its entry
 //! commit together:
 //!
 //! ```ignore
-//! let mut tx = store.begin_write().await?;
-//! // ... the action's own writes ...
-//! crate::modlog::sqlite_append(&mut tx, &entry).await?;
-//! tx.commit().await?;
+//! store.write(move |conn| Box::pin(async move {
+//!     // ... the action's own writes on `conn` ...
+//!     crate::modlog::sqlite_append(conn, &entry).await?;
+//!     Ok(())
+//! }))
 //! ```
 //!
 //! [`ModerationLog`]: moderation_core::ModerationLog
@@ -21,31 +25,43 @@ use moderation_core::{
     Kind, ModLogEntry, ModLogFilter, ModerationError, NewModLogEntry, ObjectId, ObjectRef,
     PageRequest, UserId,
 };
+use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 use crate::error::StorageError;
-use crate::newest_first::{Keyset, PageQuery};
+use crate::newest_first::{Keyset, PageSql};
 use crate::record::{object_key, to_micros};
 
 /// The columns of a log row, in [`ModLogRow`]'s order.
-macro_rules! modlog_columns {
-    () => {
-        "id, action, actor, target_kind, target_key, reason, before_state, after_state, detail, \
-         ip, bulk_id, at"
-    };
-}
+const COLUMNS: &str = "id, action, actor, target_kind, target_key, reason, before_state, \
+     after_state, detail, ip, bulk_id, at";
 
+/// Inserts one entry, its values bound in [`EntryValues`]' order; returns
+/// its id.
 pub(crate) const INSERT_ENTRY: &str = "INSERT INTO moderation_log (action, actor, target_kind, \
      target_key, reason, before_state, after_state, detail, ip, bulk_id, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
 
-/// Erasure of an actor: the moderation log, and the item log that
-/// moderation-core's comment actions (flag, approve, reject, remove) write,
-/// keep their entries without the actor and the IP.
-pub(crate) const ANONYMISE_ACTOR: [&str; 2] = [
-    "UPDATE moderation_log SET actor = NULL, ip = NULL WHERE actor = $1",
-    "UPDATE moderation_item_log SET actor = NULL, ip = NULL WHERE actor = $1",
-];
+/// One batch of an actor's erasure from the moderation log: the entries
+/// stay, without the actor and the IP. `$1` the actor, `$2` the batch size.
+/// Each batch takes the actor's oldest entries through `(actor, at, id)`;
+/// anonymised entries leave that index, so no batch reads them again. The
+/// outer `actor IS NOT NULL` makes PostgreSQL re-check a row another
+/// erasure anonymised meanwhile, so the count stays exact (an equality
+/// there would make SQLite walk the actor's index instead of the ids).
+pub(crate) const ANONYMISE_LOG_BATCH: &str = "UPDATE moderation_log SET actor = NULL, ip = NULL \
+     WHERE actor IS NOT NULL AND id IN (SELECT id FROM moderation_log WHERE actor = $1 \
+     ORDER BY at, id LIMIT $2)";
+
+/// One id range of an actor's erasure from the item log (the entries
+/// moderation-core's comment actions write), which has no index on the
+/// actor: `$1` the actor, rows with `$2 < id <= $3`. The entries stay,
+/// without the actor and the IP.
+pub(crate) const ANONYMISE_ITEM_LOG_RANGE: &str = "UPDATE moderation_item_log \
+     SET actor = NULL, ip = NULL WHERE id > $2 AND id <= $3 AND actor = $1";
+
+/// The highest item-log id, where the id-range sweeps stop.
+pub(crate) const LAST_ITEM_LOG_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM moderation_item_log";
 
 /// One `moderation_log` row as read.
 pub(crate) type ModLogRow = (
@@ -63,7 +79,7 @@ pub(crate) type ModLogRow = (
     i64,
 );
 
-/// A [`NewModLogEntry`] as column values, checked before any SQL runs.
+/// The checked, encoded parts of a [`NewModLogEntry`] that need checking.
 #[derive(Debug)]
 pub(crate) struct EncodedEntry {
     pub(crate) target_key: String,
@@ -71,6 +87,8 @@ pub(crate) struct EncodedEntry {
 }
 
 impl EncodedEntry {
+    /// Checks `entry` (action verb, actor, target id) and encodes its target
+    /// key and detail.
     pub(crate) fn new(entry: &NewModLogEntry) -> Result<Self, ModerationError> {
         entry.validate()?;
         if let Some(actor) = &entry.actor {
@@ -84,114 +102,141 @@ impl EncodedEntry {
     }
 }
 
-/// Binds the eleven columns of a moderation log row, in their order, from
-/// a [`NewModLogEntry`] and its [`EncodedEntry`]: `bind_entry!(query,
-/// entry, encoded)` moves the encoded values into the query,
-/// `bind_entry!(query, entry, &encoded)` binds copies.
-macro_rules! bind_entry {
-    ($query:expr, $entry:expr, $($encoded:tt)+) => {
-        $query
-            .bind($entry.action.as_str())
-            .bind($entry.actor.as_ref().map(moderation_core::UserId::as_str))
-            .bind($entry.target.kind.as_str())
-            .bind($($encoded)+.target_key)
-            .bind($entry.reason.as_deref())
-            .bind($entry.before.as_deref())
-            .bind($entry.after.as_deref())
-            .bind($($encoded)+.detail)
-            .bind($entry.ip.map(|ip| ip.to_string()))
-            .bind($entry.bulk.map(|bulk| bulk.hyphenated().to_string()))
-            .bind($crate::record::to_micros($entry.at))
-    };
+/// The eleven column values of a moderation log row, in [`INSERT_ENTRY`]'s
+/// order, checked and encoded before any SQL runs.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryValues {
+    pub(crate) action: String,
+    pub(crate) actor: Option<String>,
+    pub(crate) target_kind: String,
+    pub(crate) target_key: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) before: Option<String>,
+    pub(crate) after: Option<String>,
+    pub(crate) detail: String,
+    pub(crate) ip: Option<String>,
+    pub(crate) bulk: Option<String>,
+    pub(crate) at: i64,
 }
 
-// The workflow's writes bind their log rows with it too.
-pub(crate) use bind_entry;
-
-/// Values bound per moderation log row by [`bind_entry!`].
-pub(crate) const ENTRY_PARAMS: usize = 11;
-
-/// A multi-row insert of `rows` log rows, bound as [`bind_entry!`] binds
-/// each, with placeholders in `style`.
-pub(crate) fn insert_rows(rows: usize, style: crate::sql::Placeholder) -> String {
-    format!(
-        "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
-         before_state, after_state, detail, ip, bulk_id, at) VALUES {}",
-        crate::sql::values_list(rows, ENTRY_PARAMS, style)
-    )
+impl EntryValues {
+    /// Checks `entry` (as [`EncodedEntry::new`]) and encodes its columns.
+    pub(crate) fn new(entry: &NewModLogEntry) -> Result<Self, ModerationError> {
+        let EncodedEntry { target_key, detail } = EncodedEntry::new(entry)?;
+        Ok(Self {
+            action: entry.action.clone(),
+            actor: entry.actor.as_ref().map(|a| a.as_str().to_owned()),
+            target_kind: entry.target.kind.as_str().to_owned(),
+            target_key,
+            reason: entry.reason.clone(),
+            before: entry.before.clone(),
+            after: entry.after.clone(),
+            detail,
+            ip: entry.ip.map(|ip| ip.to_string()),
+            bulk: entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
+            at: to_micros(entry.at),
+        })
+    }
 }
 
-/// Appends `entry` on the given connection (a transaction, usually), with
-/// the statement shared by both backends.
-macro_rules! append_on {
-    ($name:ident, $conn:ty, $doc:literal) => {
-        #[doc = $doc]
-        ///
-        /// # Errors
-        /// [`ModerationError::InvalidAction`] or [`ModerationError::InvalidId`]
-        /// before anything is written; [`ModerationError::Store`] when the
-        /// database fails (roll the transaction back: dropping it does).
-        pub(crate) async fn $name(
-            conn: &mut $conn,
-            entry: &NewModLogEntry,
-        ) -> Result<i64, ModerationError> {
-            let encoded = EncodedEntry::new(entry)?;
-            let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY), entry, encoded)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(StorageError::from)?;
-            Ok(id)
-        }
-    };
-}
-
+/// Appends a moderation log entry inside a SQLite transaction (the
+/// writer's, see `SqliteStore::write`); returns its id.
+///
+/// # Errors
+/// [`ModerationError::InvalidAction`] or [`ModerationError::InvalidId`]
+/// before anything is written; [`ModerationError::Store`] when the
+/// database fails (the transaction must then be rolled back, which the
+/// writer does for work that fails).
 #[cfg(feature = "sqlite")]
-append_on!(
-    sqlite_append,
-    sqlx::SqliteConnection,
-    "Appends a moderation log entry inside a SQLite transaction; returns its id."
-);
-#[cfg(feature = "postgres")]
-append_on!(
-    pg_append,
-    sqlx::PgConnection,
-    "Appends a moderation log entry inside a PostgreSQL transaction; returns its id."
-);
-
-/// A page query for `filter`: placeholders are numbered in the order actor,
-/// target kind, target key, since, until, then the keyset's.
-pub(crate) fn page_query(filter: &ModLogFilter, after: bool) -> String {
-    let mut query = PageQuery::select(modlog_columns!(), "moderation_log");
-    if filter.actor.is_some() {
-        let actor = query.param();
-        query.filter(format!("actor = ${actor}"));
-    }
-    if filter.target.is_some() {
-        let (kind, key) = (query.param(), query.param());
-        query.filter(format!("target_kind = ${kind} AND target_key = ${key}"));
-    }
-    if filter.since.is_some() {
-        let since = query.param();
-        query.filter(format!("at >= ${since}"));
-    }
-    if filter.until.is_some() {
-        let until = query.param();
-        query.filter(format!("at < ${until}"));
-    }
-    query.finish(after)
+pub(crate) async fn sqlite_append(
+    conn: &mut sqlx::SqliteConnection,
+    entry: &NewModLogEntry,
+) -> Result<i64, ModerationError> {
+    sqlite_insert(conn, EntryValues::new(entry)?).await
 }
 
-/// The values [`page_query`]'s placeholders take, checked and encoded.
+/// Inserts an entry already checked and encoded; returns its id.
+///
+/// # Errors
+/// [`ModerationError::Store`] when the database fails.
+#[cfg(feature = "sqlite")]
+pub(crate) async fn sqlite_insert(
+    conn: &mut sqlx::SqliteConnection,
+    values: EntryValues,
+) -> Result<i64, ModerationError> {
+    let id: i64 = sqlx::query_scalar(INSERT_ENTRY)
+        .bind(values.action)
+        .bind(values.actor)
+        .bind(values.target_kind)
+        .bind(values.target_key)
+        .bind(values.reason)
+        .bind(values.before)
+        .bind(values.after)
+        .bind(values.detail)
+        .bind(values.ip)
+        .bind(values.bulk)
+        .bind(values.at)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(id)
+}
+
+/// Appends a moderation log entry inside a PostgreSQL transaction (see
+/// `PgStore::write`); returns its id.
+///
+/// # Errors
+/// [`ModerationError::InvalidAction`] or [`ModerationError::InvalidId`]
+/// before anything is written; [`ModerationError::Store`] when the
+/// database fails (the transaction must then be rolled back, which
+/// `PgStore::write` does for work that fails).
+#[cfg(feature = "postgres")]
+pub(crate) async fn pg_append(
+    conn: &mut sqlx::PgConnection,
+    entry: &NewModLogEntry,
+) -> Result<i64, ModerationError> {
+    pg_insert(conn, EntryValues::new(entry)?).await
+}
+
+/// Inserts an entry already checked and encoded; returns its id.
+///
+/// # Errors
+/// [`ModerationError::Store`] when the database fails.
+#[cfg(feature = "postgres")]
+pub(crate) async fn pg_insert(
+    conn: &mut sqlx::PgConnection,
+    values: EntryValues,
+) -> Result<i64, ModerationError> {
+    let id: i64 = sqlx::query_scalar(INSERT_ENTRY)
+        .bind(values.action)
+        .bind(values.actor)
+        .bind(values.target_kind)
+        .bind(values.target_key)
+        .bind(values.reason)
+        .bind(values.before)
+        .bind(values.after)
+        .bind(values.detail)
+        .bind(values.ip)
+        .bind(values.bulk)
+        .bind(values.at)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(id)
+}
+
+/// The values of a page query, checked and encoded.
 #[derive(Debug)]
 pub(crate) struct PageValues {
-    pub(crate) actor: Option<String>,
-    pub(crate) target: Option<(String, String)>,
-    pub(crate) since: Option<i64>,
-    pub(crate) until: Option<i64>,
-    pub(crate) keyset: Keyset,
+    actor: Option<String>,
+    target: Option<(String, String)>,
+    since: Option<i64>,
+    until: Option<i64>,
+    keyset: Keyset,
 }
 
 impl PageValues {
+    /// The values of `filter` and `page`.
     pub(crate) fn new(filter: &ModLogFilter, page: &PageRequest) -> Result<Self, ModerationError> {
         Ok(Self {
             actor: filter.actor.as_ref().map(|a| a.as_str().to_owned()),
@@ -204,6 +249,39 @@ impl PageValues {
             until: filter.until.map(to_micros),
             keyset: Keyset::new(page),
         })
+    }
+
+    /// The keyset, to cut the fetched rows into a page.
+    pub(crate) fn keyset(&self) -> Keyset {
+        self.keyset
+    }
+
+    /// The page's `SELECT`, newest first, each filter an index prefix:
+    /// `(actor, at, id)`, `(target_kind, target_key, at, id)` or `(at, id)`.
+    pub(crate) fn query<DB>(self) -> QueryBuilder<DB>
+    where
+        DB: Database,
+        for<'t> String: Encode<'t, DB> + Type<DB>,
+        for<'t> i64: Encode<'t, DB> + Type<DB>,
+    {
+        let mut sql = PageSql::select(COLUMNS, "moderation_log");
+        if let Some(actor) = self.actor {
+            sql.and().push("actor = ").push_bind(actor);
+        }
+        if let Some((kind, key)) = self.target {
+            sql.and()
+                .push("target_kind = ")
+                .push_bind(kind)
+                .push(" AND target_key = ")
+                .push_bind(key);
+        }
+        if let Some(since) = self.since {
+            sql.and().push("at >= ").push_bind(since);
+        }
+        if let Some(until) = self.until {
+            sql.and().push("at < ").push_bind(until);
+        }
+        sql.finish(&self.keyset)
     }
 }
 
@@ -245,98 +323,14 @@ pub(crate) fn decode(row: ModLogRow) -> Result<ModLogEntry, StorageError> {
     })
 }
 
-/// Implements `moderation_core::ModerationLog` for a SQL store type, which
-/// provides `begin_write()` and `pool_reader()`, given the backend's name and its
-/// append function.
-macro_rules! impl_moderation_log {
-    ($store:ty, $backend:literal, $append:path) => {
-        #[async_trait::async_trait]
-        impl moderation_core::ModerationLog for $store {
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, action = %entry.action))]
-            async fn append(
-                &self,
-                entry: moderation_core::NewModLogEntry,
-            ) -> Result<moderation_core::ModLogEntry, moderation_core::ModerationError> {
-                self.settle(async move {
-                    use $crate::error::StorageError;
-                    // Checked before the transaction opens, so bad input never
-                    // takes the write lock.
-                    $crate::modlog::EncodedEntry::new(&entry)?;
-                    let mut tx = self.begin_write().await?;
-                    let id = $append(&mut *tx, &entry).await?;
-                    tx.commit().await.map_err(StorageError::from)?;
-                    Ok(entry.stored(id))
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-            async fn mod_log(
-                &self,
-                filter: &moderation_core::ModLogFilter,
-                page: moderation_core::PageRequest,
-            ) -> Result<moderation_core::Page<moderation_core::ModLogEntry>, moderation_core::ModerationError>
-            {
-                self.settle(async move {
-                    use $crate::error::StorageError;
-                    let values = $crate::modlog::PageValues::new(filter, &page)?;
-                    let sql = $crate::modlog::page_query(filter, values.keyset.after.is_some());
-                    // Only placeholders and fixed fragments (see `page_query`).
-                    let mut query =
-                        sqlx::query_as::<_, $crate::modlog::ModLogRow>(sqlx::AssertSqlSafe(sql));
-                    if let Some(actor) = values.actor {
-                        query = query.bind(actor);
-                    }
-                    if let Some((kind, key)) = values.target {
-                        query = query.bind(kind).bind(key);
-                    }
-                    if let Some(since) = values.since {
-                        query = query.bind(since);
-                    }
-                    if let Some(until) = values.until {
-                        query = query.bind(until);
-                    }
-                    if let Some((at, id)) = values.keyset.after {
-                        query = query.bind(at).bind(id);
-                    }
-                    let rows = query
-                        .bind(values.keyset.fetch)
-                        .fetch_all(self.pool_reader())
-                        .await
-                        .map_err(StorageError::from)?;
-                    let items = rows
-                        .into_iter()
-                        .map($crate::modlog::decode)
-                        .collect::<Result<Vec<_>, StorageError>>()?;
-                    Ok(values.keyset.page(items, moderation_core::ModLogEntry::cursor))
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-            async fn anonymise_actor(
-                &self,
-                actor: &moderation_core::UserId,
-            ) -> Result<u64, moderation_core::ModerationError> {
-                self.settle(async move {
-                    use $crate::error::StorageError;
-                    let mut changed = 0;
-                    let mut tx = self.begin_write().await?;
-                    for statement in $crate::modlog::ANONYMISE_ACTOR {
-                        let done = sqlx::query(statement)
-                            .bind(actor.as_str())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StorageError::from)?;
-                        changed += done.rows_affected();
-                    }
-                    tx.commit().await.map_err(StorageError::from)?;
-                    Ok(changed)
-                })
-                .await
-            }
-        }
-    };
+/// Decodes a page's rows and cuts them into the page.
+pub(crate) fn page(
+    rows: Vec<ModLogRow>,
+    keyset: Keyset,
+) -> Result<moderation_core::Page<ModLogEntry>, ModerationError> {
+    let items = rows
+        .into_iter()
+        .map(decode)
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    Ok(keyset.page(items, ModLogEntry::cursor))
 }
-
-pub(crate) use impl_moderation_log;

@@ -1,64 +1,70 @@
 //! Newest-first keyset pages on `(at, id)`, shared by the moderation log
-//! and the audit trail: the query text with its filters, the cursor and
-//! limit values, and the cut of the fetched rows into a page.
+//! and the audit trail: the `SELECT` with its filters (built with
+//! [`sqlx::QueryBuilder`], every value bound), the cursor and limit values,
+//! and the cut of the fetched rows into a page.
 
 use moderation_core::{Cursor, Page, PageRequest};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::record::to_micros;
 
-/// A `SELECT` whose filters are added one by one, each with numbered
-/// placeholders, ending in the keyset condition, the order and the limit.
-/// Only fixed fragments and placeholders go in, never input.
-#[derive(Debug)]
-pub(crate) struct PageQuery {
-    sql: String,
-    conditions: Vec<String>,
-    params: usize,
+/// A `SELECT` whose conditions are added one by one, ending in the keyset
+/// condition, the order and the limit. Only fixed fragments are pushed as
+/// text; every value goes through `push_bind`.
+pub(crate) struct PageSql<DB: Database> {
+    builder: QueryBuilder<DB>,
+    conditions: usize,
 }
 
-impl PageQuery {
-    /// `SELECT {columns} FROM {table}`.
-    pub(crate) fn select(columns: &str, table: &str) -> Self {
+impl<DB> PageSql<DB>
+where
+    DB: Database,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    /// `SELECT {columns} FROM {table}` (both fixed text of the caller's).
+    pub(crate) fn select(columns: &'static str, table: &'static str) -> Self {
+        let mut builder = QueryBuilder::new("SELECT ");
+        builder.push(columns).push(" FROM ").push(table);
         Self {
-            sql: format!("SELECT {columns} FROM {table}"),
-            conditions: Vec::new(),
-            params: 0,
+            builder,
+            conditions: 0,
         }
     }
 
-    /// The next placeholder number.
-    pub(crate) fn param(&mut self) -> usize {
-        self.params += 1;
-        self.params
+    /// Starts the next condition (after `WHERE` or `AND`); the caller pushes
+    /// its fixed text and bound values on the returned builder.
+    pub(crate) fn and(&mut self) -> &mut QueryBuilder<DB> {
+        self.builder.push(if self.conditions == 0 {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        self.conditions += 1;
+        &mut self.builder
     }
 
-    /// Adds `condition` (written with numbers from [`param`](Self::param)).
-    pub(crate) fn filter(&mut self, condition: String) {
-        self.conditions.push(condition);
-    }
-
-    /// The statement: the filters, `(at, id) < cursor` when `after`, newest
-    /// first, and the limit as the last placeholder.
-    pub(crate) fn finish(mut self, after: bool) -> String {
-        if after {
-            let (at, id) = (self.param(), self.param());
-            self.filter(format!("(at, id) < (${at}, ${id})"));
+    /// The statement: `(at, id) < cursor` when the page has one, newest
+    /// first, at most `keyset.fetch` rows.
+    pub(crate) fn finish(mut self, keyset: &Keyset) -> QueryBuilder<DB> {
+        if let Some((at, id)) = keyset.after {
+            self.and()
+                .push("(at, id) < (")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
         }
-        if !self.conditions.is_empty() {
-            self.sql.push_str(" WHERE ");
-            self.sql.push_str(&self.conditions.join(" AND "));
-        }
-        let limit = self.param();
-        self.sql
-            .push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ${limit}"));
-        self.sql
+        self.builder
+            .push(" ORDER BY at DESC, id DESC LIMIT ")
+            .push_bind(keyset.fetch);
+        self.builder
     }
 }
 
 /// The cursor and limit values of one page request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Keyset {
-    /// The cursor as `(at, id)`, bound after the filters.
+    /// The cursor as `(at, id)`.
     pub(crate) after: Option<(i64, i64)>,
     /// One more than the page size, to learn whether a next page exists.
     pub(crate) fetch: i64,
@@ -66,6 +72,7 @@ pub(crate) struct Keyset {
 }
 
 impl Keyset {
+    /// The keyset of `page`, its size clamped to the ports' maximum.
     pub(crate) fn new(page: &PageRequest) -> Self {
         let limit = page.clamped_limit();
         Self {

@@ -1,227 +1,245 @@
-//! moderation-core's `ObjectStore` on the SQL backends: the
-//! `moderated_objects` and `moderation_entries` tables of migration 000005.
+//! What both SQL backends share for moderation-core's `ObjectStore`, the
+//! object moderation workflow: one record per moderated object in
+//! `moderated_objects`, one entry per submitted revision in
+//! `moderation_entries`, and the decisions' rows in `moderation_log`.
 //!
-//! The statements, encoding and row decoding are shared; the backends differ
-//! only in how a JSON array of keys becomes rows ([`BatchSql`]) and in their
-//! pools, so [`impl_object_store!`] instantiates the port once per backend.
+//! The statements both backends run, the values they bind, the row
+//! decoding and the pure decisions of a write (whether a batch of
+//! decisions can be written a table at a time, which conflict a version
+//! check that matched nothing reports) are here; `sqlite::objects` and
+//! `postgres::objects` run them on their own connections.
+//!
+//! Every record and entry carries a version. A write changes a row only
+//! `WHERE ... AND version = <the version the caller read>`; a write that
+//! matches no row stops the whole change, and the error names what is
+//! there now, read after the miss.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
 use moderation_core::workflow::{
     EntryId, EntryStatus, EntryWrite, ModeratedObject, NewEntry, ObjectEntry, ObjectState,
-    ObjectStatus, ObjectWrite,
+    ObjectStatus, ObjectWrite, StoredWrite,
 };
-use moderation_core::{Kind, ModerationError, ObjectId, ObjectRef, UserId};
+use moderation_core::{ItemId, Kind, ModerationError, NewModLogEntry, ObjectId, ObjectRef, UserId};
 use serde_json::Value;
+use sqlx::query::Query;
 
-use crate::bans::decode_time;
 use crate::error::StorageError;
 use crate::options::StoreLimits;
 use crate::record::{object_key, to_micros};
 
-/// The columns of a `moderated_objects` row, in [`ObjectRow`]'s order.
-macro_rules! object_columns {
-    () => {
-        "kind, object_key, state, status, decided_by, decided_at, reason, public_version, \
-         approved_version, current_version, revision, version, created_at, updated_at"
-    };
-}
+/// One object's record.
+pub(crate) const SELECT_OBJECT: &str = "SELECT kind, object_key, state, status, decided_by, \
+     decided_at, reason, public_version, approved_version, current_version, revision, version, \
+     created_at, updated_at FROM moderated_objects WHERE kind = $1 AND object_key = $2";
 
-/// The columns of a `moderation_entries` row, in [`EntryRow`]'s order.
-macro_rules! entry_columns {
-    () => {
-        "id, kind, object_key, revision, status, snapshot, submitted_by, submitted_at, \
-         decided_by, decided_at, reason, version"
-    };
-}
+/// One object's record with its newest entry, entry columns first as in a
+/// decision target row; they are NULL while the record has no entry.
+pub(crate) const SELECT_OBJECT_WITH_LATEST: &str = "SELECT e.id, e.kind, e.object_key, \
+     e.revision, e.status, e.snapshot, e.submitted_by, e.submitted_at, e.decided_by, \
+     e.decided_at, e.reason, e.version, o.kind, o.object_key, o.state, o.status, o.decided_by, \
+     o.decided_at, o.reason, o.public_version, o.approved_version, o.current_version, \
+     o.revision, o.version, o.created_at, o.updated_at \
+     FROM moderated_objects AS o LEFT JOIN moderation_entries AS e \
+     ON e.kind = o.kind AND e.object_key = o.object_key AND e.revision = o.revision \
+     WHERE o.kind = $1 AND o.object_key = $2";
 
-pub(crate) const SELECT_OBJECT: &str = concat!(
-    "SELECT ",
-    object_columns!(),
-    " FROM moderated_objects WHERE kind = $1 AND object_key = $2"
-);
-
+/// What public reads see of one object (NULL: hidden).
 pub(crate) const SELECT_PUBLIC: &str =
     "SELECT public_version FROM moderated_objects WHERE kind = $1 AND object_key = $2";
 
+/// A record's version, read to report a conflict.
 pub(crate) const SELECT_OBJECT_VERSION: &str =
     "SELECT version FROM moderated_objects WHERE kind = $1 AND object_key = $2";
 
+/// Public objects of kind `$1` after key `$2`, at most `$3`, in key order.
 pub(crate) const PUBLIC_PAGE: &str = "SELECT object_key, public_version FROM moderated_objects \
      WHERE kind = $1 AND object_key > $2 AND public_version IS NOT NULL \
      ORDER BY object_key LIMIT $3";
 
-pub(crate) const INSERT_OBJECT: &str = concat!(
-    "INSERT INTO moderated_objects (",
-    object_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) \
-     ON CONFLICT (kind, object_key) DO NOTHING"
-);
+/// Every entry of one object, oldest revision first.
+pub(crate) const SELECT_HISTORY: &str = "SELECT id, kind, object_key, revision, status, \
+     snapshot, submitted_by, submitted_at, decided_by, decided_at, reason, version \
+     FROM moderation_entries WHERE kind = $1 AND object_key = $2 ORDER BY revision";
 
-/// Writes the record only if it still has the version the caller read.
-/// Its placeholders, like those of every statement a write text holds, come
-/// in the order they are bound (see `write_text`).
-pub(crate) const UPDATE_OBJECT: &str = "UPDATE moderated_objects SET state = $1, status = $2, \
-     decided_by = $3, decided_at = $4, reason = $5, public_version = $6, approved_version = $7, \
-     current_version = $8, revision = $9, version = version + 1, updated_at = $10 \
-     WHERE kind = $11 AND object_key = $12 AND version = $13";
+/// One revision's entry of one object.
+pub(crate) const SELECT_REVISION: &str = "SELECT id, kind, object_key, revision, status, \
+     snapshot, submitted_by, submitted_at, decided_by, decided_at, reason, version \
+     FROM moderation_entries WHERE kind = $1 AND object_key = $2 AND revision = $3";
 
-pub(crate) const SELECT_HISTORY: &str = concat!(
-    "SELECT ",
-    entry_columns!(),
-    " FROM moderation_entries WHERE kind = $1 AND object_key = $2 ORDER BY revision"
-);
-
-pub(crate) const SELECT_REVISION: &str = concat!(
-    "SELECT ",
-    entry_columns!(),
-    " FROM moderation_entries WHERE kind = $1 AND object_key = $2 AND revision = $3"
-);
-
+/// An entry's version, read to report a conflict.
 pub(crate) const SELECT_ENTRY_VERSION: &str =
     "SELECT version FROM moderation_entries WHERE id = $1";
 
-/// Oldest first after the cursor `($1, $2)`; the first page starts at the
-/// smallest cursor, so one statement serves every page.
-pub(crate) const PENDING: &str = concat!(
-    "SELECT ",
-    entry_columns!(),
-    " FROM moderation_entries WHERE status = 'pending' \
+/// Pending entries oldest first after the cursor `($1, $2)`, at most `$3`;
+/// the first page starts at the smallest cursor, so one statement serves
+/// every page.
+pub(crate) const PENDING: &str = "SELECT id, kind, object_key, revision, status, snapshot, \
+     submitted_by, submitted_at, decided_by, decided_at, reason, version \
+     FROM moderation_entries WHERE status = 'pending' \
      AND (submitted_at > $1 OR (submitted_at = $1 AND id > $2)) \
-     ORDER BY submitted_at, id LIMIT $3"
-);
+     ORDER BY submitted_at, id LIMIT $3";
 
-pub(crate) const PENDING_OF_KIND: &str = concat!(
-    "SELECT ",
-    entry_columns!(),
-    " FROM moderation_entries WHERE kind = $4 AND status = 'pending' \
+/// [`PENDING`] of kind `$4` only.
+pub(crate) const PENDING_OF_KIND: &str = "SELECT id, kind, object_key, revision, status, \
+     snapshot, submitted_by, submitted_at, decided_by, decided_at, reason, version \
+     FROM moderation_entries WHERE kind = $4 AND status = 'pending' \
      AND (submitted_at > $1 OR (submitted_at = $1 AND id > $2)) \
-     ORDER BY submitted_at, id LIMIT $3"
-);
+     ORDER BY submitted_at, id LIMIT $3";
 
+/// A new record at version 1; it changes nothing when the object already
+/// has one, which the caller reports as a conflict.
+pub(crate) const INSERT_OBJECT: &str = "INSERT INTO moderated_objects (kind, object_key, state, \
+     status, decided_by, decided_at, reason, public_version, approved_version, current_version, \
+     revision, version, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) \
+     ON CONFLICT (kind, object_key) DO NOTHING";
+
+/// Writes the record only if it still has the version the caller read
+/// (`$13`).
+pub(crate) const UPDATE_OBJECT: &str = "UPDATE moderated_objects SET state = $3, status = $4, \
+     decided_by = $5, decided_at = $6, reason = $7, public_version = $8, approved_version = $9, \
+     current_version = $10, revision = $11, version = version + 1, updated_at = $12 \
+     WHERE kind = $1 AND object_key = $2 AND version = $13";
+
+/// A new entry at version 1; returns its id.
 pub(crate) const INSERT_ENTRY: &str = "INSERT INTO moderation_entries (kind, object_key, \
      revision, status, snapshot, submitted_by, submitted_at, decided_by, decided_at, reason, \
      version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING id";
 
-/// Writes the entry only if it still has the version the caller read.
-pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $1, snapshot = $2, \
-     submitted_by = $3, submitted_at = $4, decided_by = $5, decided_at = $6, reason = $7, \
-     version = version + 1 WHERE id = $8 AND version = $9";
+/// Writes entry `$1` only if it still has the version the caller read
+/// (`$2`).
+pub(crate) const UPDATE_ENTRY: &str = "UPDATE moderation_entries SET status = $3, \
+     snapshot = $4, submitted_by = $5, submitted_at = $6, decided_by = $7, decided_at = $8, \
+     reason = $9, version = version + 1 WHERE id = $1 AND version = $2";
 
-/// The statements that take a batch of keys as one JSON array parameter,
-/// so a batch costs one query whatever its size.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BatchSql {
-    /// Records whose `[kind, key]` pair is in the JSON array `$1`.
-    pub(crate) objects: &'static str,
-    /// Entries whose id is in the JSON array `$1`.
-    pub(crate) entries: &'static str,
-    /// Hidden keys of kind `$1` among the JSON array `$2`.
-    pub(crate) hidden: &'static str,
-    /// Entries whose id is in the JSON array `$1`, each followed by its
-    /// record's columns (`target_columns!`).
-    pub(crate) targets: &'static str,
-}
-
-/// Entry columns then record columns, as [`BatchSql::targets`] selects them.
-macro_rules! target_columns {
-    () => {
-        "e.id, e.kind, e.object_key, e.revision, e.status, e.snapshot, e.submitted_by, \
-         e.submitted_at, e.decided_by, e.decided_at, e.reason, e.version, o.kind, o.object_key, \
-         o.state, o.status, o.decided_by, o.decided_at, o.reason, o.public_version, \
-         o.approved_version, o.current_version, o.revision, o.version, o.created_at, o.updated_at"
-    };
-}
-
-/// One object's record with its newest entry, entry columns first as in
-/// [`BatchSql::targets`]; they are NULL while the record has no entry.
-pub(crate) const SELECT_OBJECT_WITH_LATEST: &str = concat!(
-    "SELECT ",
-    target_columns!(),
-    " FROM moderated_objects AS o LEFT JOIN moderation_entries AS e \
-     ON e.kind = o.kind AND e.object_key = o.object_key AND e.revision = o.revision \
-     WHERE o.kind = $1 AND o.object_key = $2"
-);
-
-/// How many columns of a [`BatchSql::targets`] row belong to the entry.
+/// How many columns of a decision target row belong to the entry.
 pub(crate) const TARGET_ENTRY_COLUMNS: usize = 12;
 
-#[cfg(feature = "sqlite")]
-pub(crate) const SQLITE_BATCH: BatchSql = BatchSql {
-    objects: "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, o.decided_at, \
-         o.reason, o.public_version, o.approved_version, o.current_version, o.revision, \
-         o.version, o.created_at, o.updated_at FROM json_each($1) AS j JOIN moderated_objects \
-         AS o ON o.kind = (j.value ->> 0) AND o.object_key = (j.value ->> 1)",
-    entries: concat!(
-        "SELECT ",
-        entry_columns!(),
-        " FROM moderation_entries WHERE id IN (SELECT value FROM json_each($1))"
-    ),
-    hidden: "SELECT object_key FROM moderated_objects WHERE kind = $1 \
-         AND object_key IN (SELECT value FROM json_each($2)) AND public_version IS NULL",
-    targets: concat!(
-        "SELECT ",
-        target_columns!(),
-        " FROM json_each($1) AS j JOIN moderation_entries AS e ON e.id = j.value \
-         JOIN moderated_objects AS o ON o.kind = e.kind AND o.object_key = e.object_key"
-    ),
-};
+/// A query on backend `DB` with its values bound.
+pub(crate) type BoundQuery<'q, DB> = Query<'q, DB, <DB as sqlx::Database>::Arguments>;
 
-#[cfg(feature = "postgres")]
-pub(crate) const POSTGRES_BATCH: BatchSql = BatchSql {
-    objects: "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, o.decided_at, \
-         o.reason, o.public_version, o.approved_version, o.current_version, o.revision, \
-         o.version, o.created_at, o.updated_at FROM jsonb_array_elements($1::text::jsonb) AS j(v) \
-         JOIN moderated_objects AS o ON o.kind = (j.v ->> 0) AND o.object_key = (j.v ->> 1)",
-    entries: concat!(
-        "SELECT ",
-        entry_columns!(),
-        " FROM moderation_entries WHERE id IN \
-         (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)"
-    ),
-    hidden: "SELECT object_key FROM moderated_objects WHERE kind = $1 \
-         AND object_key IN (SELECT jsonb_array_elements_text($2::text::jsonb)) \
-         AND public_version IS NULL",
-    targets: concat!(
-        "SELECT ",
-        target_columns!(),
-        " FROM moderation_entries AS e JOIN moderated_objects AS o \
-         ON o.kind = e.kind AND o.object_key = e.object_key \
-         WHERE e.id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::bigint)"
-    ),
-};
+/// A record as column values.
+#[derive(Debug)]
+pub(crate) struct EncodedObject {
+    pub(crate) kind: String,
+    pub(crate) key: String,
+    pub(crate) state: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) decided_at: Option<i64>,
+    pub(crate) reason: Option<String>,
+    pub(crate) public: Option<String>,
+    pub(crate) approved: Option<String>,
+    pub(crate) current: String,
+    pub(crate) revision: i64,
+    /// The version the caller read (ignored on insert).
+    pub(crate) version: i64,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
 
-/// One `moderated_objects` row as read.
-pub(crate) type ObjectRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-);
+/// An entry's column values.
+#[derive(Debug)]
+pub(crate) struct EncodedEntry {
+    pub(crate) status: &'static str,
+    pub(crate) snapshot: String,
+    pub(crate) submitted_by: Option<String>,
+    pub(crate) submitted_at: i64,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) decided_at: Option<i64>,
+    pub(crate) reason: Option<String>,
+}
 
-/// One `moderation_entries` row as read.
-pub(crate) type EntryRow = (
-    i64,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    i64,
-);
+/// One moderation-log row as column values, named as the columns are.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct LogRow {
+    pub(crate) action: String,
+    pub(crate) actor: Option<String>,
+    pub(crate) target_kind: String,
+    pub(crate) target_key: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) before_state: Option<String>,
+    pub(crate) after_state: Option<String>,
+    pub(crate) detail: String,
+    pub(crate) ip: Option<String>,
+    pub(crate) bulk_id: Option<String>,
+    pub(crate) at: i64,
+}
+
+impl LogRow {
+    /// `entry` checked and encoded as the moderation log stores it.
+    ///
+    /// # Errors
+    /// [`ModerationError::InvalidAction`] or [`ModerationError::InvalidId`].
+    pub(crate) fn new(entry: &NewModLogEntry) -> Result<Self, ModerationError> {
+        entry.validate()?;
+        if let Some(actor) = &entry.actor {
+            // `UserId` can arrive through serde unchecked; re-check it.
+            UserId::new(actor.as_str())?;
+        }
+        Ok(Self {
+            action: entry.action.clone(),
+            actor: entry.actor.as_ref().map(|actor| actor.as_str().to_owned()),
+            target_kind: entry.target.kind.as_str().to_owned(),
+            target_key: object_key(&entry.target.id)?,
+            reason: entry.reason.clone(),
+            before_state: entry.before.clone(),
+            after_state: entry.after.clone(),
+            detail: serde_json::to_string(&entry.detail)?,
+            ip: entry.ip.map(|ip| ip.to_string()),
+            bulk_id: entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
+            at: to_micros(entry.at),
+        })
+    }
+}
+
+/// One object's change with every value encoded and checked, before any
+/// SQL runs.
+#[derive(Debug)]
+pub(crate) struct EncodedWrite {
+    /// The record as it should be stored; its version is the one read.
+    pub(crate) record: ModeratedObject,
+    /// Whether the record must not exist yet.
+    pub(crate) insert: bool,
+    /// The entries written, in the order of the write.
+    pub(crate) entries: Vec<EntryWrite>,
+    /// The record's column values.
+    pub(crate) object: EncodedObject,
+    /// Each entry's column values, in the order of [`Self::entries`].
+    pub(crate) values: Vec<EncodedEntry>,
+    /// The moderation-log rows of the change.
+    pub(crate) log: Vec<LogRow>,
+}
+
+impl EncodedWrite {
+    /// The entry a decision (see [`is_batch`]) updates, the version it
+    /// expects, and its values; `None` for any other shape.
+    pub(crate) fn decision(&self) -> Option<(EntryId, i64, &EncodedEntry)> {
+        match (self.insert, self.entries.as_slice(), self.values.as_slice()) {
+            (
+                false,
+                [
+                    EntryWrite::Update {
+                        entry,
+                        expected_version,
+                    },
+                ],
+                [values],
+            ) => Some((entry.id, *expected_version, values)),
+            _ => None,
+        }
+    }
+
+    /// The stored key of the record.
+    pub(crate) fn key(&self) -> (&str, &str) {
+        (&self.object.kind, &self.object.key)
+    }
+}
+
+/// A record's key as an owned pair, for sets and maps of keys.
+pub(crate) type RecordKey = (String, String);
 
 /// A JSON version as stored text, refused when over the payload limit.
 fn encode_json(value: &Value, limits: StoreLimits) -> Result<String, ModerationError> {
@@ -233,6 +251,463 @@ fn encode_json(value: &Value, limits: StoreLimits) -> Result<String, ModerationE
         });
     }
     Ok(text)
+}
+
+fn encode_user(user: Option<&UserId>) -> Option<String> {
+    user.map(|user| user.as_str().to_owned())
+}
+
+fn encode_new_entry(
+    entry: &NewEntry,
+    limits: StoreLimits,
+) -> Result<EncodedEntry, ModerationError> {
+    Ok(EncodedEntry {
+        status: entry.status.as_str(),
+        snapshot: encode_json(&entry.snapshot, limits)?,
+        submitted_by: encode_user(entry.submitted_by.as_ref()),
+        submitted_at: to_micros(entry.submitted_at),
+        decided_by: encode_user(entry.decided_by.as_ref()),
+        decided_at: entry.decided_at.map(to_micros),
+        reason: entry.reason.clone(),
+    })
+}
+
+fn encode_stored_entry(
+    entry: &ObjectEntry,
+    limits: StoreLimits,
+) -> Result<EncodedEntry, ModerationError> {
+    Ok(EncodedEntry {
+        status: entry.status.as_str(),
+        snapshot: encode_json(&entry.snapshot, limits)?,
+        submitted_by: encode_user(entry.submitted_by.as_ref()),
+        submitted_at: to_micros(entry.submitted_at),
+        decided_by: encode_user(entry.decided_by.as_ref()),
+        decided_at: entry.decided_at.map(to_micros),
+        reason: entry.reason.clone(),
+    })
+}
+
+/// The stored `(kind, key)` of an object.
+pub(crate) fn encode_ref(object: &ObjectRef) -> Result<(String, String), ModerationError> {
+    Ok((object.kind.as_str().to_owned(), object_key(&object.id)?))
+}
+
+/// Encodes `write`, checking every key, payload size and log entry.
+///
+/// # Errors
+/// [`ModerationError::PayloadTooLarge`], an invalid id or log action, or
+/// [`ModerationError::Config`] for a new entry of another object than the
+/// record's.
+pub(crate) fn encode_write(
+    write: ObjectWrite,
+    limits: StoreLimits,
+) -> Result<EncodedWrite, ModerationError> {
+    let ObjectWrite {
+        record,
+        insert,
+        entries,
+        log,
+    } = write;
+    let (kind, key) = encode_ref(&record.object)?;
+    let object = EncodedObject {
+        kind,
+        key,
+        state: record.state.as_str(),
+        status: record.status.as_str(),
+        decided_by: encode_user(record.decided_by.as_ref()),
+        decided_at: record.decided_at.map(to_micros),
+        reason: record.reason.clone(),
+        public: record
+            .public
+            .as_ref()
+            .map(|v| encode_json(v, limits))
+            .transpose()?,
+        approved: record
+            .approved
+            .as_ref()
+            .map(|v| encode_json(v, limits))
+            .transpose()?,
+        current: encode_json(&record.current, limits)?,
+        revision: record.revision,
+        version: record.version,
+        created_at: to_micros(record.created_at),
+        updated_at: to_micros(record.updated_at),
+    };
+    let values = entries
+        .iter()
+        .map(|entry| match entry {
+            EntryWrite::Insert(new) => {
+                if new.object != record.object {
+                    return Err(ModerationError::Config(format!(
+                        "an entry of {} was written with the record of {}; write each object's entries with its own record",
+                        new.object, record.object
+                    )));
+                }
+                encode_new_entry(new, limits)
+            }
+            EntryWrite::Update { entry, .. } => encode_stored_entry(entry, limits),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let log = log.iter().map(LogRow::new).collect::<Result<Vec<_>, _>>()?;
+    Ok(EncodedWrite {
+        record,
+        insert,
+        entries,
+        object,
+        values,
+        log,
+    })
+}
+
+/// Encodes every write (see [`encode_write`]) before any SQL runs.
+///
+/// # Errors
+/// As [`encode_write`], for the first write that fails.
+pub(crate) fn encode_writes(
+    writes: Vec<ObjectWrite>,
+    limits: StoreLimits,
+) -> Result<Vec<EncodedWrite>, ModerationError> {
+    writes
+        .into_iter()
+        .map(|write| encode_write(write, limits))
+        .collect()
+}
+
+/// Takes the moderation-log rows out of every write, in order: they are
+/// inserted together once the records and entries are written.
+pub(crate) fn take_log(writes: &mut [EncodedWrite]) -> Vec<LogRow> {
+    writes
+        .iter_mut()
+        .flat_map(|write| std::mem::take(&mut write.log))
+        .collect()
+}
+
+/// Whether `writes` is written a table at a time (all entries in one
+/// statement, then all records): more than one write, each a decision (an
+/// existing record and one entry update, the shape every bulk action
+/// plans), no entry or record named twice. A record named twice must see
+/// the first write before the second is checked, so such a batch is
+/// written one change at a time.
+pub(crate) fn is_batch(writes: &[EncodedWrite]) -> bool {
+    if writes.len() < 2 {
+        return false;
+    }
+    let mut entries = HashSet::with_capacity(writes.len());
+    let mut records = HashSet::with_capacity(writes.len());
+    writes.iter().all(|write| {
+        write
+            .decision()
+            .is_some_and(|(id, _, _)| entries.insert(id) && records.insert(write.key()))
+    })
+}
+
+/// What a write stored: the record at its new version and the entries as
+/// written, in the order of the write. `ids` are the ids of the new
+/// entries, in order.
+pub(crate) fn stored(
+    write: EncodedWrite,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<StoredWrite, ModerationError> {
+    let EncodedWrite {
+        mut record,
+        insert,
+        entries,
+        object,
+        ..
+    } = write;
+    record.version = if insert { 1 } else { object.version + 1 };
+    let mut ids = ids.into_iter();
+    let entries = entries
+        .into_iter()
+        .map(|entry| match entry {
+            EntryWrite::Insert(new) => ids
+                .next()
+                .map(|id| new.stored(EntryId(id)))
+                .ok_or_else(|| ModerationError::store("a new entry's id was not returned")),
+            EntryWrite::Update {
+                mut entry,
+                expected_version,
+            } => {
+                entry.version = expected_version + 1;
+                Ok(entry)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StoredWrite { record, entries })
+}
+
+/// The error for entry `id` that no longer has `expected`, given the
+/// version it has now (`None`: it is gone).
+pub(crate) fn entry_conflict(id: EntryId, expected: i64, actual: Option<i64>) -> ModerationError {
+    match actual {
+        None => ModerationError::UnknownEntry { entry: id.0 },
+        Some(actual) => ModerationError::Conflict {
+            item: ItemId(id.0),
+            expected,
+            actual,
+        },
+    }
+}
+
+/// The error for a write's record that no longer has the version the write
+/// expected (0 on insert), given the version it has now (`None`: none).
+pub(crate) fn record_conflict(write: &EncodedWrite, actual: Option<i64>) -> ModerationError {
+    ModerationError::ObjectConflict {
+        object: write.record.object.clone(),
+        expected: if write.insert {
+            0
+        } else {
+            write.object.version
+        },
+        actual: actual.unwrap_or(0),
+    }
+}
+
+/// The conflict a batch of decisions reports when its entry update missed
+/// the entries `missed` (whose versions are now `entries`, absent when
+/// gone), before any record was written (their versions are `records`):
+/// the first write, in order, whose entry or record changed, as if the
+/// writes ran one at a time.
+pub(crate) fn batch_entry_conflict(
+    writes: &[EncodedWrite],
+    missed: &HashSet<i64>,
+    entries: &HashMap<i64, i64>,
+    records: &HashMap<RecordKey, i64>,
+) -> ModerationError {
+    for write in writes {
+        let Some((id, expected, _)) = write.decision() else {
+            continue;
+        };
+        if missed.contains(&id.0) {
+            return entry_conflict(id, expected, entries.get(&id.0).copied());
+        }
+        let actual = records
+            .get(&(write.object.kind.clone(), write.object.key.clone()))
+            .copied();
+        if actual != Some(write.object.version) {
+            return record_conflict(write, actual);
+        }
+    }
+    ModerationError::store("a batch of decisions matched fewer entries than it holds")
+}
+
+/// The conflict a batch of decisions reports when its record update
+/// missed the records `missed` (whose versions are now `records`): the
+/// first write, in order, whose record changed.
+pub(crate) fn batch_record_conflict(
+    writes: &[EncodedWrite],
+    missed: &HashSet<RecordKey>,
+    records: &HashMap<RecordKey, i64>,
+) -> ModerationError {
+    writes
+        .iter()
+        .find_map(|write| {
+            let key = (write.object.kind.clone(), write.object.key.clone());
+            missed
+                .contains(&key)
+                .then(|| record_conflict(write, records.get(&key).copied()))
+        })
+        .unwrap_or_else(|| {
+            ModerationError::store("a batch of decisions matched fewer records than it holds")
+        })
+}
+
+/// What each decision of a batch stored once every one was written.
+///
+/// # Errors
+/// None in practice: a decision inserts no entry.
+pub(crate) fn decided(writes: Vec<EncodedWrite>) -> Result<Vec<StoredWrite>, ModerationError> {
+    writes
+        .into_iter()
+        .map(|write| stored(write, std::iter::empty()))
+        .collect()
+}
+
+/// The record keys of `writes` as the JSON array the batch reads take:
+/// one `{"kind", "key"}` object per record.
+pub(crate) fn encode_write_keys<'w>(
+    writes: impl IntoIterator<Item = &'w EncodedWrite>,
+) -> Result<String, ModerationError> {
+    let keys: Vec<RefJson<'_>> = writes
+        .into_iter()
+        .map(|write| RefJson {
+            kind: &write.object.kind,
+            key: &write.object.key,
+        })
+        .collect();
+    Ok(serde_json::to_string(&keys)?)
+}
+
+/// One object as the batch reads take it, by name.
+#[derive(serde::Serialize)]
+struct RefJson<'a> {
+    kind: &'a str,
+    key: &'a str,
+}
+
+/// A batch of object references as the JSON array of `{"kind", "key"}`
+/// objects the batch reads take.
+pub(crate) fn encode_refs(objects: &[ObjectRef]) -> Result<String, ModerationError> {
+    let pairs = objects
+        .iter()
+        .map(encode_ref)
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys: Vec<RefJson<'_>> = pairs
+        .iter()
+        .map(|(kind, key)| RefJson { kind, key })
+        .collect();
+    Ok(serde_json::to_string(&keys)?)
+}
+
+/// Object ids as stored keys.
+pub(crate) fn encode_keys(ids: &[ObjectId]) -> Result<Vec<String>, ModerationError> {
+    ids.iter().map(object_key).collect()
+}
+
+/// Entry ids as stored.
+pub(crate) fn encode_entry_ids(ids: &[EntryId]) -> Vec<i64> {
+    ids.iter().map(|id| id.0).collect()
+}
+
+/// The cursor values and row count of a pending page: the first page
+/// starts before every entry; one more row than the page holds says
+/// whether a next page exists.
+pub(crate) fn pending_bounds(query: &moderation_core::workflow::PendingQuery) -> (i64, i64, i64) {
+    let (at, id) = query.after.map_or((i64::MIN, i64::MIN), |after| {
+        (to_micros(after.submitted_at), after.id.0)
+    });
+    let fetch = i64::try_from(query.clamped_limit().saturating_add(1)).unwrap_or(i64::MAX);
+    (at, id, fetch)
+}
+
+/// A public page's limit, clamped to 1..=`MAX_WORKFLOW_PAGE`.
+pub(crate) fn page_limit(limit: usize) -> i64 {
+    let limit = limit.clamp(1, moderation_core::workflow::MAX_WORKFLOW_PAGE);
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Binds [`INSERT_OBJECT`]'s values.
+pub(crate) fn bind_insert_object<'q, DB>(
+    query: BoundQuery<'q, DB>,
+    o: &EncodedObject,
+) -> BoundQuery<'q, DB>
+where
+    DB: sqlx::Database,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    bind_object_values(query, o)
+        .bind(o.created_at)
+        .bind(o.updated_at)
+}
+
+/// Binds [`UPDATE_OBJECT`]'s values.
+pub(crate) fn bind_update_object<'q, DB>(
+    query: BoundQuery<'q, DB>,
+    o: &EncodedObject,
+) -> BoundQuery<'q, DB>
+where
+    DB: sqlx::Database,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    bind_object_values(query, o)
+        .bind(o.updated_at)
+        .bind(o.version)
+}
+
+/// The eleven values [`INSERT_OBJECT`] and [`UPDATE_OBJECT`] share
+/// (`$1` to `$11`).
+fn bind_object_values<'q, DB>(query: BoundQuery<'q, DB>, o: &EncodedObject) -> BoundQuery<'q, DB>
+where
+    DB: sqlx::Database,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(o.kind.as_str())
+        .bind(o.key.as_str())
+        .bind(o.state)
+        .bind(o.status)
+        .bind(o.decided_by.as_deref())
+        .bind(o.decided_at)
+        .bind(o.reason.as_deref())
+        .bind(o.public.as_deref())
+        .bind(o.approved.as_deref())
+        .bind(o.current.as_str())
+        .bind(o.revision)
+}
+
+/// Binds [`INSERT_ENTRY`]'s values: a new entry of revision `revision` of
+/// the record `o`.
+pub(crate) fn bind_insert_entry<'q, DB>(
+    query: BoundQuery<'q, DB>,
+    o: &EncodedObject,
+    revision: i64,
+    e: &EncodedEntry,
+) -> BoundQuery<'q, DB>
+where
+    DB: sqlx::Database,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    bind_entry_values(
+        query
+            .bind(o.kind.as_str())
+            .bind(o.key.as_str())
+            .bind(revision),
+        e,
+    )
+}
+
+/// Binds [`UPDATE_ENTRY`]'s values: entry `id`, expected at `expected`.
+pub(crate) fn bind_update_entry<'q, DB>(
+    query: BoundQuery<'q, DB>,
+    id: EntryId,
+    expected: i64,
+    e: &EncodedEntry,
+) -> BoundQuery<'q, DB>
+where
+    DB: sqlx::Database,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    bind_entry_values(query.bind(id.0).bind(expected), e)
+}
+
+/// The seven entry columns every entry statement writes, in their order:
+/// status, snapshot, submitted by and at, decided by and at, reason.
+fn bind_entry_values<'q, DB>(query: BoundQuery<'q, DB>, e: &EncodedEntry) -> BoundQuery<'q, DB>
+where
+    DB: sqlx::Database,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(e.status)
+        .bind(e.snapshot.as_str())
+        .bind(e.submitted_by.as_deref())
+        .bind(e.submitted_at)
+        .bind(e.decided_by.as_deref())
+        .bind(e.decided_at)
+        .bind(e.reason.as_deref())
+}
+
+fn decode_time(column: &'static str, micros: i64) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StorageError::corrupt(column, &format!("{micros} is out of range")))
 }
 
 fn decode_json(column: &'static str, text: &str) -> Result<Value, StorageError> {
@@ -250,144 +725,14 @@ fn decode_ref(kind: String, key: &str) -> Result<ObjectRef, StorageError> {
     Ok(ObjectRef::new(kind, id))
 }
 
-/// The stored `[kind, key]` of an object.
-pub(crate) fn encode_ref(object: &ObjectRef) -> Result<(String, String), ModerationError> {
-    Ok((object.kind.as_str().to_owned(), object_key(&object.id)?))
+/// A stored object key read back.
+pub(crate) fn decode_key(key: &str) -> Result<ObjectId, ModerationError> {
+    Ok(ObjectId::from_key(key).map_err(|e| StorageError::corrupt("object_key", &e))?)
 }
 
-/// A batch of object references as the JSON array parameter of [`BatchSql::objects`].
-pub(crate) fn encode_refs(objects: &[ObjectRef]) -> Result<String, ModerationError> {
-    let pairs = objects
-        .iter()
-        .map(|object| encode_ref(object).map(|(kind, key)| [kind, key]))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(serde_json::to_string(&pairs)?)
-}
-
-/// A batch of object ids as the JSON array parameter of [`BatchSql::hidden`].
-pub(crate) fn encode_keys(ids: &[ObjectId]) -> Result<String, ModerationError> {
-    let keys = ids.iter().map(object_key).collect::<Result<Vec<_>, _>>()?;
-    Ok(serde_json::to_string(&keys)?)
-}
-
-/// A batch of entry ids as the JSON array parameter of [`BatchSql::entries`].
-pub(crate) fn encode_entry_ids(ids: &[EntryId]) -> Result<String, ModerationError> {
-    Ok(serde_json::to_string(
-        &ids.iter().map(|id| id.0).collect::<Vec<_>>(),
-    )?)
-}
-
-pub(crate) fn decode_object(row: ObjectRow) -> Result<ModeratedObject, ModerationError> {
-    let (
-        kind,
-        key,
-        state,
-        status,
-        decided_by,
-        decided_at,
-        reason,
-        public,
-        approved,
-        current,
-        revision,
-        version,
-        created_at,
-        updated_at,
-    ) = row;
-    Ok(ModeratedObject {
-        object: decode_ref(kind, &key)?,
-        state: state
-            .parse::<ObjectState>()
-            .map_err(|e| StorageError::corrupt("state", &e))?,
-        status: status
-            .parse::<ObjectStatus>()
-            .map_err(|e| StorageError::corrupt("status", &e))?,
-        decided_by: decode_user("decided_by", decided_by)?,
-        decided_at: decided_at
-            .map(|at| decode_time("decided_at", at))
-            .transpose()?,
-        reason,
-        public: public
-            .map(|text| decode_json("public_version", &text))
-            .transpose()?,
-        approved: approved
-            .map(|text| decode_json("approved_version", &text))
-            .transpose()?,
-        current: decode_json("current_version", &current)?,
-        revision,
-        version,
-        created_at: decode_time("created_at", created_at)?,
-        updated_at: decode_time("updated_at", updated_at)?,
-    })
-}
-
-pub(crate) fn decode_entry(row: EntryRow) -> Result<ObjectEntry, ModerationError> {
-    let (
-        id,
-        kind,
-        key,
-        revision,
-        status,
-        snapshot,
-        submitted_by,
-        submitted_at,
-        decided_by,
-        decided_at,
-        reason,
-        version,
-    ) = row;
-    Ok(ObjectEntry {
-        id: EntryId(id),
-        object: decode_ref(kind, &key)?,
-        revision,
-        status: status
-            .parse::<EntryStatus>()
-            .map_err(|e| StorageError::corrupt("status", &e))?,
-        snapshot: decode_json("snapshot", &snapshot)?,
-        submitted_by: decode_user("submitted_by", submitted_by)?,
-        submitted_at: decode_time("submitted_at", submitted_at)?,
-        decided_by: decode_user("decided_by", decided_by)?,
-        decided_at: decided_at
-            .map(|at| decode_time("decided_at", at))
-            .transpose()?,
-        reason,
-        version,
-    })
-}
-
-/// Splits a [`BatchSql::targets`] row into its entry and its record.
-pub(crate) fn decode_target<R>(row: &R) -> Result<(ObjectEntry, ModeratedObject), ModerationError>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok((
-        decode_entry(entry_row(row)?)?,
-        decode_object(record_row(row, TARGET_ENTRY_COLUMNS)?)?,
-    ))
-}
-
-/// A [`SELECT_OBJECT_WITH_LATEST`] row: the record, and its newest entry
-/// when the join found one.
-pub(crate) fn decode_with_latest<R>(
-    row: &R,
-) -> Result<(ModeratedObject, Option<ObjectEntry>), ModerationError>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let entry_id: Option<i64> = column(row, 0)?;
-    let latest = entry_id
-        .map(|_| entry_row(row).and_then(decode_entry))
-        .transpose()?;
-    Ok((
-        decode_object(record_row(row, TARGET_ENTRY_COLUMNS)?)?,
-        latest,
-    ))
+/// A stored public version read back.
+pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
+    Ok(decode_json("public_version", text)?)
 }
 
 /// Column `index` of `row`. The driver reports a value it cannot decode
@@ -414,59 +759,82 @@ where
     })
 }
 
+/// A record's columns in `row` from column `o` on (0 for a record read,
+/// [`TARGET_ENTRY_COLUMNS`] in a decision target row).
+fn record_at<R>(row: &R, o: usize) -> Result<ModeratedObject, ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let kind: String = column(row, o)?;
+    let key: String = column(row, o + 1)?;
+    let state: String = column(row, o + 2)?;
+    let status: String = column(row, o + 3)?;
+    let public: Option<String> = column(row, o + 7)?;
+    let approved: Option<String> = column(row, o + 8)?;
+    let current: String = column(row, o + 9)?;
+    Ok(ModeratedObject {
+        object: decode_ref(kind, &key)?,
+        state: state
+            .parse::<ObjectState>()
+            .map_err(|e| StorageError::corrupt("state", &e))?,
+        status: status
+            .parse::<ObjectStatus>()
+            .map_err(|e| StorageError::corrupt("status", &e))?,
+        decided_by: decode_user("decided_by", column(row, o + 4)?)?,
+        decided_at: column::<_, Option<i64>>(row, o + 5)?
+            .map(|at| decode_time("decided_at", at))
+            .transpose()?,
+        reason: column(row, o + 6)?,
+        public: public
+            .map(|text| decode_json("public_version", &text))
+            .transpose()?,
+        approved: approved
+            .map(|text| decode_json("approved_version", &text))
+            .transpose()?,
+        current: decode_json("current_version", &current)?,
+        revision: column(row, o + 10)?,
+        version: column(row, o + 11)?,
+        created_at: decode_time("created_at", column(row, o + 12)?)?,
+        updated_at: decode_time("updated_at", column(row, o + 13)?)?,
+    })
+}
+
 /// The entry columns of a row that starts with them (an entry read, or a
-/// [`BatchSql::targets`] row).
-fn entry_row<R>(row: &R) -> Result<EntryRow, ModerationError>
+/// decision target row).
+fn entry_at<R>(row: &R) -> Result<ObjectEntry, ModerationError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    Ok((
-        column(row, 0)?,
-        column(row, 1)?,
-        column(row, 2)?,
-        column(row, 3)?,
-        column(row, 4)?,
-        column(row, 5)?,
-        column(row, 6)?,
-        column(row, 7)?,
-        column(row, 8)?,
-        column(row, 9)?,
-        column(row, 10)?,
-        column(row, 11)?,
-    ))
+    let kind: String = column(row, 1)?;
+    let key: String = column(row, 2)?;
+    let status: String = column(row, 4)?;
+    let snapshot: String = column(row, 5)?;
+    Ok(ObjectEntry {
+        id: EntryId(column(row, 0)?),
+        object: decode_ref(kind, &key)?,
+        revision: column(row, 3)?,
+        status: status
+            .parse::<EntryStatus>()
+            .map_err(|e| StorageError::corrupt("status", &e))?,
+        snapshot: decode_json("snapshot", &snapshot)?,
+        submitted_by: decode_user("submitted_by", column(row, 6)?)?,
+        submitted_at: decode_time("submitted_at", column(row, 7)?)?,
+        decided_by: decode_user("decided_by", column(row, 8)?)?,
+        decided_at: column::<_, Option<i64>>(row, 9)?
+            .map(|at| decode_time("decided_at", at))
+            .transpose()?,
+        reason: column(row, 10)?,
+        version: column(row, 11)?,
+    })
 }
 
-/// The record columns of a row, from column `o` on (0 for a record read,
-/// [`TARGET_ENTRY_COLUMNS`] in a [`BatchSql::targets`] row).
-fn record_row<R>(row: &R, o: usize) -> Result<ObjectRow, ModerationError>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok((
-        column(row, o)?,
-        column(row, o + 1)?,
-        column(row, o + 2)?,
-        column(row, o + 3)?,
-        column(row, o + 4)?,
-        column(row, o + 5)?,
-        column(row, o + 6)?,
-        column(row, o + 7)?,
-        column(row, o + 8)?,
-        column(row, o + 9)?,
-        column(row, o + 10)?,
-        column(row, o + 11)?,
-        column(row, o + 12)?,
-        column(row, o + 13)?,
-    ))
-}
-
-/// A record read ([`object_columns!`] first).
+/// A record read (the columns of [`SELECT_OBJECT`]).
 pub(crate) fn object_from_row<R>(row: &R) -> Result<ModeratedObject, ModerationError>
 where
     R: sqlx::Row,
@@ -474,10 +842,10 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    decode_object(record_row(row, 0)?)
+    record_at(row, 0)
 }
 
-/// An entry read ([`entry_columns!`] first).
+/// An entry read (the columns of [`SELECT_HISTORY`]).
 pub(crate) fn entry_from_row<R>(row: &R) -> Result<ObjectEntry, ModerationError>
 where
     R: sqlx::Row,
@@ -485,906 +853,192 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    decode_entry(entry_row(row)?)
+    entry_at(row)
 }
 
-/// The public version of a [`SELECT_PUBLIC`] row: `None` while hidden.
-pub(crate) fn public_from_row<R>(row: &R) -> Result<Option<Value>, ModerationError>
+/// A decision target row: an entry's columns, then its record's.
+pub(crate) fn target_from_row<R>(row: &R) -> Result<(ObjectEntry, ModeratedObject), ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((entry_at(row)?, record_at(row, TARGET_ENTRY_COLUMNS)?))
+}
+
+/// A [`SELECT_OBJECT_WITH_LATEST`] row: the record, and its newest entry
+/// when the join found one.
+pub(crate) fn with_latest_from_row<R>(
+    row: &R,
+) -> Result<(ModeratedObject, Option<ObjectEntry>), ModerationError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let entry_id: Option<i64> = column(row, 0)?;
+    let latest = entry_id.map(|_| entry_at(row)).transpose()?;
+    Ok((record_at(row, TARGET_ENTRY_COLUMNS)?, latest))
+}
+
+/// The public version column of a [`SELECT_PUBLIC`] row (`None`: hidden).
+pub(crate) fn public_from_row<R>(row: &R) -> Result<Option<String>, ModerationError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let text: Option<String> = column(row, 0)?;
-    text.as_deref().map(decode_public).transpose()
+    column(row, 0)
 }
 
-pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
-    Ok(decode_json("public_version", text)?)
+/// What a public read sees, given the public version column of the
+/// object's record (`None`: it has no record).
+pub(crate) fn public_read(
+    public: Option<Option<String>>,
+) -> Result<moderation_core::workflow::PublicRead, ModerationError> {
+    use moderation_core::workflow::PublicRead;
+    Ok(match public {
+        None => PublicRead::Unmoderated,
+        Some(None) => PublicRead::Hidden,
+        Some(Some(text)) => PublicRead::Public(decode_public(&text)?),
+    })
 }
 
-/// Binds the eleven record columns that [`INSERT_OBJECT`] and
-/// [`UPDATE_OBJECT`] share, in their order ($1 to $11); each statement then
-/// binds what differs (the creation time, or the version it expects).
-macro_rules! bind_record {
-    ($query:expr, $o:expr) => {
-        $crate::objects::bind_record_values!($query.bind(&$o.kind).bind(&$o.key), $o)
-    };
+/// The rows of a public page read back.
+pub(crate) fn public_page(
+    rows: Vec<(String, String)>,
+) -> Result<Vec<moderation_core::workflow::PublicObject>, ModerationError> {
+    rows.into_iter()
+        .map(|(key, version)| {
+            Ok(moderation_core::workflow::PublicObject {
+                id: decode_key(&key)?,
+                version: decode_public(&version)?,
+            })
+        })
+        .collect()
 }
 
-/// Binds the nine record columns after its key, in their order (state,
-/// status, decided by and at, reason, public, approved and current
-/// versions, revision): what [`UPDATE_OBJECT`] sets.
-macro_rules! bind_record_values {
-    ($query:expr, $o:expr) => {
-        $query
-            .bind($o.state)
-            .bind($o.status)
-            .bind(&$o.decided_by)
-            .bind($o.decided_at)
-            .bind(&$o.reason)
-            .bind(&$o.public)
-            .bind(&$o.approved)
-            .bind(&$o.current)
-            .bind($o.revision)
-    };
+/// Hidden keys read back as ids.
+pub(crate) fn decode_keys(keys: &[String]) -> Result<Vec<ObjectId>, ModerationError> {
+    keys.iter().map(String::as_str).map(decode_key).collect()
 }
 
-pub(crate) use bind_record;
-pub(crate) use bind_record_values;
+#[cfg(test)]
+mod tests {
+    use moderation_core::workflow::{EntryStatus, ObjectState, ObjectStatus};
 
-/// Binds the seven entry columns every entry statement writes, in their
-/// order (status, snapshot, submitted by and at, decided by and at,
-/// reason), from an [`EncodedEntry`]: `bind_entry!(query, e)` moves its
-/// values into the query, `bind_entry!(query, &e)` binds copies.
-macro_rules! bind_entry {
-    ($query:expr, $($e:tt)+) => {
-        $query
-            .bind($($e)+.status)
-            .bind($($e)+.snapshot)
-            .bind($($e)+.submitted_by)
-            .bind($($e)+.submitted_at)
-            .bind($($e)+.decided_by)
-            .bind($($e)+.decided_at)
-            .bind($($e)+.reason)
-    };
-}
+    use super::*;
 
-pub(crate) use bind_entry;
+    fn object(id: i64) -> Result<ObjectRef, ModerationError> {
+        Ok(ObjectRef::new(Kind::new("profile")?, id))
+    }
 
-/// A record as column values, in the order of [`INSERT_OBJECT`] and
-/// [`UPDATE_OBJECT`].
-pub(crate) struct EncodedObject {
-    pub(crate) kind: String,
-    pub(crate) key: String,
-    pub(crate) state: &'static str,
-    pub(crate) status: &'static str,
-    pub(crate) decided_by: Option<String>,
-    pub(crate) decided_at: Option<i64>,
-    pub(crate) reason: Option<String>,
-    pub(crate) public: Option<String>,
-    pub(crate) approved: Option<String>,
-    pub(crate) current: String,
-    pub(crate) revision: i64,
-    pub(crate) version: i64,
-    pub(crate) created_at: i64,
-    pub(crate) updated_at: i64,
-}
+    fn decision(
+        entry_id: i64,
+        object_id: i64,
+        version: i64,
+    ) -> Result<EncodedWrite, ModerationError> {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let record = ModeratedObject {
+            object: object(object_id)?,
+            state: ObjectState::Ready,
+            status: ObjectStatus::Approved,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+            public: None,
+            approved: None,
+            current: Value::Null,
+            revision: 1,
+            version,
+            created_at: at,
+            updated_at: at,
+        };
+        let entry = ObjectEntry {
+            id: EntryId(entry_id),
+            object: object(object_id)?,
+            revision: 1,
+            status: EntryStatus::Approved,
+            snapshot: Value::Null,
+            submitted_by: None,
+            submitted_at: at,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+            version: 1,
+        };
+        let write = ObjectWrite {
+            record,
+            insert: false,
+            entries: vec![EntryWrite::Update {
+                entry,
+                expected_version: 1,
+            }],
+            log: Vec::new(),
+        };
+        encode_write(write, StoreLimits::default())
+    }
 
-/// An entry's column values.
-pub(crate) struct EncodedEntry {
-    pub(crate) status: &'static str,
-    pub(crate) snapshot: String,
-    pub(crate) submitted_by: Option<String>,
-    pub(crate) submitted_at: i64,
-    pub(crate) decided_by: Option<String>,
-    pub(crate) decided_at: Option<i64>,
-    pub(crate) reason: Option<String>,
-}
+    fn key(object_id: i64) -> RecordKey {
+        ("profile".to_owned(), format!("i:{object_id}"))
+    }
 
-/// A write with every value encoded and checked, before any SQL runs.
-pub(crate) struct EncodedWrite {
-    pub(crate) object: EncodedObject,
-    pub(crate) entries: Vec<EncodedEntry>,
-    pub(crate) log: Vec<crate::modlog::EncodedEntry>,
-}
+    #[test]
+    fn only_distinct_decisions_are_written_a_table_at_a_time() -> Result<(), ModerationError> {
+        assert!(is_batch(&[decision(1, 1, 3)?, decision(2, 2, 3)?]));
+        assert!(!is_batch(&[decision(1, 1, 3)?]));
+        // The same record twice: the second write must see the first.
+        assert!(!is_batch(&[decision(1, 1, 3)?, decision(2, 1, 3)?]));
+        assert!(!is_batch(&[decision(1, 1, 3)?, decision(1, 2, 3)?]));
+        let mut insert = decision(3, 3, 0)?;
+        insert.insert = true;
+        assert!(!is_batch(&[decision(1, 1, 3)?, insert]));
+        Ok(())
+    }
 
-/// Whether `write` fits one statement text (`write_text`): a record
-/// change alone, or one entry with its record, the log and, before a new
-/// entry, the one it supersedes: every shape a save or a decision plans.
-/// Other shapes run statement by statement.
-pub(crate) fn fits_one_text(write: &ObjectWrite) -> bool {
-    match write.entries.as_slice() {
-        [] => write.log.is_empty(),
-        [_] | [EntryWrite::Update { .. }, EntryWrite::Insert(_)] => true,
-        _ => false,
+    #[test]
+    fn a_batch_reports_the_first_change_in_order() -> Result<(), ModerationError> {
+        let writes = [decision(1, 1, 3)?, decision(2, 2, 3)?, decision(3, 3, 3)?];
+        // Entry 3 missed, but record 2 changed before it in the batch.
+        let missed: HashSet<i64> = [3].into_iter().collect();
+        let entries: HashMap<i64, i64> = [(3, 2)].into_iter().collect();
+        let records: HashMap<RecordKey, i64> = [(key(1), 3), (key(2), 4), (key(3), 3)]
+            .into_iter()
+            .collect();
+        assert!(matches!(
+            batch_entry_conflict(&writes, &missed, &entries, &records),
+            ModerationError::ObjectConflict {
+                expected: 3,
+                actual: 4,
+                ..
+            }
+        ));
+        let records: HashMap<RecordKey, i64> = [(key(1), 3), (key(2), 3), (key(3), 3)]
+            .into_iter()
+            .collect();
+        assert!(matches!(
+            batch_entry_conflict(&writes, &missed, &entries, &records),
+            ModerationError::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ));
+        assert!(matches!(
+            batch_entry_conflict(&writes, &missed, &HashMap::new(), &records),
+            ModerationError::UnknownEntry { entry: 3 }
+        ));
+        let missed: HashSet<RecordKey> = [key(2)].into_iter().collect();
+        assert!(matches!(
+            batch_record_conflict(&writes, &missed, &HashMap::new()),
+            ModerationError::ObjectConflict {
+                expected: 3,
+                actual: 0,
+                ..
+            }
+        ));
+        Ok(())
     }
 }
-
-fn encode_entry_fields(
-    status: EntryStatus,
-    snapshot: &Value,
-    submitted_by: Option<&UserId>,
-    submitted_at: chrono::DateTime<chrono::Utc>,
-    decided: (
-        Option<&UserId>,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<&String>,
-    ),
-    limits: StoreLimits,
-) -> Result<EncodedEntry, ModerationError> {
-    let (decided_by, decided_at, reason) = decided;
-    Ok(EncodedEntry {
-        status: status.as_str(),
-        snapshot: encode_json(snapshot, limits)?,
-        submitted_by: submitted_by.map(|user| user.as_str().to_owned()),
-        submitted_at: to_micros(submitted_at),
-        decided_by: decided_by.map(|user| user.as_str().to_owned()),
-        decided_at: decided_at.map(to_micros),
-        reason: reason.cloned(),
-    })
-}
-
-fn encode_new_entry(
-    entry: &NewEntry,
-    limits: StoreLimits,
-) -> Result<EncodedEntry, ModerationError> {
-    encode_entry_fields(
-        entry.status,
-        &entry.snapshot,
-        entry.submitted_by.as_ref(),
-        entry.submitted_at,
-        (
-            entry.decided_by.as_ref(),
-            entry.decided_at,
-            entry.reason.as_ref(),
-        ),
-        limits,
-    )
-}
-
-fn encode_stored_entry(
-    entry: &ObjectEntry,
-    limits: StoreLimits,
-) -> Result<EncodedEntry, ModerationError> {
-    encode_entry_fields(
-        entry.status,
-        &entry.snapshot,
-        entry.submitted_by.as_ref(),
-        entry.submitted_at,
-        (
-            entry.decided_by.as_ref(),
-            entry.decided_at,
-            entry.reason.as_ref(),
-        ),
-        limits,
-    )
-}
-
-/// Encodes `write`, checking every key and payload size.
-pub(crate) fn encode_write(
-    write: &ObjectWrite,
-    limits: StoreLimits,
-) -> Result<EncodedWrite, ModerationError> {
-    let record = &write.record;
-    let (kind, key) = encode_ref(&record.object)?;
-    let object = EncodedObject {
-        kind,
-        key,
-        state: record.state.as_str(),
-        status: record.status.as_str(),
-        decided_by: record.decided_by.as_ref().map(|u| u.as_str().to_owned()),
-        decided_at: record.decided_at.map(to_micros),
-        reason: record.reason.clone(),
-        public: record
-            .public
-            .as_ref()
-            .map(|v| encode_json(v, limits))
-            .transpose()?,
-        approved: record
-            .approved
-            .as_ref()
-            .map(|v| encode_json(v, limits))
-            .transpose()?,
-        current: encode_json(&record.current, limits)?,
-        revision: record.revision,
-        version: record.version,
-        created_at: to_micros(record.created_at),
-        updated_at: to_micros(record.updated_at),
-    };
-    let entries = write
-        .entries
-        .iter()
-        .map(|entry| match entry {
-            EntryWrite::Insert(new) => {
-                if new.object != record.object {
-                    return Err(ModerationError::Config(format!(
-                        "an entry of {} was written with the record of {}; write each object's entries with its own record",
-                        new.object, record.object
-                    )));
-                }
-                encode_new_entry(new, limits)
-            }
-            EntryWrite::Update { entry, .. } => encode_stored_entry(entry, limits),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let log = write
-        .log
-        .iter()
-        .map(crate::modlog::EncodedEntry::new)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(EncodedWrite {
-        object,
-        entries,
-        log,
-    })
-}
-
-/// What a backend adds to [`crate::port::Backend`] for the object store.
-pub(crate) trait ObjectBackend: crate::port::Backend {
-    /// Whether a write that [`fits_one_text`] is sent as one statement
-    /// text (`write_text`, SQLite), so that it costs one round trip.
-    const WRITES_AS_ONE_TEXT: bool;
-
-    /// Runs one batch of decisions (all
-    /// [`is_decision`](crate::carried_decisions::is_decision)) inside the
-    /// caller's transaction, in a fixed number of statements; returns how
-    /// many it applied in full (entry and record). Fewer than the batch
-    /// holds means a conflict, and the caller rolls back.
-    fn run_decisions<'c>(
-        conn: &'c mut Self::Conn,
-        writes: &'c [ObjectWrite],
-        encoded: &'c [EncodedWrite],
-    ) -> impl std::future::Future<Output = Result<u64, ModerationError>> + Send + 'c;
-}
-
-/// Implements `moderation_core::workflow::ObjectStore` for a SQL store type,
-/// given the backend's name, its [`BatchSql`] and the moderation log's
-/// in-transaction append helper. The store implements [`ObjectBackend`] and
-/// provides `reader()`, `writer()` and `limits()`: every write goes through
-/// the store's one write connection, shared with the item store.
-macro_rules! impl_object_store {
-    ($store:ty, $backend:literal, $batch:path, $append:path) => {
-        impl $store {
-            /// Writes one entry on `conn` (inside the caller's transaction).
-            async fn write_entry(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                kind: &str,
-                key: &str,
-                write: moderation_core::workflow::EntryWrite,
-                encoded: $crate::objects::EncodedEntry,
-            ) -> Result<moderation_core::workflow::ObjectEntry, moderation_core::ModerationError> {
-                use moderation_core::workflow::{EntryId, EntryWrite};
-                let e = encoded;
-                match write {
-                    EntryWrite::Insert(new) => {
-                        let id: i64 = $crate::objects::bind_entry!(
-                            sqlx::query_scalar($crate::objects::INSERT_ENTRY)
-                                .bind(kind)
-                                .bind(key)
-                                .bind(new.revision),
-                            e
-                        )
-                            .fetch_one(&mut *conn)
-                            .await
-                            .map_err($crate::error::StorageError::from)?;
-                        Ok(new.stored(EntryId(id)))
-                    }
-                    EntryWrite::Update {
-                        mut entry,
-                        expected_version,
-                    } => {
-                        let updated = $crate::objects::bind_entry!(
-                            sqlx::query($crate::objects::UPDATE_ENTRY),
-                            e
-                        )
-                            .bind(entry.id.0)
-                            .bind(expected_version)
-                            .execute(&mut *conn)
-                            .await
-                            .map_err($crate::error::StorageError::from)?
-                            .rows_affected();
-                        if updated == 0 {
-                            return Err(Self::entry_conflict(conn, entry.id, expected_version).await);
-                        }
-                        entry.version = expected_version + 1;
-                        Ok(entry)
-                    }
-                }
-            }
-
-            /// The error for an entry that no longer has `expected`:
-            /// `UnknownEntry` when it is gone, `Conflict` otherwise.
-            async fn entry_conflict(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                id: moderation_core::workflow::EntryId,
-                expected: i64,
-            ) -> moderation_core::ModerationError {
-                let actual: Result<Option<i64>, _> =
-                    sqlx::query_scalar($crate::objects::SELECT_ENTRY_VERSION)
-                        .bind(id.0)
-                        .fetch_optional(&mut *conn)
-                        .await;
-                match actual {
-                    Ok(None) => moderation_core::ModerationError::UnknownEntry { entry: id.0 },
-                    Ok(Some(actual)) => moderation_core::ModerationError::Conflict {
-                        item: moderation_core::ItemId(id.0),
-                        expected,
-                        actual,
-                    },
-                    Err(error) => $crate::error::StorageError::from(error).into(),
-                }
-            }
-
-            /// The error for a record that no longer has the version the
-            /// write expected (0: it had none, on insert).
-            async fn record_conflict(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                o: &$crate::objects::EncodedObject,
-                object: moderation_core::ObjectRef,
-                insert: bool,
-            ) -> moderation_core::ModerationError {
-                let actual: Result<Option<i64>, _> =
-                    sqlx::query_scalar($crate::objects::SELECT_OBJECT_VERSION)
-                        .bind(&o.kind)
-                        .bind(&o.key)
-                        .fetch_optional(&mut *conn)
-                        .await;
-                match actual {
-                    Ok(actual) => moderation_core::ModerationError::ObjectConflict {
-                        object,
-                        expected: if insert { 0 } else { o.version },
-                        actual: actual.unwrap_or(0),
-                    },
-                    Err(error) => $crate::error::StorageError::from(error).into(),
-                }
-            }
-
-            /// Inserts or updates the record alone; returns its new version.
-            async fn write_record(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                o: &$crate::objects::EncodedObject,
-                object: &moderation_core::ObjectRef,
-                insert: bool,
-            ) -> Result<i64, moderation_core::ModerationError> {
-                let written = if insert {
-                    $crate::objects::bind_record!(sqlx::query($crate::objects::INSERT_OBJECT), o)
-                        .bind(o.created_at)
-                        .bind(o.updated_at)
-                        .execute(&mut *conn)
-                        .await
-                } else {
-                    $crate::objects::bind_record_values!(sqlx::query($crate::objects::UPDATE_OBJECT), o)
-                        .bind(o.updated_at)
-                        .bind(&o.kind)
-                        .bind(&o.key)
-                        .bind(o.version)
-                        .execute(&mut *conn)
-                        .await
-                }
-                .map_err($crate::error::StorageError::from)?
-                .rows_affected();
-                if written == 0 {
-                    return Err(Self::record_conflict(conn, o, object.clone(), insert).await);
-                }
-                Ok(if insert { 1 } else { o.version + 1 })
-            }
-
-            /// Writes one object's change statement by statement, inside
-            /// the caller's transaction.
-            async fn write_statements(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                write: moderation_core::workflow::ObjectWrite,
-                encoded: $crate::objects::EncodedWrite,
-            ) -> Result<moderation_core::workflow::StoredWrite, moderation_core::ModerationError> {
-                let $crate::objects::EncodedWrite { object: o, entries: encoded_entries, .. } = encoded;
-                let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
-                let mut written = Vec::with_capacity(entries.len());
-                if insert {
-                    // The record goes first: entries reference it.
-                    record.version = Self::write_record(conn, &o, &record.object, true).await?;
-                }
-                // Otherwise entries go first, so the loser of two moderators
-                // deciding one entry learns it from the entry's version.
-                for (entry, e) in entries.into_iter().zip(encoded_entries) {
-                    written.push(Self::write_entry(conn, &o.kind, &o.key, entry, e).await?);
-                }
-                if !insert {
-                    record.version = Self::write_record(conn, &o, &record.object, false).await?;
-                }
-                for entry in &log {
-                    $append(&mut *conn, entry).await?;
-                }
-                Ok(moderation_core::workflow::StoredWrite { record, entries: written })
-            }
-
-            /// Writes a change that `objects::fits_one_text` accepts as one
-            /// statement text (`write_text`), one round trip: a transaction
-            /// of its own when `standalone`, else inside the caller's. The
-            /// main entry's version is checked first, then the superseded
-            /// entry's, then the record's; a miss stops the text, which a
-            /// standalone write then rolls back before it reads the
-            /// conflict.
-            async fn write_one_text(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                write: moderation_core::workflow::ObjectWrite,
-                encoded: $crate::objects::EncodedWrite,
-                standalone: bool,
-            ) -> Result<moderation_core::workflow::StoredWrite, moderation_core::ModerationError> {
-                use moderation_core::workflow::{EntryId, EntryWrite, StoredWrite};
-                use $crate::write_text::{Check, WriteText};
-                let $crate::objects::EncodedWrite { object: o, entries: encoded_entries, log: encoded_log } = encoded;
-                let moderation_core::workflow::ObjectWrite { mut record, insert, entries, log } = write;
-                let mut pairs = entries.into_iter().zip(encoded_entries);
-                let (main, other) = match (pairs.next(), pairs.next()) {
-                    (main, None) => (main, None),
-                    (Some((EntryWrite::Update { entry, expected_version }, e)), Some(main)) => {
-                        (Some(main), Some((entry, expected_version, e)))
-                    }
-                    (_, Some(_)) => {
-                        return Err(moderation_core::ModerationError::Config(
-                            "only a new entry after the one it supersedes fits one write".to_owned(),
-                        ));
-                    }
-                };
-                let (main, main_values) = main.unzip();
-
-                let mut text = WriteText::new(standalone);
-                if let Some(EntryWrite::Update { .. }) = &main {
-                    text.statement($crate::objects::UPDATE_ENTRY).check(Check::Entry);
-                }
-                if other.is_some() {
-                    text.statement($crate::objects::UPDATE_ENTRY)
-                        .check(Check::SupersededEntry);
-                }
-                let record_sql = if insert {
-                    $crate::objects::INSERT_OBJECT
-                } else {
-                    $crate::objects::UPDATE_OBJECT
-                };
-                text.statement(record_sql).check(Check::Record);
-                if let Some(EntryWrite::Insert(_)) = &main {
-                    text.statement($crate::objects::INSERT_ENTRY);
-                }
-                if !log.is_empty() {
-                    text.statement(&$crate::modlog::insert_rows(
-                        log.len(),
-                        $crate::sql::Placeholder::Anonymous,
-                    ));
-                }
-                // Only placeholders and fixed fragments (see `write_text`).
-                let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text.finish()));
-
-                if let (Some(EntryWrite::Update { entry, expected_version }), Some(e)) =
-                    (&main, &main_values)
-                {
-                    query = $crate::objects::bind_entry!(query, &e)
-                        .bind(entry.id.0)
-                        .bind(*expected_version);
-                }
-                if let Some((entry, expected_version, e)) = &other {
-                    query = $crate::objects::bind_entry!(query, &e)
-                        .bind(entry.id.0)
-                        .bind(*expected_version);
-                }
-                query = if insert {
-                    $crate::objects::bind_record!(query, o)
-                        .bind(o.created_at)
-                        .bind(o.updated_at)
-                } else {
-                    $crate::objects::bind_record_values!(query, o)
-                        .bind(o.updated_at)
-                        .bind(&o.kind)
-                        .bind(&o.key)
-                        .bind(o.version)
-                };
-                if let (Some(EntryWrite::Insert(new)), Some(e)) = (&main, &main_values) {
-                    query = $crate::objects::bind_entry!(
-                        query.bind(&o.kind).bind(&o.key).bind(new.revision),
-                        &e
-                    );
-                }
-                for (entry, e) in log.iter().zip(&encoded_log) {
-                    query = $crate::modlog::bind_entry!(query, entry, &e);
-                }
-
-                // The new entry's id is the only row the text returns.
-                let ids = match query.fetch_all(&mut *conn).await {
-                    Ok(ids) => ids,
-                    Err(error) => {
-                        if standalone
-                            && let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await
-                        {
-                            // The text failed before it began, or SQLite
-                            // rolled back by itself.
-                            tracing::debug!(%rollback, "no transaction left open by a failed write");
-                        }
-                        let main_id = match &main {
-                            Some(EntryWrite::Update { entry, expected_version }) => Some((entry.id, *expected_version)),
-                            _ => None,
-                        };
-                        let other_id = other.as_ref().map(|(entry, expected, _)| (entry.id, *expected));
-                        return Err(match ($crate::write_text::failed_check(&error), main_id, other_id) {
-                            (Some(Check::Record), _, _) => {
-                                Self::record_conflict(conn, &o, record.object, insert).await
-                            }
-                            (Some(Check::Entry), Some((id, expected)), _)
-                            | (Some(Check::SupersededEntry), _, Some((id, expected))) => {
-                                Self::entry_conflict(conn, id, expected).await
-                            }
-                            _ => $crate::error::StorageError::from(error).into(),
-                        });
-                    }
-                };
-                let mut written = Vec::with_capacity(2);
-                if let Some((mut entry, expected_version, _)) = other {
-                    entry.version = expected_version + 1;
-                    written.push(entry);
-                }
-                match main {
-                    Some(EntryWrite::Insert(new)) => {
-                        let id = ids.first().copied().ok_or_else(|| {
-                            moderation_core::ModerationError::store("the new entry's id was not returned")
-                        })?;
-                        written.push(new.stored(EntryId(id)));
-                    }
-                    Some(EntryWrite::Update { mut entry, expected_version }) => {
-                        entry.version = expected_version + 1;
-                        written.push(entry);
-                    }
-                    None => {}
-                }
-                record.version = if insert { 1 } else { o.version + 1 };
-                Ok(StoredWrite { record, entries: written })
-            }
-
-            /// Runs decisions (all `carried_decisions::is_decision`) a
-            /// batch at a time. `Ok(false)` on a conflict, found as a row
-            /// not matched; other failures are errors. The caller rolls
-            /// back either way.
-            async fn write_decisions(
-                conn: &mut <$store as $crate::port::Backend>::Conn,
-                writes: &[moderation_core::workflow::ObjectWrite],
-                encoded: &[$crate::objects::EncodedWrite],
-            ) -> Result<bool, moderation_core::ModerationError> {
-                use $crate::carried_decisions::DECISIONS_PER_STATEMENT;
-                for (writes, encoded) in writes
-                    .chunks(DECISIONS_PER_STATEMENT)
-                    .zip(encoded.chunks(DECISIONS_PER_STATEMENT))
-                {
-                    let applied = <$store as $crate::objects::ObjectBackend>::run_decisions(
-                        &mut *conn,
-                        writes,
-                        encoded,
-                    )
-                    .await?;
-                    if applied != writes.len() as u64 {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl moderation_core::workflow::ObjectStore for $store {
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
-            async fn object(
-                &self,
-                object: &moderation_core::ObjectRef,
-            ) -> Result<Option<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    let (kind, key) = $crate::objects::encode_ref(object)?;
-                    let row = sqlx::query($crate::objects::SELECT_OBJECT)
-                        .bind(kind)
-                        .bind(key)
-                        .fetch_optional(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    row.as_ref().map($crate::objects::object_from_row).transpose()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
-            async fn object_with_latest(
-                &self,
-                object: &moderation_core::ObjectRef,
-            ) -> Result<
-                Option<(moderation_core::workflow::ModeratedObject, Option<moderation_core::workflow::ObjectEntry>)>,
-                moderation_core::ModerationError,
-            > {
-                self.settle(async move {
-                    let (kind, key) = $crate::objects::encode_ref(object)?;
-                    // An edit writes right after this read: see `decision_targets`.
-                    let row = sqlx::query($crate::objects::SELECT_OBJECT_WITH_LATEST)
-                        .bind(kind)
-                        .bind(key)
-                        .fetch_optional(&mut *self.writer().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    row.as_ref().map($crate::objects::decode_with_latest).transpose()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = objects.len()))]
-            async fn objects(
-                &self,
-                objects: &[moderation_core::ObjectRef],
-            ) -> Result<Vec<moderation_core::workflow::ModeratedObject>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    if objects.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let rows = sqlx::query($batch.objects)
-                        .bind($crate::objects::encode_refs(objects)?)
-                        .fetch_all(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    rows.iter().map($crate::objects::object_from_row).collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
-            async fn entries(
-                &self,
-                ids: &[moderation_core::workflow::EntryId],
-            ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let rows = sqlx::query($batch.entries)
-                        .bind($crate::objects::encode_entry_ids(ids)?)
-                        .fetch_all(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    rows.iter().map($crate::objects::entry_from_row).collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = ids.len()))]
-            async fn decision_targets(
-                &self,
-                ids: &[moderation_core::workflow::EntryId],
-            ) -> Result<
-                Vec<(moderation_core::workflow::ObjectEntry, moderation_core::workflow::ModeratedObject)>,
-                moderation_core::ModerationError,
-            > {
-                self.settle(async move {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    // A decision writes right after this read, so it runs on the
-                    // write connection. On SQLite a read connection that finds the
-                    // database changed since its last read drops its page cache
-                    // and unmaps the file (a page-table flush on every core);
-                    // the writer's own commits leave its cache warm. An approval
-                    // one at a time took about a third less.
-                    let rows = sqlx::query($batch.targets)
-                        .bind($crate::objects::encode_entry_ids(ids)?)
-                        .fetch_all(&mut *self.writer().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    rows.iter().map($crate::objects::decode_target).collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object, revision))]
-            async fn revision(
-                &self,
-                object: &moderation_core::ObjectRef,
-                revision: i64,
-            ) -> Result<Option<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    let (kind, key) = $crate::objects::encode_ref(object)?;
-                    let row = sqlx::query($crate::objects::SELECT_REVISION)
-                        .bind(kind)
-                        .bind(key)
-                        .bind(revision)
-                        .fetch_optional(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    row.as_ref().map($crate::objects::entry_from_row).transpose()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
-            async fn history(
-                &self,
-                object: &moderation_core::ObjectRef,
-            ) -> Result<Vec<moderation_core::workflow::ObjectEntry>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    let (kind, key) = $crate::objects::encode_ref(object)?;
-                    let rows = sqlx::query($crate::objects::SELECT_HISTORY)
-                        .bind(kind)
-                        .bind(key)
-                        .fetch_all(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    rows.iter().map($crate::objects::entry_from_row).collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend))]
-            async fn pending(
-                &self,
-                query: &moderation_core::workflow::PendingQuery,
-            ) -> Result<moderation_core::workflow::EntryPage, moderation_core::ModerationError> {
-                self.settle(async move {
-                    let limit = query.clamped_limit();
-                    let (at, id) = query
-                        .after
-                        .map_or((i64::MIN, i64::MIN), |after| {
-                            ($crate::record::to_micros(after.submitted_at), after.id.0)
-                        });
-                    let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-                    let statement = if query.kind.is_some() {
-                        $crate::objects::PENDING_OF_KIND
-                    } else {
-                        $crate::objects::PENDING
-                    };
-                    let mut sql = sqlx::query(statement).bind(at).bind(id).bind(fetch);
-                    if let Some(kind) = &query.kind {
-                        sql = sql.bind(kind.as_str());
-                    }
-                    let rows = sql
-                        .fetch_all(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    let entries = rows
-                        .iter()
-                        .map($crate::objects::entry_from_row)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(moderation_core::workflow::EntryPage::from_fetched(entries, limit))
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %object))]
-            async fn public_version(
-                &self,
-                object: &moderation_core::ObjectRef,
-            ) -> Result<moderation_core::workflow::PublicRead, moderation_core::ModerationError> {
-                self.settle(async move {
-                    use moderation_core::workflow::PublicRead;
-                    let (kind, key) = $crate::objects::encode_ref(object)?;
-                    let row = sqlx::query($crate::objects::SELECT_PUBLIC)
-                        .bind(kind)
-                        .bind(key)
-                        .fetch_optional(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    Ok(match row.as_ref().map($crate::objects::public_from_row).transpose()? {
-                        None => PublicRead::Unmoderated,
-                        Some(None) => PublicRead::Hidden,
-                        Some(Some(version)) => PublicRead::Public(version),
-                    })
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %kind, count = ids.len()))]
-            async fn hidden_among(
-                &self,
-                kind: &moderation_core::Kind,
-                ids: &[moderation_core::ObjectId],
-            ) -> Result<Vec<moderation_core::ObjectId>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let keys: Vec<String> = sqlx::query_scalar($batch.hidden)
-                        .bind(kind.as_str())
-                        .bind($crate::objects::encode_keys(ids)?)
-                        .fetch_all(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    keys.iter()
-                        .map(|key| {
-                            moderation_core::ObjectId::from_key(key).map_err(|e| {
-                                $crate::error::StorageError::corrupt("object_key", &e).into()
-                            })
-                        })
-                        .collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, %kind, limit))]
-            async fn public_page(
-                &self,
-                kind: &moderation_core::Kind,
-                after: Option<&moderation_core::ObjectId>,
-                limit: usize,
-            ) -> Result<Vec<moderation_core::workflow::PublicObject>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    let after = after.map($crate::record::object_key).transpose()?.unwrap_or_default();
-                    let limit = limit.clamp(1, moderation_core::workflow::MAX_WORKFLOW_PAGE);
-                    let rows: Vec<(String, String)> = sqlx::query_as($crate::objects::PUBLIC_PAGE)
-                        .bind(kind.as_str())
-                        .bind(after)
-                        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                        .fetch_all(&mut *self.reader().await?)
-                        .await
-                        .map_err($crate::error::StorageError::from)?;
-                    rows.into_iter()
-                        .map(|(key, version)| {
-                            Ok(moderation_core::workflow::PublicObject {
-                                id: moderation_core::ObjectId::from_key(&key).map_err(|e| {
-                                    $crate::error::StorageError::corrupt("object_key", &e)
-                                })?,
-                                version: $crate::objects::decode_public(&version)?,
-                            })
-                        })
-                        .collect()
-                })
-                .await
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = $backend, count = writes.len()))]
-            async fn apply(
-                &self,
-                writes: Vec<moderation_core::workflow::ObjectWrite>,
-            ) -> Result<Vec<moderation_core::workflow::StoredWrite>, moderation_core::ModerationError> {
-                self.settle(async move {
-                    // Every value is encoded and checked before the transaction opens.
-                    let limits = self.limits();
-                    let encoded = writes
-                        .iter()
-                        .map(|write| $crate::objects::encode_write(write, limits))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if writes.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let as_text = <$store as $crate::objects::ObjectBackend>::WRITES_AS_ONE_TEXT;
-                    let mut conn = self.writer().await?;
-                    if as_text && writes.len() == 1 && writes.iter().all($crate::objects::fits_one_text) {
-                        let mut stored = Vec::with_capacity(1);
-                        for (write, encoded) in writes.into_iter().zip(encoded) {
-                            let open = self.open_text();
-                            let written = Self::write_one_text(&mut *conn, write, encoded, true).await;
-                            // Committed, or rolled back by `write_one_text`.
-                            open.close();
-                            stored.push(written?);
-                        }
-                        return Ok(stored);
-                    }
-                    let mut tx = $crate::port::begin_write!($store, conn)?;
-                    if writes.len() > 1 && writes.iter().all($crate::carried_decisions::is_decision) {
-                        if Self::write_decisions(&mut *tx, &writes, &encoded).await? {
-                            tx.commit().await.map_err($crate::error::StorageError::from)?;
-                            return Ok(writes.into_iter().zip(encoded).map(|(write, encoded)| {
-                                $crate::carried_decisions::decided(write, &encoded)
-                            }).collect());
-                        }
-                        // A conflict: start over one statement per write, which
-                        // names it.
-                        tx.rollback().await.map_err($crate::error::StorageError::from)?;
-                        tx = $crate::port::begin_write!($store, conn)?;
-                    }
-                    let mut stored = Vec::with_capacity(writes.len());
-                    for (write, encoded) in writes.into_iter().zip(encoded) {
-                        let one = as_text && $crate::objects::fits_one_text(&write);
-                        stored.push(if one {
-                            Self::write_one_text(&mut *tx, write, encoded, false).await?
-                        } else {
-                            Self::write_statements(&mut *tx, write, encoded).await?
-                        });
-                    }
-                    tx.commit().await.map_err($crate::error::StorageError::from)?;
-                    Ok(stored)
-                })
-                .await
-            }
-        }
-    };
-}
-
-pub(crate) use impl_object_store;

@@ -1,21 +1,27 @@
-//! Conversions between the port's types and the column values both SQL
-//! backends store (text keys, JSON text, integer microseconds).
+//! Conversions between the item store's types (moderation-core's
+//! `ModerationStore`) and the column values both SQL backends store (text
+//! keys, JSON text, integer microseconds), and the decisions both backends
+//! share.
 //!
-//! Writes are encoded and checked here before any SQL runs, so invalid input
-//! never reaches a transaction; reads are decoded here so that a value the
-//! library did not write becomes a typed error instead of a panic.
+//! Writes are checked and encoded here before any SQL runs ([`Submission`],
+//! [`Change`], [`Flag`]), so invalid input never reaches a transaction;
+//! reads are decoded here so that a value the library did not write becomes
+//! a typed error instead of a panic.
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use moderation_core::{
-    AuthorKey, Cursor, HiddenAuthors, ItemId, ItemStatus, Kind, LogAction, LogEntry,
-    ModerationError, NewItem, NewLogEntry, ObjectId, ObjectRef, Reason, StoredItem, UserId,
+    AuthorKey, Cursor, HiddenAuthors, ItemFilter, ItemId, ItemStatus, Kind, LogAction, LogEntry,
+    ModerationError, NewItem, NewLogEntry, ObjectId, ObjectRef, Order, Page, PageRequest, Reason,
+    StatusChange, StoredItem, UserId,
 };
 use uuid::Uuid;
 
 use crate::error::StorageError;
 use crate::options::StoreLimits;
+use crate::sql::{BATCH_ROWS, ListValues};
 
 /// Microseconds since the Unix epoch; the stored form of every time.
 pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
@@ -125,9 +131,11 @@ pub(crate) struct EncodedLog {
     pub(crate) to_status: Option<&'static str>,
     pub(crate) bulk: Option<String>,
     pub(crate) at: i64,
-    /// A moderator action, which the moderation log gets too
-    /// ([`moderation_core::LogAction::moderation_log_verb`]).
-    pub(crate) staff: bool,
+    /// The moderation log's verb when the entry is a moderator action,
+    /// which the moderation log gets too
+    /// ([`LogAction::moderation_log_verb`], the one definition of which
+    /// actions those are).
+    pub(crate) verb: Option<&'static str>,
 }
 
 impl EncodedLog {
@@ -146,7 +154,7 @@ impl EncodedLog {
             to_status: log.to_status.map(ItemStatus::as_str),
             bulk: log.bulk.map(|b| b.hyphenated().to_string()),
             at: to_micros(log.at),
-            staff: log.action.moderation_log_verb().is_some(),
+            verb: log.action.moderation_log_verb(),
         })
     }
 }
@@ -306,4 +314,361 @@ impl LogRow {
 /// The cursor's stored form.
 pub(crate) fn cursor_values(cursor: &Cursor) -> (i64, i64) {
     (to_micros(cursor.created_at), cursor.id.0)
+}
+
+/// A database failure, as the port reports it.
+pub(crate) fn db(error: sqlx::Error) -> ModerationError {
+    StorageError::from(error).into()
+}
+
+/// A submission (`ModerationStore::insert_item`), checked and encoded.
+#[derive(Debug)]
+pub(crate) struct Submission {
+    /// The item as given, returned with its id once stored.
+    pub(crate) item: NewItem,
+    /// The item's column values.
+    pub(crate) row: EncodedItem,
+    /// Its first log entry.
+    pub(crate) log: EncodedLog,
+}
+
+impl Submission {
+    /// Checks and encodes `item` and its first log entry.
+    ///
+    /// # Errors
+    /// As [`EncodedItem::new`] and [`EncodedLog::new`].
+    pub(crate) fn new(
+        item: NewItem,
+        log: &NewLogEntry,
+        limits: StoreLimits,
+    ) -> Result<Self, ModerationError> {
+        Ok(Self {
+            row: EncodedItem::new(&item, limits)?,
+            log: EncodedLog::new(log)?,
+            item,
+        })
+    }
+
+    /// Checks and encodes a batch, stopping at the first bad submission.
+    ///
+    /// # Errors
+    /// As [`Submission::new`].
+    pub(crate) fn batch(
+        items: Vec<(NewItem, NewLogEntry)>,
+        limits: StoreLimits,
+    ) -> Result<Vec<Self>, ModerationError> {
+        items
+            .into_iter()
+            .map(|(item, log)| Self::new(item, &log, limits))
+            .collect()
+    }
+}
+
+/// A status change (`ModerationStore::change_status`), checked and encoded.
+#[derive(Debug)]
+pub(crate) struct Change {
+    pub(crate) item: ItemId,
+    /// The version the caller read.
+    pub(crate) expected: i64,
+    /// The new status (`ItemStatus::as_str`).
+    pub(crate) status: &'static str,
+    /// The log entry written with it; its time is the item's `updated_at`.
+    pub(crate) log: EncodedLog,
+}
+
+impl Change {
+    /// Encodes `change`.
+    ///
+    /// # Errors
+    /// As [`EncodedLog::new`].
+    pub(crate) fn new(change: &StatusChange) -> Result<Self, ModerationError> {
+        Ok(Self {
+            item: change.item,
+            expected: change.expected_version,
+            status: change.status.as_str(),
+            log: EncodedLog::new(&change.log)?,
+        })
+    }
+
+    /// Encodes a batch, stopping at the first bad change.
+    ///
+    /// # Errors
+    /// As [`EncodedLog::new`].
+    pub(crate) fn batch(changes: &[StatusChange]) -> Result<Vec<Self>, ModerationError> {
+        changes.iter().map(Self::new).collect()
+    }
+
+    /// The values `sql::change_statuses` binds for this change: item,
+    /// expected version, new status, `updated_at` (the log entry's time).
+    pub(crate) fn values(&self) -> (i64, i64, &'static str, i64) {
+        (self.item.0, self.expected, self.status, self.log.at)
+    }
+}
+
+/// A flag (`ModerationStore::add_flag`), checked and encoded.
+#[derive(Debug)]
+pub(crate) struct Flag {
+    pub(crate) item: ItemId,
+    /// The flagging user's id.
+    pub(crate) flagger: String,
+    /// The flag's log entry; its time is the flag's.
+    pub(crate) log: EncodedLog,
+}
+
+impl Flag {
+    /// Encodes a flag by `flagger` on `item`.
+    ///
+    /// # Errors
+    /// As [`EncodedLog::new`].
+    pub(crate) fn new(
+        item: ItemId,
+        flagger: &UserId,
+        log: &NewLogEntry,
+    ) -> Result<Self, ModerationError> {
+        Ok(Self {
+            item,
+            flagger: flagger.as_str().to_owned(),
+            log: EncodedLog::new(log)?,
+        })
+    }
+}
+
+/// The log rows one write appends: its item log entries, and a moderation
+/// log entry (verb `item.<action>`, the item as target, the statuses as
+/// before and after) for each of them that is a moderator action.
+#[derive(Debug, Default)]
+pub(crate) struct LogWrites {
+    /// Item log entries, each with its item's id.
+    pub(crate) entries: Vec<(i64, EncodedLog)>,
+    /// The moderation log copies of the moderator actions among them.
+    pub(crate) staff: Vec<StaffAction>,
+}
+
+/// A moderation log row (`moderation_log`) for a moderator action on an
+/// item, in the columns `sql::insert_staff_actions` writes.
+#[derive(Debug)]
+pub(crate) struct StaffAction {
+    /// `item.<action>` ([`LogAction::moderation_log_verb`]).
+    pub(crate) verb: &'static str,
+    pub(crate) actor: Option<String>,
+    pub(crate) target_kind: String,
+    pub(crate) target_key: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) before: Option<&'static str>,
+    pub(crate) after: Option<&'static str>,
+    pub(crate) detail: String,
+    pub(crate) ip: Option<String>,
+    pub(crate) bulk: Option<String>,
+    pub(crate) at: i64,
+}
+
+impl LogWrites {
+    /// Room for `entries` item log entries.
+    pub(crate) fn with_capacity(entries: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(entries),
+            staff: Vec::new(),
+        }
+    }
+
+    /// Adds `entry` for item `item`. `target` is the item's kind and object
+    /// key, the moderation log's target: callers may pass `None` only for
+    /// an entry that is no moderator action (`entry.verb` is `None`).
+    pub(crate) fn push(&mut self, item: i64, target: Option<(&str, &str)>, entry: EncodedLog) {
+        if let (Some(verb), Some((kind, key))) = (entry.verb, target) {
+            self.staff.push(StaffAction {
+                verb,
+                actor: entry.actor.clone(),
+                target_kind: kind.to_owned(),
+                target_key: key.to_owned(),
+                reason: entry.reason.clone(),
+                before: entry.from_status,
+                after: entry.to_status,
+                detail: entry.detail.clone(),
+                ip: entry.ip.clone(),
+                bulk: entry.bulk.clone(),
+                at: entry.at,
+            });
+        }
+        self.entries.push((item, entry));
+    }
+}
+
+/// Splits `changes` into runs, in order, that each name an item at most
+/// once and hold at most [`BATCH_ROWS`] changes: one `UPDATE` each
+/// (`sql::change_statuses`). A change naming an item again (at the version
+/// the earlier change leaves) starts a new run, so it sees that change.
+pub(crate) fn runs(changes: Vec<Change>) -> Vec<Vec<Change>> {
+    let mut runs = Vec::new();
+    let mut run: Vec<Change> = Vec::new();
+    let mut ids = HashSet::new();
+    for change in changes {
+        if run.len() == BATCH_ROWS || !ids.insert(change.item) {
+            runs.push(std::mem::take(&mut run));
+            ids.clear();
+            ids.insert(change.item);
+        }
+        run.push(change);
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// The items one run changed, in the run's order; `Err` with the first
+/// change that matched no row (a stale version or a missing item).
+pub(crate) fn in_run_order(
+    changed: Vec<StoredItem>,
+    run: &[Change],
+) -> Result<Vec<StoredItem>, &Change> {
+    let mut by_id: HashMap<ItemId, StoredItem> =
+        changed.into_iter().map(|item| (item.id, item)).collect();
+    run.iter()
+        .map(|change| by_id.remove(&change.item).ok_or(change))
+        .collect()
+}
+
+/// Why `change` matched no row, given the item's stored version now
+/// (`None`: there is no such item).
+pub(crate) fn missed(change: &Change, actual: Option<i64>) -> ModerationError {
+    match actual {
+        Some(actual) => ModerationError::Conflict {
+            item: change.item,
+            expected: change.expected,
+            actual,
+        },
+        None => ModerationError::NotFound { item: change.item },
+    }
+}
+
+/// `filter` and `page` as `sql::list_items` binds them.
+///
+/// # Errors
+/// `InvalidId` for a malformed author key in the filter.
+pub(crate) fn list_values(
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> Result<ListValues, ModerationError> {
+    Ok(ListValues {
+        status: filter.status,
+        kind: filter.kind.as_ref().map(|kind| kind.as_str().to_owned()),
+        author: filter.author.as_ref().map(author_key).transpose()?,
+        hidden: hidden_authors(&filter.hidden)?,
+        after: page.after.as_ref().map(cursor_values),
+        newest_first: page.order == Order::NewestFirst,
+        // One more than the page holds tells whether another follows.
+        fetch: page.clamped_limit() + 1,
+    })
+}
+
+/// One page of a listing from the `limit + 1` rows fetched: the cursor of
+/// the next page is set when the extra row came back.
+pub(crate) fn page(mut items: Vec<StoredItem>, limit: u32) -> Page<StoredItem> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(Cursor::after)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+/// `rows` moved into vectors of at most `size` rows each, in order: one
+/// multi-row statement each, which takes its values without copying them.
+pub(crate) fn chunks<T>(rows: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        Some(rows.by_ref().take(size.max(1)).collect())
+    })
+}
+
+/// A failed foreign key on a flag means its item does not exist: that is
+/// `NotFound`, not a database failure. Told by the driver's error kind,
+/// never by the database's message.
+pub(crate) fn missing_item(error: sqlx::Error, item: ItemId) -> ModerationError {
+    let is_fk = error
+        .as_database_error()
+        .is_some_and(|e| e.is_foreign_key_violation());
+    if is_fk {
+        ModerationError::NotFound { item }
+    } else {
+        db(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(item: i64) -> Result<Change, ModerationError> {
+        Change::new(&StatusChange {
+            item: ItemId(item),
+            expected_version: 1,
+            status: ItemStatus::Public,
+            log: NewLogEntry {
+                action: LogAction::Approve,
+                actor: None,
+                reason: None,
+                detail: serde_json::Value::Null,
+                ip: None,
+                from_status: Some(ItemStatus::Held),
+                to_status: Some(ItemStatus::Public),
+                bulk: None,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            },
+        })
+    }
+
+    fn ids(runs: &[Vec<Change>]) -> Vec<Vec<i64>> {
+        runs.iter()
+            .map(|run| run.iter().map(|c| c.item.0).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_item_starts_a_new_run() -> Result<(), ModerationError> {
+        let changes = [1, 2, 1, 3, 3]
+            .into_iter()
+            .map(change)
+            .collect::<Result<Vec<_>, _>>()?;
+        assert_eq!(ids(&runs(changes)), [vec![1, 2], vec![1, 3], vec![3]]);
+        assert!(runs(Vec::new()).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn runs_hold_at_most_one_statement_of_changes() -> Result<(), ModerationError> {
+        let count = i64::try_from(BATCH_ROWS * 2 + 1).unwrap_or(i64::MAX);
+        let changes = (0..count).map(change).collect::<Result<Vec<_>, _>>()?;
+        let sizes: Vec<usize> = runs(changes).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [BATCH_ROWS, BATCH_ROWS, 1]);
+        Ok(())
+    }
+
+    #[test]
+    fn chunks_keep_order_and_size() {
+        let split: Vec<Vec<i32>> = chunks((1..=5).collect(), 2).collect();
+        assert_eq!(split, [vec![1, 2], vec![3, 4], vec![5]]);
+        assert_eq!(chunks::<i32>(Vec::new(), 2).count(), 0);
+    }
+
+    #[test]
+    fn moderator_actions_also_go_to_the_moderation_log() -> Result<(), ModerationError> {
+        let mut logs = LogWrites::default();
+        logs.push(1, Some(("blog.comment", "i:1")), change(1)?.log);
+        let mut flag = change(2)?.log;
+        flag.verb = LogAction::Flag.moderation_log_verb();
+        logs.push(2, None, flag);
+        assert_eq!(logs.entries.len(), 2);
+        let staff: Vec<(&str, &str, Option<&str>)> = logs
+            .staff
+            .iter()
+            .map(|e| (e.verb, e.target_key.as_str(), e.after))
+            .collect();
+        assert_eq!(staff, [("item.approve", "i:1", Some("public"))]);
+        Ok(())
+    }
 }

@@ -1,15 +1,20 @@
-//! Conversions between the review queue's types and their columns.
+//! Conversions between the review queue's types and the column values both
+//! SQL backends store (text keys, JSON text, integer microseconds). Writes
+//! are encoded and checked here before any SQL runs; reads are decoded
+//! here, so a value this library did not write is a typed error naming its
+//! column.
 
+use chrono::{DateTime, Utc};
 use moderation_core::{
     AuthorKey, Kind, ModerationError, NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId,
     ReviewItem, ReviewReason, ReviewStatus, ReviewSubject, UserId,
 };
 
-use crate::bans::decode_time;
 use crate::error::StorageError;
 use crate::record::{author_key, to_micros};
 
-/// One `review_items` row as read, in `review_columns!` order.
+/// One `review_items` row as read, in
+/// [`SELECT_REVIEWS`](crate::review_sql::SELECT_REVIEWS)'s column order.
 pub(crate) type ReviewRow = (
     i64,
     String,
@@ -26,7 +31,8 @@ pub(crate) type ReviewRow = (
     i64,
 );
 
-/// One `review_history` row as read, in `history_columns!` order.
+/// One `review_history` row as read, in
+/// [`HISTORY_FOR_REVIEW`](crate::review_sql::HISTORY_FOR_REVIEW)'s column order.
 pub(crate) type HistoryRow = (
     i64,
     i64,
@@ -40,34 +46,62 @@ pub(crate) type HistoryRow = (
     i64,
 );
 
-/// A [`NewReview`] as column values, checked before any SQL runs.
+/// A [`NewReview`] as the values
+/// [`INSERT_REVIEW`](crate::review_sql::INSERT_REVIEW) binds, in its order,
+/// for the item the review opens as.
 #[derive(Debug)]
 pub(crate) struct EncodedReview {
     pub(crate) subject_key: String,
+    pub(crate) kind: String,
     pub(crate) author_key: Option<String>,
+    pub(crate) reasons: String,
+    pub(crate) score: i64,
+    pub(crate) priority: i32,
+    pub(crate) created_at: i64,
 }
 
 impl EncodedReview {
-    pub(crate) fn new(review: &NewReview) -> Result<Self, ModerationError> {
+    /// Checks `review` and encodes `item`, the pending item it opens as.
+    ///
+    /// # Errors
+    /// [`ModerationError::InvalidSubject`] or [`ModerationError::InvalidId`]
+    /// for a review that would not read back as itself.
+    pub(crate) fn new(review: &NewReview, item: &ReviewItem) -> Result<Self, ModerationError> {
         review.validate()?;
         Ok(Self {
-            subject_key: review.subject.key(),
-            author_key: review.author.as_ref().map(author_key).transpose()?,
+            subject_key: item.subject.key(),
+            kind: item.kind.as_str().to_owned(),
+            author_key: item.author.as_ref().map(author_key).transpose()?,
+            reasons: encode_reasons(&item.reasons)?,
+            score: item.score,
+            priority: item.priority,
+            created_at: to_micros(item.created_at),
         })
     }
 }
 
-/// The reasons as stored JSON.
+/// The reasons as stored: a JSON array.
 pub(crate) fn encode_reasons(reasons: &[ReviewReason]) -> Result<String, ModerationError> {
     Ok(serde_json::to_string(reasons)?)
 }
 
-/// The mutable columns of `item`, in `save_states` order after the id.
-pub(crate) struct ItemState {
+/// The distinct codes of `reasons`, as the reason filter's table keeps them.
+pub(crate) fn reason_codes(reasons: &[ReviewReason]) -> Vec<String> {
+    let codes: std::collections::BTreeSet<&str> =
+        reasons.iter().map(|reason| reason.code.as_str()).collect();
+    codes.into_iter().map(str::to_owned).collect()
+}
+
+/// The mutable columns of an item, as
+/// [`save_states`](crate::review_sql::save_states) writes them, with the
+/// version the row must still have (`expected`) for the write to apply.
+#[derive(Debug)]
+pub(crate) struct State {
     pub(crate) id: i64,
+    pub(crate) expected: i64,
     pub(crate) reasons: String,
     pub(crate) score: i64,
-    pub(crate) status: &'static str,
+    pub(crate) status: String,
     pub(crate) priority: i32,
     pub(crate) updated_at: i64,
     pub(crate) claimed_by: Option<String>,
@@ -75,13 +109,15 @@ pub(crate) struct ItemState {
     pub(crate) version: i64,
 }
 
-impl ItemState {
-    pub(crate) fn of(item: &ReviewItem) -> Result<Self, ModerationError> {
+impl State {
+    /// `item` as written over a row read at version `expected`.
+    pub(crate) fn of(item: &ReviewItem, expected: i64) -> Result<Self, ModerationError> {
         Ok(Self {
             id: item.id.0,
+            expected,
             reasons: encode_reasons(&item.reasons)?,
             score: item.score,
-            status: item.status.as_str(),
+            status: item.status.as_str().to_owned(),
             priority: item.priority,
             updated_at: to_micros(item.updated_at),
             claimed_by: item
@@ -96,6 +132,11 @@ impl ItemState {
 
 fn corrupt(column: &'static str, problem: &dyn std::fmt::Display) -> ModerationError {
     StorageError::corrupt(column, problem).into()
+}
+
+fn decode_time(column: &'static str, micros: i64) -> Result<DateTime<Utc>, ModerationError> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| corrupt(column, &format!("{micros} is out of range")))
 }
 
 fn decode_status(column: &'static str, text: &str) -> Result<ReviewStatus, ModerationError> {
@@ -138,8 +179,8 @@ pub(crate) fn decode_review(row: ReviewRow) -> Result<ReviewItem, ModerationErro
     ) = row;
     Ok(ReviewItem {
         id: ReviewId(id),
-        subject: ReviewSubject::from_key(&subject_key)?,
-        kind: Kind::new(kind)?,
+        subject: ReviewSubject::from_key(&subject_key).map_err(|e| corrupt("subject_key", &e))?,
+        kind: Kind::new(kind).map_err(|e| corrupt("kind", &e))?,
         author: author.as_deref().map(decode_author).transpose()?,
         reasons: serde_json::from_str(&reasons).map_err(|e| corrupt("reasons", &e))?,
         score,
@@ -155,7 +196,12 @@ pub(crate) fn decode_review(row: ReviewRow) -> Result<ReviewItem, ModerationErro
     })
 }
 
-/// Decodes a history row.
+/// Decodes review rows, in their order.
+pub(crate) fn decode_reviews(rows: Vec<ReviewRow>) -> Result<Vec<ReviewItem>, ModerationError> {
+    rows.into_iter().map(decode_review).collect()
+}
+
+/// Decodes a history row; an unreadable value names its column.
 pub(crate) fn decode_history(row: HistoryRow) -> Result<ReviewHistoryEntry, ModerationError> {
     let (id, review, event, actor, from_status, to_status, reason, message, bulk, at) = row;
     Ok(ReviewHistoryEntry {

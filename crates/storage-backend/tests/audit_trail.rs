@@ -13,13 +13,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use moderation_audit_trail::{AuditQuery, AuditStore, AuditTrail, IpHolder};
+use moderation_audit_trail::{
+    AuditQuery, AuditStore, AuditTrail, IpHolder, NewAuditRecord, RecordedIp,
+};
 use moderation_core::{
     AuthorKey, Clock, ItemStatus, Kind, LogAction, ManualClock, ModLogFilter, ModerationError,
     ModerationLog, ModerationStore, NewItem, NewLogEntry, NewModLogEntry, ObjectRef, PageRequest,
     UserId,
 };
-use moderation_storage::testkit::{ScenarioResult, purge_load, with_postgres, with_sqlite};
+use moderation_storage::testkit::{self, ScenarioResult, purge_load, with_postgres, with_sqlite};
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
@@ -213,6 +215,90 @@ async fn purge_and_erase_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_and_erase_on_postgres() {
     with_postgres(purge_and_erase).await;
+}
+
+/// More rows of one user than one erasure batch changes (erasure runs in
+/// batches of 1 000 rows, a transaction each): every row is reached once,
+/// ties on the time included, and nobody else's rows are touched.
+async fn erasure_spans_batches<S>(store: S) -> ScenarioResult
+where
+    S: AuditStore + ModerationLog + IpHolder + Clone + 'static,
+{
+    const MANY: u64 = 2_500;
+    let (alice, bob) = (UserId::from(1_i64), UserId::from(2_i64));
+    // Three rows per second: batches end inside a run of equal times.
+    let at = |n: u64| start() + Duration::seconds(i64::try_from(n / 3).unwrap());
+    let record = |who: &UserId, n: u64| NewAuditRecord {
+        actor: Some(who.clone()),
+        ip: Some(RecordedIp::address(ip("203.0.113.7"))),
+        target: comment(i64::try_from(n).unwrap()),
+        action: "post.create".to_owned(),
+        detail: serde_json::Value::Null,
+        at: at(n),
+    };
+    let records = (0..MANY).map(|n| record(&alice, n)).collect();
+    store
+        .insert(records)
+        .await
+        .map_err(ModerationError::store)?;
+    store
+        .insert(vec![record(&bob, 0)])
+        .await
+        .map_err(ModerationError::store)?;
+    let appends = (0..MANY).map(|n| {
+        let store = store.clone();
+        async move {
+            store
+                .append(staff_action(1, i64::try_from(n).unwrap(), at(n)))
+                .await
+        }
+    });
+    futures::future::try_join_all(appends).await?;
+    store.append(staff_action(2, 0, start())).await?;
+
+    let cleared = store
+        .clear_user_ips(&alice)
+        .await
+        .map_err(ModerationError::store)?;
+    assert_eq!(cleared, MANY, "each of her log entries' IPs, once");
+    let again = store
+        .clear_user_ips(&alice)
+        .await
+        .map_err(ModerationError::store)?;
+    assert_eq!(again, 0);
+    assert_eq!(store.anonymise_actor(&alice).await?, MANY);
+    assert_eq!(store.anonymise_actor(&alice).await?, 0);
+    let deleted = store
+        .delete_actor(&alice)
+        .await
+        .map_err(ModerationError::store)?;
+    assert_eq!(deleted, MANY);
+
+    let log = testkit::modlog::read_all(&store, &ModLogFilter::default(), 500).await?;
+    assert_eq!(
+        log.len(),
+        usize::try_from(MANY + 1).unwrap(),
+        "entries are kept"
+    );
+    let (theirs, hers): (Vec<_>, Vec<_>) = log.iter().partition(|e| e.actor.is_some());
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].actor, Some(bob.clone()));
+    assert!(theirs[0].ip.is_some(), "Bob keeps his IP");
+    assert!(hers.iter().all(|e| e.ip.is_none()));
+    let left = testkit::audit::read_all(&store, &AuditQuery::default(), 500).await?;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].actor, Some(bob));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_spans_batches_on_sqlite() {
+    with_sqlite(erasure_spans_batches).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_spans_batches_on_postgres() {
+    with_postgres(erasure_spans_batches).await;
 }
 
 /// A smaller purge under concurrent inserts than the 1 000 000-record

@@ -10,8 +10,8 @@ use moderation_core::{
     AuthorKey, ItemFilter, ItemId, ModerationError, ModerationStore, ObjectId, ObjectRef,
     PageRequest,
 };
-use moderation_storage::StorageError;
 use moderation_storage::testkit::{self, ScenarioResult, TempSqlite, items, workflow};
+use moderation_storage::{PgStore, SqliteStore, StorageError};
 
 const LIMIT: usize = 200;
 
@@ -85,29 +85,53 @@ async fn read_back(store: &dyn ModerationStore, id: ItemId) -> Result<(), Modera
     store.item(id).await.map(drop)
 }
 
-/// Inserts one item, rewrites one of its columns with raw SQL (bound id),
-/// then reads it back through the store.
+/// Inserts one item, rewrites one of its columns with `$tamper` (an async
+/// function of the item's id running raw SQL), then reads it back through
+/// the store.
 macro_rules! tampered_read {
-    ($store:expr, $pool:expr, $sql:literal) => {{
+    ($store:expr, $tamper:expr) => {{
         let (item, log) = items::held_comment(1, 10, 0)?;
         let stored = $store.insert_item(item, log).await?;
-        sqlx::query($sql)
-            .bind(stored.id.0)
-            .execute($pool)
-            .await
-            .unwrap();
+        $tamper(stored.id.0).await?;
         read_back(&$store, stored.id).await
     }};
+}
+
+/// Runs `sql`, which binds one id as `$1`, in the SQLite writer's
+/// transaction.
+async fn sqlite_update(store: &SqliteStore, sql: &'static str, id: i64) -> ScenarioResult {
+    store
+        .write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(sql)
+                    .bind(id)
+                    .execute(conn)
+                    .await
+                    .map_err(StorageError::from)?;
+                Ok::<_, ModerationError>(())
+            })
+        })
+        .await
+}
+
+/// Runs `sql`, which binds one id as `$1`, on the PostgreSQL store's pool.
+async fn pg_update(store: &PgStore, sql: &'static str, id: i64) -> ScenarioResult {
+    sqlx::query(sql)
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .map_err(StorageError::from)?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_unknown_kind_in_the_database_is_invalid_kind() {
     testkit::with_sqlite(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.write_pool(),
-            "UPDATE moderation_items SET kind = 'Not A Kind' WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| sqlite_update(
+            &store,
+            "UPDATE moderation_items SET kind = 'Not A Kind' WHERE id = $1",
+            id
+        ));
         assert!(
             matches!(read, Err(ModerationError::InvalidKind { .. })),
             "{read:?}"
@@ -120,11 +144,11 @@ async fn sqlite_unknown_kind_in_the_database_is_invalid_kind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unknown_kind_in_the_database_is_invalid_kind() {
     testkit::with_postgres(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.pool(),
-            "UPDATE moderation_items SET kind = 'Not A Kind' WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| pg_update(
+            &store,
+            "UPDATE moderation_items SET kind = 'Not A Kind' WHERE id = $1",
+            id
+        ));
         assert!(
             matches!(read, Err(ModerationError::InvalidKind { .. })),
             "{read:?}"
@@ -137,11 +161,11 @@ async fn postgres_unknown_kind_in_the_database_is_invalid_kind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_malformed_id_in_the_database_is_invalid_id() {
     testkit::with_sqlite(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.write_pool(),
-            "UPDATE moderation_items SET object_key = '42' WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| sqlite_update(
+            &store,
+            "UPDATE moderation_items SET object_key = '42' WHERE id = $1",
+            id
+        ));
         assert!(
             matches!(read, Err(ModerationError::InvalidId { .. })),
             "{read:?}"
@@ -154,11 +178,11 @@ async fn sqlite_malformed_id_in_the_database_is_invalid_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_malformed_id_in_the_database_is_invalid_id() {
     testkit::with_postgres(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.pool(),
-            "UPDATE moderation_items SET object_key = '42' WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| pg_update(
+            &store,
+            "UPDATE moderation_items SET object_key = '42' WHERE id = $1",
+            id
+        ));
         assert!(
             matches!(read, Err(ModerationError::InvalidId { .. })),
             "{read:?}"
@@ -209,11 +233,11 @@ fn assert_undecodable<T: std::fmt::Debug>(read: &Result<T, ModerationError>, ind
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_invalid_utf8_from_the_database_is_a_store_error() {
     testkit::with_sqlite(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.write_pool(),
-            "UPDATE moderation_items SET payload = CAST(x'7b22ff223a317d' AS TEXT) WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| sqlite_update(
+            &store,
+            "UPDATE moderation_items SET payload = CAST(x'7b22ff223a317d' AS TEXT) WHERE id = $1",
+            id
+        ));
         assert_undecodable(&read, "\"payload\"");
         let listed = store
             .list_items(&ItemFilter::default(), &PageRequest::first(10))
@@ -227,11 +251,11 @@ async fn sqlite_invalid_utf8_from_the_database_is_a_store_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_invalid_json_payload_is_a_corrupt_payload() {
     testkit::with_sqlite(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.write_pool(),
-            "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| sqlite_update(
+            &store,
+            "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1",
+            id
+        ));
         assert_corrupt(&read, "payload");
         Ok(())
     })
@@ -241,32 +265,35 @@ async fn sqlite_invalid_json_payload_is_a_corrupt_payload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_invalid_json_payload_is_a_corrupt_payload() {
     testkit::with_postgres(|store| async move {
-        let read = tampered_read!(
-            store,
-            store.pool(),
-            "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1"
-        );
+        let read = tampered_read!(store, |id| pg_update(
+            &store,
+            "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1",
+            id
+        ));
         assert_corrupt(&read, "payload");
         Ok(())
     })
     .await;
 }
 
-/// An async closure counting the rows of `moderated_objects`,
-/// `moderation_entries` and `moderation_log` in the database behind `$pool`.
-macro_rules! workflow_rows {
-    ($pool:expr) => {
-        async || {
-            sqlx::query_as::<_, (i64, i64, i64)>(
-                "SELECT (SELECT COUNT(*) FROM moderated_objects), \
-                 (SELECT COUNT(*) FROM moderation_entries), \
-                 (SELECT COUNT(*) FROM moderation_log)",
-            )
-            .fetch_one($pool)
-            .await
-            .unwrap()
-        }
-    };
+/// Counts the rows of `moderated_objects`, `moderation_entries` and
+/// `moderation_log`.
+const WORKFLOW_ROWS: &str = "SELECT (SELECT COUNT(*) FROM moderated_objects), \
+     (SELECT COUNT(*) FROM moderation_entries), (SELECT COUNT(*) FROM moderation_log)";
+
+/// [`WORKFLOW_ROWS`] on the SQLite store, in its writer's transaction.
+async fn sqlite_workflow_rows(store: &SqliteStore) -> Result<(i64, i64, i64), ModerationError> {
+    store
+        .write(|conn| {
+            Box::pin(async move {
+                let rows = sqlx::query_as(WORKFLOW_ROWS)
+                    .fetch_one(conn)
+                    .await
+                    .map_err(StorageError::from)?;
+                Ok::<_, ModerationError>(rows)
+            })
+        })
+        .await
 }
 
 /// `result` is the typed refusal of a serialised version over [`LIMIT`].
@@ -284,7 +311,7 @@ fn assert_too_large<T: std::fmt::Debug>(result: &Result<T, ModerationError>) {
 /// change.
 async fn oversized_versions_write_nothing(
     store: Arc<dyn ObjectStore>,
-    rows: impl AsyncFn() -> (i64, i64, i64),
+    rows: impl AsyncFn() -> Result<(i64, i64, i64), ModerationError>,
 ) -> ScenarioResult {
     let harness = workflow::Harness::new(store.clone(), WorkflowOptions::new())?;
     let author = workflow::plain(7);
@@ -295,7 +322,7 @@ async fn oversized_versions_write_nothing(
     let object = workflow::profile_ref(1)?;
     let record = store.object(&object).await?;
     let history = store.history(&object).await?;
-    let before = rows().await;
+    let before = rows().await?;
     assert_eq!(before, (1, 1, 0));
 
     let big = "x".repeat(LIMIT);
@@ -312,7 +339,7 @@ async fn oversized_versions_write_nothing(
             .await,
     );
 
-    assert_eq!(rows().await, before);
+    assert_eq!(rows().await?, before);
     assert_eq!(store.object(&workflow::profile_ref(2)?).await?, None);
     assert_eq!(store.object(&object).await?, record);
     assert_eq!(store.history(&object).await?, history);
@@ -325,7 +352,7 @@ async fn sqlite_oversized_object_version_writes_nothing() {
         .await
         .unwrap();
     let store = temp.store().clone();
-    let rows = workflow_rows!(store.read_pool());
+    let rows = async || sqlite_workflow_rows(&store).await;
     oversized_versions_write_nothing(Arc::new(store.clone()), rows)
         .await
         .unwrap();
@@ -335,7 +362,14 @@ async fn sqlite_oversized_object_version_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_oversized_object_version_writes_nothing() {
     testkit::with_postgres(|store| async move {
-        let rows = workflow_rows!(store.pool());
+        let pool = store.pool().clone();
+        let rows = async || {
+            let rows = sqlx::query_as(WORKFLOW_ROWS)
+                .fetch_one(&pool)
+                .await
+                .map_err(StorageError::from)?;
+            Ok(rows)
+        };
         oversized_versions_write_nothing(
             Arc::new(store.clone().with_max_payload_bytes(LIMIT)),
             rows,
@@ -403,22 +437,22 @@ const INVALID_UTF8: Corruption = Corruption {
 /// reports the column as corrupt.
 async fn invalid_json_is_a_corrupt_column(
     store: Arc<dyn ObjectStore>,
-    tamper: impl AsyncFn(&'static str, &ObjectRef),
+    tamper: impl AsyncFn(&'static str, &ObjectRef) -> ScenarioResult,
 ) -> ScenarioResult {
     let object = approved_then_edited(store.clone()).await?;
 
-    tamper(INVALID_JSON.record, &object).await;
+    tamper(INVALID_JSON.record, &object).await?;
     let column = "current_version";
     assert_corrupt(&store.object(&object).await, column);
     assert_corrupt(&store.objects(std::slice::from_ref(&object)).await, column);
     assert_corrupt(&store.object_with_latest(&object).await, column);
 
-    tamper(INVALID_JSON.public, &object).await;
+    tamper(INVALID_JSON.public, &object).await?;
     let column = "public_version";
     assert_corrupt(&store.public_version(&object).await, column);
     assert_corrupt(&store.public_page(&object.kind, None, 10).await, column);
 
-    tamper(INVALID_JSON.entries, &object).await;
+    tamper(INVALID_JSON.entries, &object).await?;
     let column = "snapshot";
     assert_corrupt(&store.history(&object).await, column);
     assert_corrupt(&store.revision(&object, 1).await, column);
@@ -426,29 +460,50 @@ async fn invalid_json_is_a_corrupt_column(
     Ok(())
 }
 
-/// An async closure that runs a [`Corruption`] statement through `$pool`,
-/// binding the kind and key of the object it is given; the statement must
-/// change at least one row.
-macro_rules! tamper_with {
-    ($pool:expr) => {
-        async |sql: &'static str, object: &ObjectRef| {
-            let changed = sqlx::query(sql)
-                .bind(object.kind.as_str())
-                .bind(object.id.to_key())
-                .execute($pool)
-                .await
-                .unwrap()
-                .rows_affected();
-            assert!(changed > 0, "{sql}");
-        }
-    };
+/// Runs a [`Corruption`] statement in the SQLite writer's transaction,
+/// binding the kind and key of `object`; it must change at least one row.
+async fn sqlite_tamper(
+    store: &SqliteStore,
+    sql: &'static str,
+    object: &ObjectRef,
+) -> ScenarioResult {
+    let (kind, key) = (object.kind.as_str().to_owned(), object.id.to_key());
+    let changed = store
+        .write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(sql)
+                    .bind(kind)
+                    .bind(key)
+                    .execute(conn)
+                    .await
+                    .map_err(StorageError::from)?;
+                Ok::<_, ModerationError>(done.rows_affected())
+            })
+        })
+        .await?;
+    assert!(changed > 0, "{sql}");
+    Ok(())
+}
+
+/// Runs a [`Corruption`] statement on the PostgreSQL store's pool, as
+/// [`sqlite_tamper`] does.
+async fn pg_tamper(store: &PgStore, sql: &'static str, object: &ObjectRef) -> ScenarioResult {
+    let changed = sqlx::query(sql)
+        .bind(object.kind.as_str())
+        .bind(object.id.to_key())
+        .execute(store.pool())
+        .await
+        .map_err(StorageError::from)?
+        .rows_affected();
+    assert!(changed > 0, "{sql}");
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
     testkit::with_sqlite(|store| async move {
-        let pool = store.write_pool().clone();
-        invalid_json_is_a_corrupt_column(Arc::new(store), tamper_with!(&pool)).await
+        let tamper = async |sql, object: &ObjectRef| sqlite_tamper(&store, sql, object).await;
+        invalid_json_is_a_corrupt_column(Arc::new(store.clone()), tamper).await
     })
     .await;
 }
@@ -456,8 +511,8 @@ async fn sqlite_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
     testkit::with_postgres(|store| async move {
-        let pool = store.pool().clone();
-        invalid_json_is_a_corrupt_column(Arc::new(store), tamper_with!(&pool)).await
+        let tamper = async |sql, object: &ObjectRef| pg_tamper(&store, sql, object).await;
+        invalid_json_is_a_corrupt_column(Arc::new(store.clone()), tamper).await
     })
     .await;
 }
@@ -468,16 +523,16 @@ async fn postgres_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_invalid_utf8_in_the_workflow_tables_is_a_store_error() {
     testkit::with_sqlite(|store| async move {
-        let pool = store.write_pool().clone();
-        let tamper = tamper_with!(&pool);
+        let sqlite = store.clone();
+        let tamper = async |sql, object: &ObjectRef| sqlite_tamper(&sqlite, sql, object).await;
         let store: Arc<dyn ObjectStore> = Arc::new(store);
         let object = approved_then_edited(store.clone()).await?;
 
-        tamper(INVALID_UTF8.record, &object).await;
+        tamper(INVALID_UTF8.record, &object).await?;
         assert_undecodable(&store.object(&object).await, "current_version");
-        tamper(INVALID_UTF8.public, &object).await;
+        tamper(INVALID_UTF8.public, &object).await?;
         assert_undecodable(&store.public_version(&object).await, "public_version");
-        tamper(INVALID_UTF8.entries, &object).await;
+        tamper(INVALID_UTF8.entries, &object).await?;
         assert_undecodable(&store.history(&object).await, "snapshot");
         assert_undecodable(&store.pending(&PendingQuery::first(10)).await, "snapshot");
         Ok(())

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use moderation_core::{
-    Actor, AlwaysModerate, ItemStatus, ModLogFilter, Moderated, Moderation, ModerationError,
-    ModerationLog, ModerationStore, ObjectId, ReviewAction, ReviewQueue, ReviewStore,
-    ReviewSubject, SubjectType, Submission, SubmissionHandler, UserId, Verdict,
+    Actor, AlwaysModerate, HeldItemStore, ItemStatus, ModLogFilter, Moderated, Moderation,
+    ModerationError, ModerationLog, ModerationStore, ObjectId, ReviewAction, ReviewQueue,
+    ReviewSubject, Submission, UserId, Verdict,
 };
 use moderation_storage::testkit::{self, ScenarioResult, review};
 
@@ -30,7 +30,7 @@ impl Moderated for Comment {
 
 async fn held_comments_are_decided_in_the_queue<S>(store: S) -> ScenarioResult
 where
-    S: ModerationStore + ReviewStore + ModerationLog + Clone,
+    S: HeldItemStore + ModerationLog + Clone,
 {
     let moderation = Arc::new(
         Moderation::builder(Arc::new(store.clone()))
@@ -41,10 +41,7 @@ where
         .registry()
         .register::<Comment, _>(AlwaysModerate)?;
     let queue = ReviewQueue::builder(Arc::new(store.clone()))
-        .handler(
-            SubjectType::Submission,
-            Arc::new(SubmissionHandler::new(moderation.clone())),
-        )
+        .held_items(Arc::new(store.clone()))
         .build();
     let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
     for (id, action, status) in [

@@ -10,7 +10,7 @@ use std::time::Duration;
 use moderation_core::{ItemStatus, LogEntry, ModerationError, ModerationStore, StoredItem};
 use moderation_storage::testkit::{self, ScenarioResult, TempSqlite, items};
 use moderation_storage::{PgStore, SqliteOptions, SqliteStore, StorageError, Synchronous};
-use sqlx::{ConnectOptions, SqlitePool};
+use sqlx::{ConnectOptions, SqliteConnection};
 
 /// The values of the pragmas the store sets, as one connection reports them.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,15 +19,12 @@ struct Pragmas {
     foreign_keys: i64,
     busy_timeout_ms: i64,
     synchronous: i64,
-    /// Log pages past which a connection checkpoints by itself: the store
-    /// checkpoints on a task of its own, so only far past SQLite's 1 000.
+    /// Log pages past which a commit checkpoints (`checkpoint_pages`).
     wal_autocheckpoint: i64,
 }
 
-/// The pragmas of a connection of `pool`. They are per connection, so this
-/// reads them on one the pool opened with the store's own options.
-async fn pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
-    let mut conn = pool.acquire().await?;
+/// The pragmas of `conn`. They are per connection.
+async fn pragmas(conn: &mut SqliteConnection) -> Result<Pragmas, StorageError> {
     Ok(Pragmas {
         journal_mode: sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&mut *conn)
@@ -47,11 +44,19 @@ async fn pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
     })
 }
 
-/// Both pools of `store` report `expected`: the store builds its own
-/// connections from the same options as these pools.
+/// The write connection and a read connection of `store` report
+/// `expected`: both are built from the same options.
 async fn assert_pragmas(store: &SqliteStore, expected: &Pragmas) -> ScenarioResult {
-    assert_eq!(&pragmas(store.write_pool()).await?, expected, "write pool");
-    assert_eq!(&pragmas(store.read_pool()).await?, expected, "read pool");
+    let written = store
+        .write(|conn| Box::pin(async move { pragmas(conn).await }))
+        .await?;
+    assert_eq!(&written, expected, "write connection");
+    let mut read = store
+        .read_pool()
+        .acquire()
+        .await
+        .map_err(StorageError::from)?;
+    assert_eq!(&pragmas(&mut read).await?, expected, "read connection");
     Ok(())
 }
 
@@ -67,7 +72,7 @@ async fn sqlite_opens_in_wal_mode_with_foreign_keys_a_5_s_busy_timeout_and_norma
             foreign_keys: 1,
             busy_timeout_ms: 5_000,
             synchronous: NORMAL,
-            wal_autocheckpoint: 10_000,
+            wal_autocheckpoint: 1_000,
         };
         assert_pragmas(&store, &expected).await
     })
@@ -75,11 +80,12 @@ async fn sqlite_opens_in_wal_mode_with_foreign_keys_a_5_s_busy_timeout_and_norma
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_applies_a_custom_busy_timeout_and_full_sync() {
+async fn sqlite_applies_a_custom_busy_timeout_full_sync_and_checkpoint_size() {
     let temp = TempSqlite::with_options(|options| {
         options
             .busy_timeout(Duration::from_millis(1_250))
             .synchronous(Synchronous::Full)
+            .checkpoint_pages(2_500)
     })
     .await
     .unwrap();
@@ -88,35 +94,18 @@ async fn sqlite_applies_a_custom_busy_timeout_and_full_sync() {
         foreign_keys: 1,
         busy_timeout_ms: 1_250,
         synchronous: FULL,
-        wal_autocheckpoint: 10_000,
+        wal_autocheckpoint: 2_500,
     };
     assert_pragmas(temp.store(), &expected).await.unwrap();
     temp.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_spins_by_default_only_where_another_cpu_can_answer() {
-    let temp = TempSqlite::new().await.unwrap();
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let expected = if cpus > 1 {
-        Duration::from_micros(500)
-    } else {
-        Duration::ZERO
-    };
-    assert_eq!(temp.store().spin_wait(), expected, "{cpus} CPU(s)");
+async fn sqlite_works_without_idle_checkpoints() -> ScenarioResult {
+    let temp = TempSqlite::with_options(|options| options.idle_checkpoint(None)).await?;
+    let written = write_items(temp.store()).await?;
+    assert_holds(temp.store(), &written).await?;
     temp.close().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_keeps_the_spin_wait_it_was_given() -> ScenarioResult {
-    for budget in [Duration::ZERO, Duration::from_micros(80)] {
-        let temp = TempSqlite::with_options(|options| options.spin_wait(budget)).await?;
-        assert_eq!(temp.store().spin_wait(), budget);
-        // Calls work either way, and read back what they wrote.
-        let written = write_items(temp.store()).await?;
-        assert_holds(temp.store(), &written).await?;
-        temp.close().await;
-    }
     Ok(())
 }
 

@@ -1,12 +1,13 @@
 //! A failure between the item write and the log write leaves nothing
 //! behind. The failure is injected with a trigger that aborts every insert
-//! into the log, so the item statement succeeds and the log statement fails
-//! inside the same transaction.
+//! into the item log, so each write's item statement succeeds and its log
+//! statement fails inside the same transaction.
 
 use moderation_core::{
     ItemFilter, ItemStatus, ModerationError, ModerationStore, PageRequest, StoredItem,
 };
 use moderation_storage::testkit::{self, ScenarioResult, items};
+use moderation_storage::{SqliteStore, StorageError};
 
 /// Inserts the item that exists before the fault is switched on.
 async fn before_fault(store: &dyn ModerationStore) -> Result<StoredItem, ModerationError> {
@@ -37,7 +38,12 @@ async fn writes_fail_atomically(
     );
 
     let change = items::moderator_change(existing.id, 1, ItemStatus::Held, ItemStatus::Public)?;
-    let changed = store.change_status(change).await;
+    let changed = store.change_status(change.clone()).await;
+    assert!(
+        matches!(changed, Err(ModerationError::Store { .. })),
+        "{changed:?}"
+    );
+    let changed = store.change_statuses(vec![change]).await;
     assert!(
         matches!(changed, Err(ModerationError::Store { .. })),
         "{changed:?}"
@@ -51,23 +57,41 @@ async fn writes_fail_atomically(
     Ok(())
 }
 
+/// Runs `sql` in the SQLite writer's transaction; returns the first column
+/// of its first row, if it returns one.
+async fn sqlite_run(
+    store: &SqliteStore,
+    sql: &'static str,
+) -> Result<Option<i64>, ModerationError> {
+    store
+        .write(move |conn| {
+            Box::pin(async move {
+                let value: Option<i64> = sqlx::query_scalar(sql)
+                    .fetch_optional(conn)
+                    .await
+                    .map_err(StorageError::from)?;
+                Ok::<_, ModerationError>(value)
+            })
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_failure_between_item_and_log_leaves_nothing() {
     testkit::with_sqlite(|store| async move {
         let existing = before_fault(&store).await?;
-        sqlx::query(
+        sqlite_run(
+            &store,
             "CREATE TRIGGER inject_log_failure BEFORE INSERT ON moderation_item_log \
              BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
         )
-        .execute(store.write_pool())
-        .await
-        .unwrap();
+        .await?;
         writes_fail_atomically(&store, &existing).await?;
-        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM moderation_items")
-            .fetch_one(store.read_pool())
-            .await
-            .unwrap();
-        assert_eq!(items, 1);
+        let counts = (
+            sqlite_run(&store, "SELECT COUNT(*) FROM moderation_items").await?,
+            sqlite_run(&store, "SELECT COUNT(*) FROM moderation_log").await?,
+        );
+        assert_eq!(counts, (Some(1), Some(0)));
         Ok(())
     })
     .await;
@@ -77,26 +101,26 @@ async fn sqlite_failure_between_item_and_log_leaves_nothing() {
 async fn postgres_failure_between_item_and_log_leaves_nothing() {
     testkit::with_postgres(|store| async move {
         let existing = before_fault(&store).await?;
-        sqlx::query(
+        let setup = [
             "CREATE FUNCTION inject_log_failure() RETURNS trigger LANGUAGE plpgsql \
              AS $body$ BEGIN RAISE EXCEPTION 'injected failure'; END $body$",
-        )
-        .execute(store.pool())
-        .await
-        .unwrap();
-        sqlx::query(
             "CREATE TRIGGER inject_log_failure BEFORE INSERT ON moderation_item_log \
              FOR EACH ROW EXECUTE FUNCTION inject_log_failure()",
-        )
-        .execute(store.pool())
-        .await
-        .unwrap();
+        ];
+        for sql in setup {
+            sqlx::query(sql)
+                .execute(store.pool())
+                .await
+                .map_err(StorageError::from)?;
+        }
         writes_fail_atomically(&store, &existing).await?;
-        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM moderation_items")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        assert_eq!(items, 1);
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM moderation_items), (SELECT COUNT(*) FROM moderation_log)",
+        )
+        .fetch_one(store.pool())
+        .await
+        .map_err(StorageError::from)?;
+        assert_eq!(counts, (1, 0));
         Ok(())
     })
     .await;

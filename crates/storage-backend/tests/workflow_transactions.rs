@@ -9,9 +9,15 @@
 //! the tables it was expected to write, which shows both that the failure
 //! was the injected one and that the snapshot compared covered those
 //! tables.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a helper that cannot set up the database fails the test"
+)]
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -20,11 +26,12 @@ use moderation_core::workflow::{
     WorkflowOptions,
 };
 use moderation_core::{ModerationError, ReviewAction, ReviewStatus, ReviewStore};
-use moderation_storage::StorageError;
 use moderation_storage::testkit::workflow::{
     Harness, all_pending, moderator, plain, profile, profile_ref,
 };
 use moderation_storage::testkit::{self, ScenarioResult, review};
+use moderation_storage::{SqliteStore, StorageError};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 /// The message every injected failure raises.
 const INJECTED: &str = "injected";
@@ -50,16 +57,15 @@ const LOG_INSERT: Fault = Fault {
     table: LOG,
 };
 
-/// The record update: after the entry, before the log row; the last write
-/// of an edit that is queued, which logs nothing.
+/// The record update: after the entries it updates, before the entry it
+/// inserts and the log row.
 const RECORD_UPDATE: Fault = Fault {
     timing: "BEFORE UPDATE",
     table: OBJECTS,
 };
 
 /// The entry of a new object, once inserted after its record: the last write
-/// of a create that is queued. `AFTER`, so that on SQLite it fires after
-/// migration 000010's trigger has inserted the record.
+/// of a create that is queued.
 const ENTRY_INSERTED: Fault = Fault {
     timing: "AFTER INSERT",
     table: ENTRIES,
@@ -367,8 +373,8 @@ async fn reject(store: Arc<dyn ObjectStore>, db: Db, fault: Fault) -> ScenarioRe
     Ok(())
 }
 
-/// An edit of an approved object waits for review: the reused entry, then
-/// the record; nothing is logged.
+/// An edit of an approved object waits for review: the record, then the
+/// new entry; nothing is logged.
 async fn edit_queued(store: Arc<dyn ObjectStore>, db: Db, fault: Fault) -> ScenarioResult {
     let h = Harness::new(store, WorkflowOptions::new())?;
     let old = profile(1, "Hello");
@@ -421,8 +427,8 @@ async fn edit_bypassing_moderation(
     Ok(())
 }
 
-/// A bulk approve of three entries: one batch, whose statement writes every
-/// entry, record and log row.
+/// A bulk approve of three entries: one batch, whose statements write every
+/// entry, then every record, then every log row.
 async fn bulk_approve(store: Arc<dyn ObjectStore>, db: Db, fault: Fault) -> ScenarioResult {
     let h = Harness::new(store, WorkflowOptions::new())?;
     for id in 1..=3 {
@@ -487,6 +493,33 @@ async fn review_approve(store: Arc<dyn ReviewStore>, db: Db, fault: Fault) -> Sc
     Ok(())
 }
 
+/// Runs `test` with a new SQLite store in a temporary file and a pool of
+/// its own on that file, for faults and snapshots.
+async fn with_sqlite_file<F, Fut>(test: F)
+where
+    F: FnOnce(SqliteStore, Db) -> Fut,
+    Fut: Future<Output = ScenarioResult>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moderation.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .busy_timeout(std::time::Duration::from_secs(5)),
+        )
+        .await
+        .unwrap();
+    let result = test(store.clone(), Db::Sqlite(pool.clone())).await;
+    pool.close().await;
+    store.close().await;
+    if let Err(error) = result {
+        panic!("scenario failed on SQLite: {error}");
+    }
+}
+
 /// Declares modules of one test per SQL backend, each running
 /// `scenario(store, db, args...)` on a fresh store.
 macro_rules! on_sql_backends {
@@ -497,11 +530,7 @@ macro_rules! on_sql_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                testkit::with_sqlite(|store| {
-                    let db = Db::Sqlite(store.write_pool().clone());
-                    $scenario(Arc::new(store), db, $($arg),*)
-                })
-                .await;
+                with_sqlite_file(|store, db| $scenario(Arc::new(store), db, $($arg),*)).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

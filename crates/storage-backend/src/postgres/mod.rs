@@ -3,7 +3,9 @@
 mod audit;
 mod bans;
 mod community;
+mod held;
 mod items;
+mod modlog;
 mod objects;
 mod review;
 mod store;

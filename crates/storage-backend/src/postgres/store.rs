@@ -105,40 +105,8 @@ impl PgStore {
         Ok(self.pool.acquire().await?)
     }
 
-    /// A pooled connection for writes: PostgreSQL serves reads and writes
-    /// from the same pool.
-    pub(crate) async fn writer(&self) -> Result<PoolConnection<Postgres>, StorageError> {
-        self.reader().await
-    }
-
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits
-    }
-
-    /// `call` as it is. The SQLite store keeps a call awake while its
-    /// worker thread answers (`SqliteOptions::spin_wait`); a PostgreSQL
-    /// client waits on a socket, for a server that may share this
-    /// machine's cores and would lose the CPU time a spinning client took.
-    pub(crate) fn settle<F: std::future::Future>(&self, call: F) -> F {
-        call
-    }
-
-    /// Nothing to mark: PostgreSQL writes are never one statement text
-    /// (`ObjectBackend::WRITES_AS_ONE_TEXT`).
-    pub(crate) fn open_text(&self) -> NoText {
-        NoText
-    }
-
-    /// The pool, for the stores of other ports.
-    pub(crate) fn pool_reader(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// A write transaction from the pool, for the stores of other ports.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, Postgres>, StorageError> {
-        Ok(self.pool.begin().await?)
     }
 }
 
@@ -154,13 +122,4 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-/// What [`PgStore::open_text`] returns: nothing to close.
-#[derive(Debug)]
-pub(crate) struct NoText;
-
-impl NoText {
-    /// Nothing to do.
-    pub(crate) fn close(self) {}
 }

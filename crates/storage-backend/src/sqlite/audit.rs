@@ -1,16 +1,28 @@
-//! The moderation log and the audit trail for
-//! [`SqliteStore`](super::SqliteStore): writes go through the single write
-//! connection, reads through the read pool.
+//! moderation-audit-trail's `AuditStore` and `IpHolder` for
+//! [`SqliteStore`]: writes go through the store's one writer, each batch of
+//! a long job (retention, erasure) a write of its own; reads go through its
+//! readers.
 
-use moderation_audit_trail::AuditError;
-use sqlx::SqliteConnection;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use moderation_audit_trail::{
+    AuditError, AuditQuery, AuditRecord, AuditStore, IpHolder, NewAuditRecord, SockPuppet,
+};
+use moderation_core::{Page, PageRequest, UserId};
+use sqlx::{Sqlite, SqliteConnection};
 
 use super::SqliteStore;
-use crate::audit::{EncodedRecord, store_error};
+use crate::audit::{
+    self, AuditRow, BATCH_OFFSET, CheckedRecords, ERASE_BATCH, FIRST_KEY, ID_SPAN, LAST_KEY, Sweep,
+    count, limit_value, store_error,
+};
+use crate::error::StorageError;
+use crate::record::to_micros;
 
 /// One statement for the whole batch: the rows travel as one JSON array
-/// bound to one parameter and are unpacked by `json_each`, in input order,
-/// so a batch costs one round trip and one parameter however large it is.
+/// bound to one parameter, unpacked by `json_each` and read by field name,
+/// in input order, so a batch costs one round trip and one parameter
+/// however large it is.
 const INSERT_RECORDS: &str = "INSERT INTO audit_records \
      (actor, ip, ip_group, target_kind, target_key, action, detail, at) \
      SELECT value ->> '$.actor', value ->> '$.ip', value ->> '$.ip_group', \
@@ -18,22 +30,282 @@ const INSERT_RECORDS: &str = "INSERT INTO audit_records \
      value ->> '$.detail', value ->> '$.at' \
      FROM json_each($1) ORDER BY key RETURNING id";
 
-/// Inserts `records`; returns their ids in input order.
-async fn insert_records(
+#[async_trait]
+impl AuditStore for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", count = records.len()))]
+    async fn insert(&self, records: Vec<NewAuditRecord>) -> Result<Vec<AuditRecord>, AuditError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Checked before the writer sees it: bad input never waits for the
+        // write lock and never half-writes a batch.
+        let checked = CheckedRecords::new(records)?;
+        self.write(move |conn| Box::pin(insert_records(conn, checked)))
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite"))]
+    async fn records(
+        &self,
+        query: &AuditQuery,
+        page: PageRequest,
+    ) -> Result<Page<AuditRecord>, AuditError> {
+        let values = audit::PageValues::new(query, &page)?;
+        let keyset = values.keyset();
+        let mut select = values.query::<Sqlite>();
+        let mut conn = self.reader().await?;
+        let rows: Vec<AuditRow> = select
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        audit::page(rows, keyset)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(backend = "sqlite"))]
+    async fn sock_puppets(
+        &self,
+        user: &UserId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<SockPuppet>, AuditError> {
+        let mut conn = self.reader().await?;
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(audit::SOCK_PUPPETS)
+            .bind(user.as_str())
+            .bind(to_micros(since))
+            .bind(to_micros(until))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        audit::sock_puppets(rows)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(backend = "sqlite"))]
+    async fn count_older(&self, cutoff: DateTime<Utc>) -> Result<u64, AuditError> {
+        let mut conn = self.reader().await?;
+        let n: i64 = sqlx::query_scalar(audit::COUNT_OLDER)
+            .bind(to_micros(cutoff))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        Ok(count(n))
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(backend = "sqlite"))]
+    async fn delete_older(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<u64, AuditError> {
+        let cutoff = to_micros(cutoff);
+        let deleted = self
+            .write(move |conn| Box::pin(delete_older(conn, cutoff, i64::from(limit))))
+            .await?;
+        Ok(deleted)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite"))]
+    async fn delete_actor(&self, actor: &UserId) -> Result<u64, AuditError> {
+        Ok(self
+            .sweep(audit::DELETE_ACTOR, actor.as_str().to_owned())
+            .await?)
+    }
+}
+
+#[async_trait]
+impl IpHolder for SqliteStore {
+    fn name(&self) -> &str {
+        "moderation tables"
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(backend = "sqlite"))]
+    async fn count_ips_older(&self, cutoff: DateTime<Utc>) -> Result<u64, AuditError> {
+        let mut conn = self.reader().await?;
+        let mut total = 0;
+        for table in audit::IP_TABLES {
+            let n: i64 = sqlx::query_scalar(table.count)
+                .bind(to_micros(cutoff))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(store_error)?;
+            total += count(n);
+        }
+        Ok(total)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(backend = "sqlite"))]
+    async fn clear_ips_older(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<u64, AuditError> {
+        let cutoff = to_micros(cutoff);
+        let cleared = self
+            .write(move |conn| Box::pin(clear_ips_older(conn, cutoff, u64::from(limit))))
+            .await?;
+        Ok(cleared)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite"))]
+    async fn clear_user_ips(&self, user: &UserId) -> Result<u64, AuditError> {
+        let mut total = 0;
+        for (sweep, column) in audit::CLEAR_USER_IPS {
+            total += self.sweep(sweep, audit::user_value(user, column)).await?;
+        }
+        Ok(total)
+    }
+}
+
+impl SqliteStore {
+    /// Runs `sweep` over the rows of `user` (the value its statements bind
+    /// as `$1`), one write per batch; returns how many rows it changed.
+    pub(super) async fn sweep(&self, sweep: Sweep, user: String) -> Result<u64, StorageError> {
+        let mut total = 0;
+        match sweep {
+            Sweep::Shrinking(statement) => loop {
+                let user = user.clone();
+                let changed = self
+                    .write(move |conn| Box::pin(shrink_batch(conn, statement, user)))
+                    .await?;
+                total += changed;
+                if changed < ERASE_BATCH.unsigned_abs() {
+                    break;
+                }
+            },
+            Sweep::Keyset { end, apply } => {
+                let mut after = Some(FIRST_KEY);
+                while let Some(from) = after {
+                    let user = user.clone();
+                    let (changed, last) = self
+                        .write(move |conn| Box::pin(keyset_batch(conn, end, apply, user, from)))
+                        .await?;
+                    total += changed;
+                    after = last;
+                }
+            }
+            Sweep::IdRange { last, apply } => {
+                let last_id: i64 = {
+                    let mut conn = self.reader().await?;
+                    sqlx::query_scalar(last).fetch_one(&mut *conn).await?
+                };
+                let mut after = 0;
+                while after < last_id {
+                    let (user, upto) = (user.clone(), after.saturating_add(ID_SPAN));
+                    total += self
+                        .write(move |conn| Box::pin(range_batch(conn, apply, user, after, upto)))
+                        .await?;
+                    after = upto;
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Inserts checked audit records in one statement; returns them stored, in
+/// input order.
+pub(crate) async fn insert_records(
     conn: &mut SqliteConnection,
-    records: &[EncodedRecord],
-) -> Result<Vec<i64>, AuditError> {
-    let rows = serde_json::to_string(records).map_err(AuditError::store)?;
-    let mut ids: Vec<i64> = sqlx::query_scalar(INSERT_RECORDS)
+    checked: CheckedRecords,
+) -> Result<Vec<AuditRecord>, AuditError> {
+    let rows = serde_json::to_string(&checked.encoded).map_err(AuditError::store)?;
+    let ids: Vec<i64> = sqlx::query_scalar(INSERT_RECORDS)
         .bind(rows)
         .fetch_all(&mut *conn)
         .await
         .map_err(store_error)?;
-    // Ids grow in insertion order, which is input order; RETURNING itself
-    // promises no order.
-    ids.sort_unstable();
-    Ok(ids)
+    checked.stored(ids)
 }
 
-crate::modlog::impl_moderation_log!(SqliteStore, "sqlite", crate::modlog::sqlite_append);
-crate::audit::impl_audit_store!(SqliteStore, "sqlite", insert_records);
+/// Deletes at most `limit` of the oldest audit records at or before
+/// `cutoff` (microseconds); returns how many.
+pub(crate) async fn delete_older(
+    conn: &mut SqliteConnection,
+    cutoff: i64,
+    limit: i64,
+) -> Result<u64, StorageError> {
+    let done = sqlx::query(audit::DELETE_OLDER)
+        .bind(cutoff)
+        .bind(limit)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Clears at most `limit` IPs stored at or before `cutoff` (microseconds)
+/// in the moderation tables, oldest first, table by table; returns how many.
+pub(crate) async fn clear_ips_older(
+    conn: &mut SqliteConnection,
+    cutoff: i64,
+    limit: u64,
+) -> Result<u64, StorageError> {
+    let mut left = limit;
+    for table in audit::IP_TABLES {
+        if left == 0 {
+            break;
+        }
+        let done = sqlx::query(table.clear)
+            .bind(cutoff)
+            .bind(limit_value(left))
+            .execute(&mut *conn)
+            .await?;
+        left = left.saturating_sub(done.rows_affected());
+    }
+    Ok(limit - left)
+}
+
+/// One batch of a [`Sweep::Shrinking`]: at most [`ERASE_BATCH`] rows of
+/// `user`; returns how many it changed.
+pub(crate) async fn shrink_batch(
+    conn: &mut SqliteConnection,
+    statement: &'static str,
+    user: String,
+) -> Result<u64, StorageError> {
+    let done = sqlx::query(statement)
+        .bind(user)
+        .bind(ERASE_BATCH)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// One batch of a [`Sweep::Keyset`]: the rows of `user` after the key
+/// `after`, up to [`ERASE_BATCH`] of them; returns how many it changed and
+/// the key the next batch starts after (`None`: this was the last).
+pub(crate) async fn keyset_batch(
+    conn: &mut SqliteConnection,
+    end: &'static str,
+    apply: &'static str,
+    user: String,
+    after: (i64, i64),
+) -> Result<(u64, Option<(i64, i64)>), StorageError> {
+    let last: Option<(i64, i64)> = sqlx::query_as(end)
+        .bind(&user)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(BATCH_OFFSET)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let upto = last.unwrap_or(LAST_KEY);
+    let done = sqlx::query(apply)
+        .bind(user)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(upto.0)
+        .bind(upto.1)
+        .execute(&mut *conn)
+        .await?;
+    Ok((done.rows_affected(), last))
+}
+
+/// One batch of a [`Sweep::IdRange`]: the rows of `user` with
+/// `after < id <= upto`; returns how many it changed.
+pub(crate) async fn range_batch(
+    conn: &mut SqliteConnection,
+    apply: &'static str,
+    user: String,
+    after: i64,
+    upto: i64,
+) -> Result<u64, StorageError> {
+    let done = sqlx::query(apply)
+        .bind(user)
+        .bind(after)
+        .bind(upto)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}

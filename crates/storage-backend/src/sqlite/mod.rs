@@ -2,14 +2,15 @@
 
 mod audit;
 mod bans;
-mod checkpoints;
 mod community;
-mod grouped;
+mod held;
 mod items;
+mod modlog;
 mod objects;
 mod review;
-mod spin;
 mod store;
 mod writer;
 
-pub use store::{SqliteOptions, SqliteStore, Synchronous};
+pub use store::{
+    DEFAULT_CHECKPOINT_PAGES, DEFAULT_IDLE_CHECKPOINT, SqliteOptions, SqliteStore, Synchronous,
+};

@@ -1,65 +1,620 @@
-//! moderation-core's `ObjectStore` for [`SqliteStore`](super::SqliteStore):
-//! records and entries live in the same database file; writes go through
-//! the store's one write connection, reads through its readers.
+//! moderation-core's `ObjectStore` for [`SqliteStore`]: records and entries
+//! live in the same database file. Writes go through the store's one
+//! writer, reads through its readers.
+//!
+//! A batch of values (keys to read, decisions to write) becomes rows in
+//! one statement: a JSON array read with `json_each` for reads, a `VALUES`
+//! list of bound values for the batch writes, so SQLite walks the list and
+//! finds each row by its key.
 
-impl crate::objects::ObjectBackend for super::SqliteStore {
-    /// Each statement is a round trip to the connection's thread.
-    const WRITES_AS_ONE_TEXT: bool = true;
+use std::collections::{HashMap, HashSet};
 
-    /// The three statements of `carried_decisions::sqlite` sent as one
-    /// text, so a batch is one round trip to the connection's thread (or a
-    /// few, for decisions with so many log rows that their values would
-    /// pass SQLite's limit). Every log row is inserted and the entries and
-    /// records that match are updated, so a batch applied in full exactly
-    /// when the rows changed are twice its decisions plus its log rows.
-    async fn run_decisions(
-        conn: &mut sqlx::SqliteConnection,
-        writes: &[moderation_core::workflow::ObjectWrite],
-        encoded: &[crate::objects::EncodedWrite],
-    ) -> Result<u64, moderation_core::ModerationError> {
-        use crate::carried_decisions::{decided_entry, sqlite};
-        let mut applied = 0;
-        for group in sqlite::groups(writes.iter().map(|write| write.log.len())) {
-            let (writes, encoded) = (
-                writes.get(group.clone()).unwrap_or_default(),
-                encoded.get(group).unwrap_or_default(),
-            );
-            let decisions = writes.len();
-            let logs = writes.iter().map(|write| write.log.len()).sum::<usize>();
-            // Only placeholders and fixed fragments (see `carried_decisions`).
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sqlite::decisions(decisions, logs)));
-            for (write, encoded) in writes.iter().zip(encoded) {
-                let (id, expected, e) = decided_entry(write, encoded)?;
-                query = crate::objects::bind_entry!(query.bind(id.0).bind(expected), &e);
-            }
-            for encoded in encoded {
-                let o = &encoded.object;
-                query = crate::objects::bind_record!(query, o)
-                    .bind(o.version)
-                    .bind(o.updated_at);
-            }
-            for (write, encoded) in writes.iter().zip(encoded) {
-                for (entry, e) in write.log.iter().zip(&encoded.log) {
-                    query = crate::modlog::bind_entry!(query, entry, &e);
-                }
-            }
-            let changed = query
-                .execute(&mut *conn)
-                .await
-                .map_err(crate::error::StorageError::from)?
-                .rows_affected();
-            if changed != (2 * decisions + logs) as u64 {
-                return Ok(applied);
-            }
-            applied += decisions as u64;
+use async_trait::async_trait;
+use moderation_core::workflow::{
+    EntryId, EntryPage, EntryWrite, ModeratedObject, ObjectEntry, ObjectStore, ObjectWrite,
+    PendingQuery, PublicObject, PublicRead, StoredWrite,
+};
+use moderation_core::{Kind, ModerationError, ObjectId, ObjectRef};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::SqliteStore;
+use crate::error::StorageError;
+use crate::objects::{self, EncodedObject, EncodedWrite, LogRow, RecordKey};
+
+/// Records whose `{"kind", "key"}` is in the JSON array `$1`.
+const BATCH_OBJECTS: &str = "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, \
+     o.decided_at, o.reason, o.public_version, o.approved_version, o.current_version, \
+     o.revision, o.version, o.created_at, o.updated_at FROM json_each($1) AS j \
+     JOIN moderated_objects AS o \
+     ON o.kind = j.value ->> 'kind' AND o.object_key = j.value ->> 'key'";
+
+/// Entries whose id is in the JSON array `$1`.
+const BATCH_ENTRIES: &str = "SELECT id, kind, object_key, revision, status, snapshot, \
+     submitted_by, submitted_at, decided_by, decided_at, reason, version \
+     FROM moderation_entries WHERE id IN (SELECT value FROM json_each($1))";
+
+/// Hidden keys of kind `$1` among the JSON array `$2`.
+const BATCH_HIDDEN: &str = "SELECT object_key FROM moderated_objects WHERE kind = $1 \
+     AND object_key IN (SELECT value FROM json_each($2)) AND public_version IS NULL";
+
+/// Entries whose id is in the JSON array `$1`, each followed by its
+/// record's columns.
+const BATCH_TARGETS: &str = "SELECT e.id, e.kind, e.object_key, e.revision, e.status, \
+     e.snapshot, e.submitted_by, e.submitted_at, e.decided_by, e.decided_at, e.reason, \
+     e.version, o.kind, o.object_key, o.state, o.status, o.decided_by, o.decided_at, o.reason, \
+     o.public_version, o.approved_version, o.current_version, o.revision, o.version, \
+     o.created_at, o.updated_at FROM json_each($1) AS j \
+     JOIN moderation_entries AS e ON e.id = j.value \
+     JOIN moderated_objects AS o ON o.kind = e.kind AND o.object_key = e.object_key";
+
+/// The versions of the entries whose id is in the JSON array `$1`.
+const ENTRY_VERSIONS: &str = "SELECT id, version FROM moderation_entries \
+     WHERE id IN (SELECT value FROM json_each($1))";
+
+/// The versions of the records whose `{"kind", "key"}` is in the JSON
+/// array `$1`.
+const RECORD_VERSIONS: &str = "SELECT o.kind, o.object_key, o.version FROM json_each($1) AS j \
+     JOIN moderated_objects AS o \
+     ON o.kind = j.value ->> 'kind' AND o.object_key = j.value ->> 'key'";
+
+/// Rows per batch statement: at most 13 values a row, so 13 000 values,
+/// under SQLite's limit of 32 766 a statement.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+#[async_trait]
+impl ObjectStore for SqliteStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %object))]
+    async fn object(&self, object: &ObjectRef) -> Result<Option<ModeratedObject>, ModerationError> {
+        let (kind, key) = objects::encode_ref(object)?;
+        let mut conn = self.reader().await?;
+        let row = sqlx::query(objects::SELECT_OBJECT)
+            .bind(kind)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        row.as_ref().map(objects::object_from_row).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", count = objects.len()))]
+    async fn objects(
+        &self,
+        objects: &[ObjectRef],
+    ) -> Result<Vec<ModeratedObject>, ModerationError> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(applied)
+        let keys = objects::encode_refs(objects)?;
+        let mut conn = self.reader().await?;
+        let rows = sqlx::query(BATCH_OBJECTS)
+            .bind(keys)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        rows.iter().map(objects::object_from_row).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", count = ids.len()))]
+    async fn entries(&self, ids: &[EntryId]) -> Result<Vec<ObjectEntry>, ModerationError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(&objects::encode_entry_ids(ids))?;
+        let mut conn = self.reader().await?;
+        let rows = sqlx::query(BATCH_ENTRIES)
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        rows.iter().map(objects::entry_from_row).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", count = ids.len()))]
+    async fn decision_targets(
+        &self,
+        ids: &[EntryId],
+    ) -> Result<Vec<(ObjectEntry, ModeratedObject)>, ModerationError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(&objects::encode_entry_ids(ids))?;
+        let mut conn = self.reader().await?;
+        let rows = sqlx::query(BATCH_TARGETS)
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        rows.iter().map(objects::target_from_row).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %object))]
+    async fn object_with_latest(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<Option<(ModeratedObject, Option<ObjectEntry>)>, ModerationError> {
+        let (kind, key) = objects::encode_ref(object)?;
+        let mut conn = self.reader().await?;
+        let row = sqlx::query(objects::SELECT_OBJECT_WITH_LATEST)
+            .bind(kind)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        row.as_ref().map(objects::with_latest_from_row).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %object, revision))]
+    async fn revision(
+        &self,
+        object: &ObjectRef,
+        revision: i64,
+    ) -> Result<Option<ObjectEntry>, ModerationError> {
+        let (kind, key) = objects::encode_ref(object)?;
+        let mut conn = self.reader().await?;
+        let row = sqlx::query(objects::SELECT_REVISION)
+            .bind(kind)
+            .bind(key)
+            .bind(revision)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        row.as_ref().map(objects::entry_from_row).transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %object))]
+    async fn history(&self, object: &ObjectRef) -> Result<Vec<ObjectEntry>, ModerationError> {
+        let (kind, key) = objects::encode_ref(object)?;
+        let mut conn = self.reader().await?;
+        let rows = sqlx::query(objects::SELECT_HISTORY)
+            .bind(kind)
+            .bind(key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        rows.iter().map(objects::entry_from_row).collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite"))]
+    async fn pending(&self, query: &PendingQuery) -> Result<EntryPage, ModerationError> {
+        let (at, id, fetch) = objects::pending_bounds(query);
+        let statement = if query.kind.is_some() {
+            objects::PENDING_OF_KIND
+        } else {
+            objects::PENDING
+        };
+        let mut sql = sqlx::query(statement).bind(at).bind(id).bind(fetch);
+        if let Some(kind) = &query.kind {
+            sql = sql.bind(kind.as_str());
+        }
+        let mut conn = self.reader().await?;
+        let rows = sql
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        let entries = rows
+            .iter()
+            .map(objects::entry_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(EntryPage::from_fetched(entries, query.clamped_limit()))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %object))]
+    async fn public_version(&self, object: &ObjectRef) -> Result<PublicRead, ModerationError> {
+        let (kind, key) = objects::encode_ref(object)?;
+        let mut conn = self.reader().await?;
+        let row = sqlx::query(objects::SELECT_PUBLIC)
+            .bind(kind)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        objects::public_read(row.as_ref().map(objects::public_from_row).transpose()?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %kind, count = ids.len()))]
+    async fn hidden_among(
+        &self,
+        kind: &Kind,
+        ids: &[ObjectId],
+    ) -> Result<Vec<ObjectId>, ModerationError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(&objects::encode_keys(ids)?)?;
+        let mut conn = self.reader().await?;
+        let hidden: Vec<String> = sqlx::query_scalar(BATCH_HIDDEN)
+            .bind(kind.as_str())
+            .bind(keys)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        objects::decode_keys(&hidden)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", %kind, limit))]
+    async fn public_page(
+        &self,
+        kind: &Kind,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<PublicObject>, ModerationError> {
+        let after = after
+            .map(crate::record::object_key)
+            .transpose()?
+            .unwrap_or_default();
+        let mut conn = self.reader().await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(objects::PUBLIC_PAGE)
+            .bind(kind.as_str())
+            .bind(after)
+            .bind(objects::page_limit(limit))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        objects::public_page(rows)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", count = writes.len()))]
+    async fn apply(&self, writes: Vec<ObjectWrite>) -> Result<Vec<StoredWrite>, ModerationError> {
+        // Every value is encoded and checked before the writer sees it.
+        let writes = objects::encode_writes(writes, self.limits())?;
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |conn| Box::pin(apply(conn, writes))).await
     }
 }
 
-crate::objects::impl_object_store!(
-    super::SqliteStore,
-    "sqlite",
-    crate::objects::SQLITE_BATCH,
-    crate::modlog::sqlite_append
-);
+/// Stores every write, then their moderation-log rows; a version that no
+/// longer matches stops it with the conflict it found (the caller's
+/// transaction then keeps nothing of it).
+pub(crate) async fn apply(
+    conn: &mut SqliteConnection,
+    mut writes: Vec<EncodedWrite>,
+) -> Result<Vec<StoredWrite>, ModerationError> {
+    let log = objects::take_log(&mut writes);
+    let stored = if objects::is_batch(&writes) {
+        decide_batch(conn, writes).await?
+    } else {
+        let mut stored = Vec::with_capacity(writes.len());
+        for write in writes {
+            stored.push(write_object(conn, write).await?);
+        }
+        stored
+    };
+    insert_log(conn, &log).await?;
+    Ok(stored)
+}
+
+/// Writes one object's change (its moderation-log rows aside): a new
+/// record first (its entries reference it), then the entries it updates,
+/// then an existing record, then the new entries. Entries go before an
+/// existing record so that the loser of two moderators deciding one entry
+/// learns it from the entry's version, and an edit's new revision is
+/// inserted only once the record's version check passed.
+pub(crate) async fn write_object(
+    conn: &mut SqliteConnection,
+    write: EncodedWrite,
+) -> Result<StoredWrite, ModerationError> {
+    if write.insert {
+        insert_record(conn, &write).await?;
+    }
+    for (entry, values) in write.entries.iter().zip(&write.values) {
+        if let EntryWrite::Update {
+            entry,
+            expected_version,
+        } = entry
+        {
+            update_entry(conn, entry.id, *expected_version, values).await?;
+        }
+    }
+    if !write.insert {
+        update_record(conn, &write).await?;
+    }
+    let mut ids = Vec::new();
+    for (entry, values) in write.entries.iter().zip(&write.values) {
+        if let EntryWrite::Insert(new) = entry {
+            ids.push(insert_entry(conn, &write.object, new.revision, values).await?);
+        }
+    }
+    objects::stored(write, ids)
+}
+
+/// Inserts the record of `write`, which must not exist yet.
+pub(crate) async fn insert_record(
+    conn: &mut SqliteConnection,
+    write: &EncodedWrite,
+) -> Result<(), ModerationError> {
+    let inserted = objects::bind_insert_object(sqlx::query(objects::INSERT_OBJECT), &write.object)
+        .execute(&mut *conn)
+        .await
+        .map_err(StorageError::from)?
+        .rows_affected();
+    if inserted == 0 {
+        let actual = record_version(conn, &write.object).await?;
+        return Err(objects::record_conflict(write, actual));
+    }
+    Ok(())
+}
+
+/// Updates the record of `write` if it still has the version the write
+/// was planned on.
+pub(crate) async fn update_record(
+    conn: &mut SqliteConnection,
+    write: &EncodedWrite,
+) -> Result<(), ModerationError> {
+    let updated = objects::bind_update_object(sqlx::query(objects::UPDATE_OBJECT), &write.object)
+        .execute(&mut *conn)
+        .await
+        .map_err(StorageError::from)?
+        .rows_affected();
+    if updated == 0 {
+        let actual = record_version(conn, &write.object).await?;
+        return Err(objects::record_conflict(write, actual));
+    }
+    Ok(())
+}
+
+/// The version record `o` has now (`None`: it has none).
+async fn record_version(
+    conn: &mut SqliteConnection,
+    o: &EncodedObject,
+) -> Result<Option<i64>, ModerationError> {
+    Ok(sqlx::query_scalar(objects::SELECT_OBJECT_VERSION)
+        .bind(o.kind.as_str())
+        .bind(o.key.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// Inserts a new entry of revision `revision` of record `o`; returns its id.
+pub(crate) async fn insert_entry(
+    conn: &mut SqliteConnection,
+    o: &EncodedObject,
+    revision: i64,
+    values: &objects::EncodedEntry,
+) -> Result<i64, ModerationError> {
+    let row = objects::bind_insert_entry(sqlx::query(objects::INSERT_ENTRY), o, revision, values)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(sqlx::Row::try_get(&row, 0).map_err(StorageError::from)?)
+}
+
+/// Updates entry `id` if it still has version `expected`.
+pub(crate) async fn update_entry(
+    conn: &mut SqliteConnection,
+    id: EntryId,
+    expected: i64,
+    values: &objects::EncodedEntry,
+) -> Result<(), ModerationError> {
+    let updated =
+        objects::bind_update_entry(sqlx::query(objects::UPDATE_ENTRY), id, expected, values)
+            .execute(&mut *conn)
+            .await
+            .map_err(StorageError::from)?
+            .rows_affected();
+    if updated == 0 {
+        let actual: Option<i64> = sqlx::query_scalar(objects::SELECT_ENTRY_VERSION)
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        return Err(objects::entry_conflict(id, expected, actual));
+    }
+    Ok(())
+}
+
+/// Writes a batch of decisions (see `objects::is_batch`) a table at a time:
+/// every entry at its expected version, then every record at its own.
+/// What either update misses is read back and reported as the conflict
+/// the batch would have met one write at a time.
+pub(crate) async fn decide_batch(
+    conn: &mut SqliteConnection,
+    writes: Vec<EncodedWrite>,
+) -> Result<Vec<StoredWrite>, ModerationError> {
+    let updated = update_entries(conn, &writes).await?;
+    if updated.len() < writes.len() {
+        return Err(batch_entry_conflict(conn, &writes, &updated).await);
+    }
+    let updated = update_records(conn, &writes).await?;
+    if updated.len() < writes.len() {
+        return Err(batch_record_conflict(conn, &writes, &updated).await);
+    }
+    objects::decided(writes)
+}
+
+/// Updates the entry of every decision at its expected version; returns
+/// the ids of the entries updated.
+async fn update_entries(
+    conn: &mut SqliteConnection,
+    writes: &[EncodedWrite],
+) -> Result<HashSet<i64>, ModerationError> {
+    let mut updated = HashSet::with_capacity(writes.len());
+    for chunk in writes.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "WITH w (id, expected, status, snapshot, submitted_by, submitted_at, decided_by, \
+             decided_at, reason) AS (",
+        );
+        query.push_values(
+            chunk.iter().filter_map(EncodedWrite::decision),
+            |mut row, (id, expected, e)| {
+                row.push_bind(id.0)
+                    .push_bind(expected)
+                    .push_bind(e.status)
+                    .push_bind(e.snapshot.as_str())
+                    .push_bind(e.submitted_by.as_deref())
+                    .push_bind(e.submitted_at)
+                    .push_bind(e.decided_by.as_deref())
+                    .push_bind(e.decided_at)
+                    .push_bind(e.reason.as_deref());
+            },
+        );
+        query.push(
+            ") UPDATE moderation_entries SET status = w.status, snapshot = w.snapshot, \
+             submitted_by = w.submitted_by, submitted_at = w.submitted_at, \
+             decided_by = w.decided_by, decided_at = w.decided_at, reason = w.reason, \
+             version = moderation_entries.version + 1 \
+             FROM w WHERE moderation_entries.id = w.id \
+             AND moderation_entries.version = w.expected RETURNING id",
+        );
+        let ids: Vec<i64> = query
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        updated.extend(ids);
+    }
+    Ok(updated)
+}
+
+/// Updates the record of every decision at its expected version; returns
+/// the keys of the records updated.
+async fn update_records(
+    conn: &mut SqliteConnection,
+    writes: &[EncodedWrite],
+) -> Result<HashSet<RecordKey>, ModerationError> {
+    let mut updated = HashSet::with_capacity(writes.len());
+    for chunk in writes.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "WITH w (kind, object_key, expected, state, status, decided_by, decided_at, reason, \
+             public_version, approved_version, current_version, revision, updated_at) AS (",
+        );
+        query.push_values(chunk, |mut row, write| {
+            let o = &write.object;
+            row.push_bind(o.kind.as_str())
+                .push_bind(o.key.as_str())
+                .push_bind(o.version)
+                .push_bind(o.state)
+                .push_bind(o.status)
+                .push_bind(o.decided_by.as_deref())
+                .push_bind(o.decided_at)
+                .push_bind(o.reason.as_deref())
+                .push_bind(o.public.as_deref())
+                .push_bind(o.approved.as_deref())
+                .push_bind(o.current.as_str())
+                .push_bind(o.revision)
+                .push_bind(o.updated_at);
+        });
+        query.push(
+            ") UPDATE moderated_objects SET state = w.state, status = w.status, \
+             decided_by = w.decided_by, decided_at = w.decided_at, reason = w.reason, \
+             public_version = w.public_version, approved_version = w.approved_version, \
+             current_version = w.current_version, revision = w.revision, \
+             version = moderated_objects.version + 1, updated_at = w.updated_at \
+             FROM w WHERE moderated_objects.kind = w.kind \
+             AND moderated_objects.object_key = w.object_key \
+             AND moderated_objects.version = w.expected RETURNING kind, object_key",
+        );
+        let keys: Vec<RecordKey> = query
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        updated.extend(keys);
+    }
+    Ok(updated)
+}
+
+/// The conflict of a batch whose entry update matched only `updated`,
+/// before any record was written.
+async fn batch_entry_conflict(
+    conn: &mut SqliteConnection,
+    writes: &[EncodedWrite],
+    updated: &HashSet<i64>,
+) -> ModerationError {
+    let missed: HashSet<i64> = writes
+        .iter()
+        .filter_map(EncodedWrite::decision)
+        .map(|(id, _, _)| id.0)
+        .filter(|id| !updated.contains(id))
+        .collect();
+    let read = async {
+        let ids = serde_json::to_string(&missed.iter().collect::<Vec<_>>())?;
+        let entries: Vec<(i64, i64)> = sqlx::query_as(ENTRY_VERSIONS)
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+        let records = record_versions(conn, writes).await?;
+        Ok::<_, ModerationError>((entries.into_iter().collect::<HashMap<_, _>>(), records))
+    };
+    match read.await {
+        Ok((entries, records)) => {
+            objects::batch_entry_conflict(writes, &missed, &entries, &records)
+        }
+        Err(error) => error,
+    }
+}
+
+/// The conflict of a batch whose record update matched only `updated`.
+async fn batch_record_conflict(
+    conn: &mut SqliteConnection,
+    writes: &[EncodedWrite],
+    updated: &HashSet<RecordKey>,
+) -> ModerationError {
+    let missed: Vec<&EncodedWrite> = writes
+        .iter()
+        .filter(|write| {
+            let (kind, key) = write.key();
+            !updated.contains(&(kind.to_owned(), key.to_owned()))
+        })
+        .collect();
+    let keys: HashSet<RecordKey> = missed
+        .iter()
+        .map(|write| (write.object.kind.clone(), write.object.key.clone()))
+        .collect();
+    match record_versions(conn, missed).await {
+        Ok(records) => objects::batch_record_conflict(writes, &keys, &records),
+        Err(error) => error,
+    }
+}
+
+/// The versions the records of `writes` have now, by key.
+async fn record_versions<'w>(
+    conn: &mut SqliteConnection,
+    writes: impl IntoIterator<Item = &'w EncodedWrite>,
+) -> Result<HashMap<RecordKey, i64>, ModerationError> {
+    let keys = objects::encode_write_keys(writes)?;
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(RECORD_VERSIONS)
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, key, version)| ((kind, key), version))
+        .collect())
+}
+
+/// Inserts moderation-log rows in order, a few statements for any number.
+pub(crate) async fn insert_log(
+    conn: &mut SqliteConnection,
+    rows: &[LogRow],
+) -> Result<(), ModerationError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
+             before_state, after_state, detail, ip, bulk_id, at) ",
+        );
+        query.push_values(chunk, |mut row, log| {
+            row.push_bind(log.action.as_str())
+                .push_bind(log.actor.as_deref())
+                .push_bind(log.target_kind.as_str())
+                .push_bind(log.target_key.as_str())
+                .push_bind(log.reason.as_deref())
+                .push_bind(log.before_state.as_deref())
+                .push_bind(log.after_state.as_deref())
+                .push_bind(log.detail.as_str())
+                .push_bind(log.ip.as_deref())
+                .push_bind(log.bulk_id.as_deref())
+                .push_bind(log.at);
+        });
+        query
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+    }
+    Ok(())
+}

@@ -172,9 +172,7 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<StorageError> + Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, E>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let work: Work<T, E> = Box::new(work);
@@ -440,7 +438,8 @@ mod tests {
             return Err(StorageError::WriterStopped);
         }
         assert_eq!(
-            busy.await.map_err(|e| StorageError::corrupt("task", &e))??,
+            busy.await
+                .map_err(|e| StorageError::corrupt("task", &e))??,
             1
         );
         store

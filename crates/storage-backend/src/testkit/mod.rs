@@ -27,6 +27,7 @@
 pub mod audit;
 pub mod bans;
 pub mod community;
+pub mod held;
 pub mod items;
 pub mod modlog;
 mod pages;
