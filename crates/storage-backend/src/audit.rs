@@ -15,7 +15,6 @@
 //! [`AuditStore`]: moderation_audit_trail::AuditStore
 //! [`IpHolder`]: moderation_audit_trail::IpHolder
 
-use chrono::{DateTime, Utc};
 use moderation_audit_trail::{AuditError, AuditQuery, AuditRecord, NewAuditRecord, RecordedIp};
 use moderation_core::{AuthorKey, Kind, ObjectId, ObjectRef, PageRequest, UserId};
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -67,16 +66,8 @@ pub(crate) const COUNT_OLDER: &str = "SELECT COUNT(*) FROM audit_records WHERE a
 pub(crate) const DELETE_OLDER: &str = "DELETE FROM audit_records WHERE id IN \
      (SELECT id FROM audit_records WHERE at <= $1 ORDER BY at, id LIMIT $2)";
 
-/// Rows one erasure batch changes at most.
-pub(crate) const ERASE_BATCH: i64 = 1_000;
-
-/// Ids one batch of an id-range sweep covers (see [`Sweep::IdRange`]):
-/// each row of the range is read once, so a batch stays as short as an
-/// indexed one of [`ERASE_BATCH`] rows.
-pub(crate) const ID_SPAN: i64 = 10_000;
-
 /// A user's audit records, for erasure, in batches.
-pub(crate) const DELETE_ACTOR: Sweep = Sweep::Shrinking(
+pub(crate) const DELETE_ACTOR: crate::erasure::Sweep = crate::erasure::Sweep::Shrinking(
     "DELETE FROM audit_records WHERE id IN (SELECT id FROM audit_records \
      WHERE actor = $1 ORDER BY at, id LIMIT $2)",
 );
@@ -133,36 +124,11 @@ pub(crate) fn user_value(user: &UserId, column: UserColumn) -> String {
     }
 }
 
-/// How an erasure walks one table's rows of a user, a batch per
-/// transaction. `$1` is always the user's value (see [`UserColumn`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Sweep {
-    /// The statement's change takes a row out of its own condition
-    /// (a delete, or clearing the user column), through an index on the
-    /// user: `$2` the batch size. Repeated until a batch changes fewer.
-    Shrinking(&'static str),
-    /// Rows keep matching the user after the change, so batches walk the
-    /// user's index by `(time, id)`: `end` (`$2, $3` after this key, `$4`
-    /// the offset) finds a batch's last key; `apply` changes the user's
-    /// rows after `($2, $3)` up to `($4, $5)`.
-    Keyset {
-        end: &'static str,
-        apply: &'static str,
-    },
-    /// The table has no index on the user: batches walk id ranges of
-    /// [`ID_SPAN`] up to the id `last` reads; `apply` changes the user's
-    /// rows with `$2 < id <= $3`.
-    IdRange {
-        last: &'static str,
-        apply: &'static str,
-    },
-}
-
 /// A user's IPs outside the audit trail: on the log entries they wrote and
 /// the items they wrote.
-pub(crate) const CLEAR_USER_IPS: [(Sweep, UserColumn); 3] = [
+pub(crate) const CLEAR_USER_IPS: [(crate::erasure::Sweep, UserColumn); 3] = [
     (
-        Sweep::Keyset {
+        crate::erasure::Sweep::Keyset {
             end: "SELECT at, id FROM moderation_log WHERE actor = $1 AND (at, id) > ($2, $3) \
                   ORDER BY at, id LIMIT 1 OFFSET $4",
             apply: "UPDATE moderation_log SET ip = NULL WHERE actor = $1 \
@@ -171,7 +137,7 @@ pub(crate) const CLEAR_USER_IPS: [(Sweep, UserColumn); 3] = [
         UserColumn::Actor,
     ),
     (
-        Sweep::Keyset {
+        crate::erasure::Sweep::Keyset {
             end: "SELECT created_at, id FROM moderation_items WHERE author_key = $1 \
                   AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT 1 OFFSET $4",
             apply: "UPDATE moderation_items SET ip = NULL WHERE author_key = $1 \
@@ -181,7 +147,7 @@ pub(crate) const CLEAR_USER_IPS: [(Sweep, UserColumn); 3] = [
         UserColumn::Author,
     ),
     (
-        Sweep::IdRange {
+        crate::erasure::Sweep::IdRange {
             last: crate::modlog::LAST_ITEM_LOG_ID,
             apply: "UPDATE moderation_item_log SET ip = NULL \
                     WHERE id > $2 AND id <= $3 AND actor = $1 AND ip IS NOT NULL",
@@ -189,25 +155,6 @@ pub(crate) const CLEAR_USER_IPS: [(Sweep, UserColumn); 3] = [
         UserColumn::Actor,
     ),
 ];
-
-/// An actor's erasure from the moderation log and the item log: the
-/// entries stay, without the actor and the IP.
-pub(crate) const ANONYMISE_ACTOR: [Sweep; 2] = [
-    Sweep::Shrinking(crate::modlog::ANONYMISE_LOG_BATCH),
-    Sweep::IdRange {
-        last: crate::modlog::LAST_ITEM_LOG_ID,
-        apply: crate::modlog::ANONYMISE_ITEM_LOG_RANGE,
-    },
-];
-
-/// Where a [`Sweep::Keyset`] starts: before every key.
-pub(crate) const FIRST_KEY: (i64, i64) = (i64::MIN, i64::MIN);
-
-/// Where the last batch of a [`Sweep::Keyset`] ends: after every key.
-pub(crate) const LAST_KEY: (i64, i64) = (i64::MAX, i64::MAX);
-
-/// The `OFFSET` that finds a keyset batch's last key.
-pub(crate) const BATCH_OFFSET: i64 = ERASE_BATCH - 1;
 
 /// A [`NewAuditRecord`] as column values, checked before any SQL runs.
 /// Serialised by name for SQLite's one-parameter batch insert.
@@ -356,11 +303,6 @@ impl PageValues {
     }
 }
 
-fn from_micros(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::corrupt("at", &format!("{micros} is out of range")))
-}
-
 /// Reads a row back, turning anything this library did not write into a
 /// typed error.
 pub(crate) fn decode(row: AuditRow) -> Result<AuditRecord, AuditError> {
@@ -384,7 +326,7 @@ pub(crate) fn decode(row: AuditRow) -> Result<AuditRecord, AuditError> {
         },
         action,
         detail: serde_json::from_str(&detail).map_err(|e| StorageError::corrupt("detail", &e))?,
-        at: from_micros(at)?,
+        at: crate::record::from_micros("at", at)?,
     })
 }
 

@@ -65,14 +65,6 @@ pub(crate) fn decode_kind(text: &str) -> Result<BanKind, StorageError> {
         .ok_or_else(|| StorageError::corrupt("kind", &format!("unknown ban kind `{text}`")))
 }
 
-pub(crate) fn decode_time(
-    column: &'static str,
-    micros: i64,
-) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::corrupt(column, &format!("{micros} is out of range")))
-}
-
 pub(crate) fn decode_ban(row: BanRow) -> Result<BanEntry, StorageError> {
     let (id, target_kind, target, kind, reason, created_by, created_at, expires_at) = row;
     Ok(BanEntry {
@@ -81,9 +73,9 @@ pub(crate) fn decode_ban(row: BanRow) -> Result<BanEntry, StorageError> {
         kind: decode_kind(&kind)?,
         reason,
         created_by: UserId::new(created_by).map_err(|e| StorageError::corrupt("created_by", &e))?,
-        created_at: decode_time("created_at", created_at)?,
+        created_at: crate::record::from_micros("created_at", created_at)?,
         expires_at: expires_at
-            .map(|micros| decode_time("expires_at", micros))
+            .map(|micros| crate::record::from_micros("expires_at", micros))
             .transpose()?,
     })
 }

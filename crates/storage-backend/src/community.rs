@@ -21,8 +21,8 @@ use moderation_core::community::{
 use moderation_core::{ModerationError, TrustLevel, UserId};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::bans::decode_time;
 use crate::error::StorageError;
+use crate::record::from_micros;
 use crate::record::to_micros;
 
 /// A driver error as the ports' error type.
@@ -198,7 +198,7 @@ fn optional_time(
     column: &'static str,
     micros: Option<i64>,
 ) -> Result<Option<DateTime<Utc>>, StorageError> {
-    micros.map(|m| decode_time(column, m)).transpose()
+    micros.map(|m| from_micros(column, m)).transpose()
 }
 
 /// Reads a sanction row back, turning anything this library did not
@@ -212,7 +212,7 @@ pub(crate) fn decode_sanction(row: SanctionRow) -> Result<Sanction, ModerationEr
             kind: SanctionKind::parse(&kind).map_err(|e| StorageError::corrupt("kind", &e))?,
             reason,
             by: by.map(|by| user("imposed_by", by)).transpose()?,
-            at: decode_time("at", at)?,
+            at: from_micros("at", at)?,
             expires_at: optional_time("expires_at", expires_at)?,
             cause,
         },
@@ -259,7 +259,7 @@ pub(crate) fn decode_trust_record(
         user: user_id.clone(),
         level: level("level", stored)?,
         locked,
-        updated_at: decode_time("updated_at", updated_at)?,
+        updated_at: from_micros("updated_at", updated_at)?,
     })
 }
 
@@ -279,7 +279,7 @@ pub(crate) fn decode_trust_change(
         locked,
         by: by.map(|by| user("changed_by", by)).transpose()?,
         reason,
-        at: decode_time("at", at)?,
+        at: from_micros("at", at)?,
     })
 }
 

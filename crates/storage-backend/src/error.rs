@@ -70,6 +70,7 @@ impl From<StorageError> for ModerationError {
 /// A storage failure reaches moderation-misery's callers as
 /// [`MiseryError::Store`](moderation_misery::MiseryError::Store), which keeps
 /// the previous ban list in force.
+#[cfg(feature = "bans")]
 impl From<StorageError> for moderation_misery::MiseryError {
     fn from(error: StorageError) -> Self {
         Self::Store(Box::new(error))

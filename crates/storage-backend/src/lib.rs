@@ -68,12 +68,14 @@ compile_error!(
     "moderation-storage needs a backend: enable the `sqlite` feature (the default) or `postgres`"
 );
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(all(feature = "audit", any(feature = "sqlite", feature = "postgres")))]
 mod audit;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(all(feature = "bans", any(feature = "sqlite", feature = "postgres")))]
 mod bans;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod community;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod erasure;
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod modlog;

@@ -20,7 +20,6 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
 use moderation_core::{
     Kind, ModLogEntry, ModLogFilter, ModerationError, NewModLogEntry, ObjectId, ObjectRef,
     PageRequest, UserId,
@@ -285,11 +284,6 @@ impl PageValues {
     }
 }
 
-fn from_micros(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::corrupt("at", &format!("{micros} is out of range")))
-}
-
 /// Reads a row back, turning anything this library did not write into a
 /// typed error.
 pub(crate) fn decode(row: ModLogRow) -> Result<ModLogEntry, StorageError> {
@@ -319,7 +313,7 @@ pub(crate) fn decode(row: ModLogRow) -> Result<ModLogEntry, StorageError> {
             .map(|text| Uuid::parse_str(&text))
             .transpose()
             .map_err(|e| StorageError::corrupt("bulk_id", &e))?,
-        at: from_micros(at)?,
+        at: crate::record::from_micros("at", at)?,
     })
 }
 

@@ -16,7 +16,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use moderation_core::workflow::{
     EntryId, EntryStatus, EntryWrite, ModeratedObject, NewEntry, ObjectEntry, ObjectState,
     ObjectStatus, ObjectWrite, StoredWrite,
@@ -705,11 +704,6 @@ where
         .bind(e.reason.as_deref())
 }
 
-fn decode_time(column: &'static str, micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::corrupt(column, &format!("{micros} is out of range")))
-}
-
 fn decode_json(column: &'static str, text: &str) -> Result<Value, StorageError> {
     serde_json::from_str(text).map_err(|e| StorageError::corrupt(column, &e))
 }
@@ -785,7 +779,7 @@ where
             .map_err(|e| StorageError::corrupt("status", &e))?,
         decided_by: decode_user("decided_by", column(row, o + 4)?)?,
         decided_at: column::<_, Option<i64>>(row, o + 5)?
-            .map(|at| decode_time("decided_at", at))
+            .map(|at| crate::record::from_micros("decided_at", at))
             .transpose()?,
         reason: column(row, o + 6)?,
         public: public
@@ -797,8 +791,8 @@ where
         current: decode_json("current_version", &current)?,
         revision: column(row, o + 10)?,
         version: column(row, o + 11)?,
-        created_at: decode_time("created_at", column(row, o + 12)?)?,
-        updated_at: decode_time("updated_at", column(row, o + 13)?)?,
+        created_at: crate::record::from_micros("created_at", column(row, o + 12)?)?,
+        updated_at: crate::record::from_micros("updated_at", column(row, o + 13)?)?,
     })
 }
 
@@ -824,10 +818,10 @@ where
             .map_err(|e| StorageError::corrupt("status", &e))?,
         snapshot: decode_json("snapshot", &snapshot)?,
         submitted_by: decode_user("submitted_by", column(row, 6)?)?,
-        submitted_at: decode_time("submitted_at", column(row, 7)?)?,
+        submitted_at: crate::record::from_micros("submitted_at", column(row, 7)?)?,
         decided_by: decode_user("decided_by", column(row, 8)?)?,
         decided_at: column::<_, Option<i64>>(row, 9)?
-            .map(|at| decode_time("decided_at", at))
+            .map(|at| crate::record::from_micros("decided_at", at))
             .transpose()?,
         reason: column(row, 10)?,
         version: column(row, 11)?,
@@ -940,7 +934,7 @@ mod tests {
         object_id: i64,
         version: i64,
     ) -> Result<EncodedWrite, ModerationError> {
-        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
         let record = ModeratedObject {
             object: object(object_id)?,
             state: ObjectState::Ready,

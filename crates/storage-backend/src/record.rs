@@ -28,7 +28,12 @@ pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-fn from_micros(column: &'static str, micros: i64) -> Result<DateTime<Utc>, StorageError> {
+/// A stored time back from microseconds; a value out of range names its
+/// column. Every table stores times this way.
+pub(crate) fn from_micros(
+    column: &'static str,
+    micros: i64,
+) -> Result<DateTime<Utc>, StorageError> {
     DateTime::from_timestamp_micros(micros)
         .ok_or_else(|| StorageError::corrupt(column, &format!("{micros} is out of range")))
 }

@@ -135,8 +135,7 @@ fn corrupt(column: &'static str, problem: &dyn std::fmt::Display) -> ModerationE
 }
 
 fn decode_time(column: &'static str, micros: i64) -> Result<DateTime<Utc>, ModerationError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| corrupt(column, &format!("{micros} is out of range")))
+    Ok(crate::record::from_micros(column, micros)?)
 }
 
 fn decode_status(column: &'static str, text: &str) -> Result<ReviewStatus, ModerationError> {

@@ -343,55 +343,8 @@ where
     } else {
         " ORDER BY created_at ASC, id ASC LIMIT "
     });
-    // The row count is written as a number, not bound: SQLite lets a value
-    // bound to `LIMIT` shape the plan and prepares the statement again each
-    // time it is bound, which would be every page. Page sizes are few, so
-    // the statement cache keeps each size's statement.
-    query.push(values.fetch);
+    query.push_bind(i64::from(values.fetch));
     query
-}
-
-/// How a backend writes the placeholders of a statement assembled as text
-/// with [`values_list`], for the stores that assemble statements that way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(
-    dead_code,
-    reason = "kept for `modlog::insert_rows` and the stores that assemble statements as text"
-)]
-pub(crate) enum Placeholder {
-    /// `$1, $2, ...` (PostgreSQL).
-    Numbered,
-    /// `?, ?, ...` bound by position (SQLite). SQLite finds each `$N` by a
-    /// linear search over the statement's parameter names, so a batch
-    /// statement with thousands of them would bind in quadratic time.
-    Anonymous,
-}
-
-/// `($1, $2, ...), ($k, ...)` (or `(?, ?, ...), ...`) for `rows` rows of
-/// `per_row` values each.
-#[allow(
-    dead_code,
-    reason = "kept for `modlog::insert_rows` and the stores that assemble statements as text"
-)]
-pub(crate) fn values_list(rows: usize, per_row: usize, style: Placeholder) -> String {
-    let mut sql = String::with_capacity(rows * per_row * 6);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for col in 1..=per_row {
-            if col > 1 {
-                sql.push_str(", ");
-            }
-            match style {
-                Placeholder::Numbered => sql.push_str(&format!("${}", row * per_row + col)),
-                Placeholder::Anonymous => sql.push('?'),
-            }
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! The PostgreSQL backend: many application servers share one database.
 
+#[cfg(feature = "audit")]
 mod audit;
+#[cfg(feature = "bans")]
 mod bans;
 mod community;
+mod erasure;
 mod held;
 mod items;
 mod modlog;

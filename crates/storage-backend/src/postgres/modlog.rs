@@ -46,7 +46,7 @@ impl ModerationLog for PgStore {
     #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres"))]
     async fn anonymise_actor(&self, actor: &UserId) -> Result<u64, ModerationError> {
         let mut changed = 0;
-        for sweep in crate::audit::ANONYMISE_ACTOR {
+        for sweep in crate::erasure::ANONYMISE_ACTOR {
             changed += self.sweep(sweep, actor.as_str().to_owned()).await?;
         }
         Ok(changed)

@@ -14,9 +14,9 @@ use moderation_core::{ModerationError, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::SqliteStore;
-use crate::bans::decode_time;
 use crate::community::{self, SanctionRow, TrustHistoryRow, db, level_value};
 use crate::modlog::sqlite_append;
+use crate::record::from_micros;
 use crate::record::to_micros;
 
 #[async_trait]
@@ -171,7 +171,7 @@ pub(crate) async fn check_and_append(
                     .fetch_optional(&mut *conn)
                     .await
                     .map_err(db)?;
-                at.map(|at| decode_time("at", at)).transpose()?
+                at.map(|at| from_micros("at", at)).transpose()?
             };
             if let Some(matched) = matched {
                 return Ok(community::refusal(index, &query, matched, attempt.at));

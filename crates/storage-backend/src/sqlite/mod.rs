@@ -1,8 +1,11 @@
 //! The SQLite backend: one file, WAL, created and migrated on first open.
 
+#[cfg(feature = "audit")]
 mod audit;
+#[cfg(feature = "bans")]
 mod bans;
 mod community;
+mod erasure;
 mod held;
 mod items;
 mod modlog;

@@ -48,7 +48,7 @@ impl ModerationLog for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite"))]
     async fn anonymise_actor(&self, actor: &UserId) -> Result<u64, ModerationError> {
         let mut changed = 0;
-        for sweep in crate::audit::ANONYMISE_ACTOR {
+        for sweep in crate::erasure::ANONYMISE_ACTOR {
             changed += self.sweep(sweep, actor.as_str().to_owned()).await?;
         }
         Ok(changed)
