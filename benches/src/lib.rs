@@ -2,3 +2,4 @@
 //! `docs/benchmarks.md` for how to run them and the figures measured.
 
 pub mod audit_population;
+pub mod comments;
