@@ -11,6 +11,7 @@
 //! | `read` | `item` by id, 10 000 items stored | the same `SELECT` |
 //! | `batch_1000` | `insert_items` of 1 000 | one transaction of 1 000 item and log inserts |
 //! | `submit_from_8_tasks` | `insert_item` from 8 tasks at once (group commit) | the floor's `submit`, one after the other |
+//! | `thread_round_trip` | | a message to another thread and its answer: what each statement costs the store beyond SQLite, since the driver runs each connection on a thread of its own |
 //!
 //! ```text
 //! cargo bench -p moderation-benches --bench floor
@@ -356,5 +357,30 @@ fn floor(c: &mut Criterion) {
     rt.block_on(temp.close());
 }
 
-criterion_group!(benches, floor);
+/// A message to a thread that answers it, through blocking channels: the
+/// pattern of the driver's connection thread, without SQLite.
+fn thread_round_trip(c: &mut Criterion) {
+    let (to_worker, inbox) = std::sync::mpsc::channel::<u64>();
+    let (to_caller, answers) = std::sync::mpsc::channel::<u64>();
+    let worker = std::thread::spawn(move || {
+        while let Ok(n) = inbox.recv() {
+            if to_caller.send(n).is_err() {
+                break;
+            }
+        }
+    });
+    let mut group = c.benchmark_group("floor/thread_round_trip");
+    configure(&mut group);
+    group.bench_function("two_threads", |b| {
+        b.iter(|| {
+            to_worker.send(black_box(1)).expect("worker alive");
+            black_box(answers.recv().expect("worker alive"))
+        });
+    });
+    group.finish();
+    drop(to_worker);
+    worker.join().expect("worker ends");
+}
+
+criterion_group!(benches, floor, thread_round_trip);
 criterion_main!(benches);

@@ -107,4 +107,3 @@ where
     }
     start.elapsed()
 }
-

@@ -127,8 +127,7 @@ struct Phase {
 /// The CPU time this process has used so far (all threads, user and
 /// system), in seconds; 0 where `getrusage` fails.
 fn cpu_seconds() -> f64 {
-    let Ok(usage) = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
-    else {
+    let Ok(usage) = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF) else {
         return 0.0;
     };
     let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;

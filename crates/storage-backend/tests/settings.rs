@@ -248,3 +248,20 @@ async fn postgres_store_reconnected_to_its_url_reads_back_what_it_wrote() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_close_leaves_the_database_file_alone() -> ScenarioResult {
+    let dir = tempfile::tempdir().map_err(ModerationError::store)?;
+    let path = dir.path().join("moderation.db");
+    let store = SqliteStore::open(&path).await?;
+    let written = write_items(&store).await?;
+    store.close().await;
+    for suffix in ["-wal", "-shm"] {
+        let beside = dir.path().join(format!("moderation.db{suffix}"));
+        assert!(!beside.exists(), "{} is left after close", beside.display());
+    }
+    let reopened = SqliteStore::open(&path).await?;
+    assert_holds(&reopened, &written).await?;
+    reopened.close().await;
+    Ok(())
+}

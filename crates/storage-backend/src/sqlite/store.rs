@@ -318,11 +318,15 @@ impl SqliteStore {
     }
 
     /// Lets the queued writes commit, checkpoints, and closes every
-    /// connection. Later writes fail with [`StorageError::Closed`].
+    /// connection, leaving the database file alone (no `-wal` or `-shm`
+    /// beside it). Later writes fail with [`StorageError::Closed`].
     pub async fn close(&self) {
-        self.writer.close().await;
+        // The write connection closes last: only a connection that may
+        // write can checkpoint and remove the write-ahead log as the last
+        // one leaves, so the file alone holds the data afterwards.
         self.read_pool.close().await;
         self.readers.close().await;
+        self.writer.close().await;
     }
 
     /// A read-only connection, free or soon free.
