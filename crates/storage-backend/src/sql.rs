@@ -220,6 +220,25 @@ where
     query
 }
 
+/// The items `ids`, in no particular order.
+pub(crate) fn select_items<DB>(ids: &[i64]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(
+        "SELECT id, kind, object_key, parent_kind, parent_key, author_key, status, reasons, \
+         payload, fingerprint, ip, created_at, updated_at, version FROM moderation_items \
+         WHERE id IN (",
+    );
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    query
+}
+
 /// Deletes the items `ids`; their flags and log entries follow by
 /// `ON DELETE CASCADE`.
 pub(crate) fn delete_items<DB>(ids: &[i64]) -> QueryBuilder<DB>

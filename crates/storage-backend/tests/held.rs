@@ -11,6 +11,8 @@ mod held {
         held_submission_opens_its_review_item => scenarios::held_submission_opens_its_review_item,
         queue_decisions_change_the_submission => scenarios::queue_decisions_change_the_submission,
         a_refused_decision_writes_nothing => scenarios::a_refused_decision_writes_nothing,
+        a_batch_of_decisions_changes_every_submission =>
+            scenarios::a_batch_of_decisions_changes_every_submission,
         a_decision_on_a_vanished_submission_writes_nothing =>
             scenarios::a_decision_on_a_vanished_submission_writes_nothing,
         a_direct_decision_closes_the_review_item => scenarios::a_direct_decision_closes_the_review_item,

@@ -7,6 +7,7 @@
 //! can never leave a held item out of the queue, or a review item approved
 //! while its submission is still held.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use async_trait::async_trait;
@@ -201,6 +202,76 @@ pub fn submission_effect(
         return None;
     };
     ItemEffect::of(action, transition).map(|effect| (item, effect))
+}
+
+/// The held submissions `transitions` act on, each once, given the review
+/// items the transitions were applied to (in the same order): what a store
+/// reads before it plans their changes with [`submission_changes`].
+#[must_use]
+pub fn decided_submissions(
+    transitions: &[ReviewTransition],
+    reviews: &[ReviewItem],
+) -> Vec<ItemId> {
+    let mut ids: Vec<ItemId> = transitions
+        .iter()
+        .zip(reviews)
+        .filter_map(|(transition, review)| submission_effect(transition, review))
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The status changes `transitions` make to their held submissions, as
+/// stored in `items`, each with the position of its transition: a
+/// submission already in the target status gets none, and a submission
+/// named twice is changed from what the first change leaves. Every store
+/// plans a queue decision's effects with this one function.
+///
+/// # Errors
+/// [`ModerationError::NotFound`] when a submission is not in `items`.
+pub fn submission_changes(
+    transitions: &[ReviewTransition],
+    reviews: &[ReviewItem],
+    mut items: HashMap<ItemId, StoredItem>,
+) -> Result<Vec<(usize, StatusChange)>, ModerationError> {
+    let mut changes = Vec::new();
+    for (position, (transition, review)) in transitions.iter().zip(reviews).enumerate() {
+        let Some((id, effect)) = submission_effect(transition, review) else {
+            continue;
+        };
+        let stored = items
+            .get_mut(&id)
+            .ok_or(ModerationError::NotFound { item: id })?;
+        if let Some(change) = effect.change_for(stored) {
+            stored.status = change.status;
+            stored.version += 1;
+            changes.push((position, change));
+        }
+    }
+    Ok(changes)
+}
+
+/// Pairs decided review items with the submissions `changes` changed (at
+/// the positions [`submission_changes`] gave them), in input order.
+#[must_use]
+pub fn decisions_with_items(
+    reviews: Vec<ReviewItem>,
+    changed: Vec<(usize, StoredItem)>,
+) -> Vec<Decided> {
+    let mut changed = changed.into_iter().peekable();
+    reviews
+        .into_iter()
+        .enumerate()
+        .map(|(position, review)| {
+            let mut item = None;
+            while let Some((_, next)) = changed.next_if(|(at, _)| *at == position) {
+                item = Some(next);
+            }
+            Decided { review, item }
+        })
+        .collect()
 }
 
 /// A queue decision as committed: the review item, and the held submission

@@ -7,11 +7,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::ModerationError;
-use crate::ids::ItemId;
+
 use crate::ids::UserId;
 use crate::memory::{MemoryStore, State};
 use crate::modlog::NewModLogEntry;
-use crate::queue::held::{Decided, HeldItemStore, ReviewClose, ReviewDraft, submission_effect};
+use crate::queue::held::{
+    Decided, HeldItemStore, ReviewClose, ReviewDraft, decided_submissions, decisions_with_items,
+    submission_changes,
+};
 use crate::queue::item::{
     NewReview, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewStatus,
 };
@@ -388,11 +391,10 @@ impl HeldItemStore for MemoryStore {
         // Everything is checked before anything changes: all or nothing. A
         // batch naming one item twice is checked against the first change,
         // as in SQL.
-        let mut reviews: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
-        let mut items: HashMap<ItemId, StoredItem> = HashMap::new();
-        let mut plan = Vec::with_capacity(transitions.len());
-        for transition in transitions {
-            let before = match reviews.get(&transition.review) {
+        let mut staged: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
+        let mut checked = Vec::with_capacity(transitions.len());
+        for transition in &transitions {
+            let before = match staged.get(&transition.review) {
                 Some(item) => item.clone(),
                 None => state.reviews.item(transition.review)?.clone(),
             };
@@ -402,40 +404,24 @@ impl HeldItemStore for MemoryStore {
             let entry = transition.log_entry(&before);
             entry.validate()?;
             let after = transition.applied_to(before.clone());
-            let change = match submission_effect(&transition, &before) {
-                Some((id, effect)) => {
-                    let stored = match items.get(&id) {
-                        Some(item) => item.clone(),
-                        None => state
-                            .stored(id)
-                            .ok_or(ModerationError::NotFound { item: id })?
-                            .clone(),
-                    };
-                    let change = effect.change_for(&stored);
-                    if let Some(change) = &change {
-                        let mut next = stored;
-                        next.status = change.status;
-                        next.version += 1;
-                        items.insert(id, next);
-                    }
-                    change
-                }
-                None => None,
-            };
-            reviews.insert(after.id, after.clone());
-            plan.push((transition, before, after, entry, change));
+            staged.insert(after.id, after.clone());
+            checked.push((before, after, entry));
         }
-        let mut decided = Vec::with_capacity(plan.len());
-        for (transition, before, after, entry, change) in plan {
-            state.reviews.commit(&transition, &before, after.clone());
+        let reviews: Vec<ReviewItem> = checked.iter().map(|(_, after, _)| after.clone()).collect();
+        let items = decided_submissions(&transitions, &reviews)
+            .into_iter()
+            .filter_map(|id| state.stored(id).map(|item| (id, item.clone())))
+            .collect();
+        let changes = submission_changes(&transitions, &reviews, items)?;
+        for (transition, (before, after, entry)) in transitions.iter().zip(checked) {
+            state.reviews.commit(transition, &before, after);
             Self::log_reviews(&state, vec![entry]);
-            let item = change.map(|change| state.apply(change)).transpose()?;
-            decided.push(Decided {
-                review: after,
-                item,
-            });
         }
-        Ok(decided)
+        let changed = changes
+            .into_iter()
+            .map(|(position, change)| Ok((position, state.apply(change)?)))
+            .collect::<Result<Vec<_>, ModerationError>>()?;
+        Ok(decisions_with_items(reviews, changed))
     }
 
     async fn change_status_closing(

@@ -24,7 +24,10 @@ mod subject;
 mod submission;
 
 pub use handler::{ActionContext, ReviewObserver, SubjectHandler};
-pub use held::{Decided, HeldItemStore, ItemEffect, ReviewClose, ReviewDraft, submission_effect};
+pub use held::{
+    Decided, HeldItemStore, ItemEffect, ReviewClose, ReviewDraft, decided_submissions,
+    decisions_with_items, submission_changes, submission_effect,
+};
 pub use item::{
     NewReview, ReviewAction, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewReason,
     ReviewStatus, merge_reasons, total_score,

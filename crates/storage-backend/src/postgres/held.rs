@@ -7,16 +7,18 @@
 //! the same submission never wait for each other in opposite orders.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use moderation_core::{
     Decided, HeldItemStore, ItemId, ModerationError, NewItem, NewLogEntry, Opened, ReviewClose,
     ReviewDraft, ReviewItem, ReviewSubject, ReviewTransition, StatusChange, StoredItem,
-    submission_effect,
+    decided_submissions, decisions_with_items, submission_changes,
 };
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres};
 
 use super::{PgStore, items, review};
-use crate::record::{Change, ItemRow, Submission, db};
-use crate::sql;
+use crate::record::{Change, ItemRow, Submission, db, decode_items};
+use crate::sql::{self, BATCH_ROWS};
 
 #[async_trait]
 impl HeldItemStore for PgStore {
@@ -65,24 +67,37 @@ pub(crate) async fn insert_held(
     Ok((stored, opened))
 }
 
-/// Applies queue decisions and what they do to held submissions.
+/// Applies queue decisions and what they do to held submissions: the
+/// submissions are read in one query per [`BATCH_ROWS`] and changed with
+/// one update per run of distinct items.
 pub(crate) async fn decide_held(
     conn: &mut PgConnection,
     transitions: Vec<ReviewTransition>,
 ) -> Result<Vec<Decided>, ModerationError> {
     let reviews = review::transition_batch(conn, transitions.clone()).await?;
-    let mut decided = Vec::with_capacity(reviews.len());
-    for (transition, review) in transitions.iter().zip(reviews) {
-        let mut item = None;
-        if let Some((id, effect)) = submission_effect(transition, &review) {
-            let stored = read_item(conn, id).await?;
-            if let Some(change) = effect.change_for(&stored) {
-                item = Some(items::change_status(conn, Change::new(&change)?).await?);
-            }
+    let ids = decided_submissions(&transitions, &reviews);
+    let mut stored = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH_ROWS) {
+        let keys: Vec<i64> = chunk.iter().map(|id| id.0).collect();
+        let rows: Vec<ItemRow> = sql::select_items::<Postgres>(&keys)
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        for item in decode_items(rows)? {
+            stored.insert(item.id, item);
         }
-        decided.push(Decided { review, item });
     }
-    Ok(decided)
+    let (positions, changes): (Vec<usize>, Vec<StatusChange>) =
+        submission_changes(&transitions, &reviews, stored)?
+            .into_iter()
+            .unzip();
+    let changes = Change::batch(&changes)?;
+    let changed = items::change_statuses(conn, changes).await?;
+    Ok(decisions_with_items(
+        reviews,
+        positions.into_iter().zip(changed).collect(),
+    ))
 }
 
 /// Applies a direct decision and closes the submission's pending review
@@ -105,14 +120,4 @@ pub(crate) async fn change_status_closing(
         _ => None,
     };
     Ok((changed, closed))
-}
-
-/// Submission `id` as stored; [`ModerationError::NotFound`] when it is gone.
-async fn read_item(conn: &mut PgConnection, id: ItemId) -> Result<StoredItem, ModerationError> {
-    let row: Option<ItemRow> = sqlx::query_as(sql::SELECT_ITEM)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    row.ok_or(ModerationError::NotFound { item: id })?.decode()
 }

@@ -24,7 +24,8 @@
 //!   inside a savepoint that is rolled back when it returns an error, and
 //!   the others still commit;
 //! - a caller that stops waiting (its future dropped) before the task
-//!   starts its work is skipped: nothing of it is written. Once started,
+//!   starts its work is skipped: nothing of it is written (the task looks
+//!   when it takes the work and again just before it runs it). Once started,
 //!   the work runs to its end and commits with its group, since it runs on
 //!   the writer's task and not the caller's; only its answer is lost;
 //! - a panic inside a piece of work is caught: that caller gets
@@ -41,6 +42,7 @@ use sqlx::Connection;
 use sqlx::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::error::StorageError;
 
@@ -282,12 +284,19 @@ async fn run(
 /// Runs `group` in one transaction and answers each caller after it.
 async fn commit_group(conn: &mut SqliteConnection, group: &mut Vec<Box<dyn Job>>) {
     let span = tracing::debug_span!("sqlite.commit", works = group.len());
-    let _entered = span.enter();
+    commit_group_in(conn, group).instrument(span).await;
+}
+
+async fn commit_group_in(conn: &mut SqliteConnection, group: &mut Vec<Box<dyn Job>>) {
     let alone = group.len() == 1;
     let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(group.len());
     let outcome: Result<(), sqlx::Error> = async {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         for job in group.drain(..) {
+            // A caller may have left while the work before its own ran.
+            if job.abandoned() {
+                continue;
+            }
             if alone {
                 let answer = job.run(&mut tx).await;
                 if !answer.succeeded() {

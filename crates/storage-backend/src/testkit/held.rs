@@ -141,6 +141,47 @@ pub async fn queue_decisions_change_the_submission(
     Ok(())
 }
 
+/// One batch of queue decisions on several submissions changes each of
+/// them, in input order, in one step.
+pub async fn a_batch_of_decisions_changes_every_submission(
+    store: Arc<dyn HeldItemStore>,
+) -> ScenarioResult {
+    let mut held = Vec::new();
+    for n in 1..=5 {
+        held.push(hold(store.as_ref(), n).await?);
+    }
+    let actions = [
+        ReviewAction::Approve,
+        ReviewAction::Reject,
+        ReviewAction::Ignore,
+        ReviewAction::Approve,
+        ReviewAction::Delete,
+    ];
+    let transitions = held
+        .iter()
+        .zip(actions)
+        .map(|((_, review), action)| decision(review, action))
+        .collect::<Result<Vec<_>, _>>()?;
+    let decided = store.decide_held(transitions).await?;
+    assert_eq!(decided.len(), held.len());
+    for (((item, review), action), decided) in held.iter().zip(actions).zip(&decided) {
+        assert_eq!(decided.review.id, review.id);
+        assert_eq!(decided.review.status, action.target());
+        let expected = match action {
+            ReviewAction::Approve => ItemStatus::Public,
+            ReviewAction::Ignore => ItemStatus::Held,
+            _ => ItemStatus::Removed,
+        };
+        let stored = store.item(item.id).await?;
+        assert_eq!(stored.as_ref().map(|i| i.status), Some(expected));
+        assert_eq!(
+            decided.item,
+            stored.filter(|_| expected != ItemStatus::Held)
+        );
+    }
+    Ok(())
+}
+
 /// A stale review version refuses the whole batch: neither review items
 /// nor submissions change.
 pub async fn a_refused_decision_writes_nothing(store: Arc<dyn HeldItemStore>) -> ScenarioResult {
