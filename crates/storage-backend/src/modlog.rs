@@ -35,8 +35,8 @@ use crate::record::{object_key, to_micros};
 const COLUMNS: &str = "id, action, actor, target_kind, target_key, reason, before_state, \
      after_state, detail, ip, bulk_id, at";
 
-/// Inserts one entry, its values bound in [`EntryValues`]' order; returns
-/// its id.
+/// Inserts one entry, its values bound in [`LogRow`]'s field order;
+/// returns its id.
 pub(crate) const INSERT_ENTRY: &str = "INSERT INTO moderation_log (action, actor, target_kind, \
      target_key, reason, before_state, after_state, detail, ip, bulk_id, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
@@ -78,16 +78,28 @@ pub(crate) type ModLogRow = (
     i64,
 );
 
-/// The checked, encoded parts of a [`NewModLogEntry`] that need checking.
-#[derive(Debug)]
-pub(crate) struct EncodedEntry {
+/// One moderation-log row as its column values, checked and encoded before
+/// any SQL runs. Every store that writes the moderation log writes these.
+#[derive(Debug, Clone)]
+pub(crate) struct LogRow {
+    pub(crate) action: String,
+    pub(crate) actor: Option<String>,
+    pub(crate) target_kind: String,
     pub(crate) target_key: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) before_state: Option<String>,
+    pub(crate) after_state: Option<String>,
     pub(crate) detail: String,
+    pub(crate) ip: Option<String>,
+    pub(crate) bulk_id: Option<String>,
+    pub(crate) at: i64,
 }
 
-impl EncodedEntry {
-    /// Checks `entry` (action verb, actor, target id) and encodes its target
-    /// key and detail.
+impl LogRow {
+    /// `entry` checked (action verb, actor, target id) and encoded.
+    ///
+    /// # Errors
+    /// [`ModerationError::InvalidAction`] or [`ModerationError::InvalidId`].
     pub(crate) fn new(entry: &NewModLogEntry) -> Result<Self, ModerationError> {
         entry.validate()?;
         if let Some(actor) = &entry.actor {
@@ -95,47 +107,61 @@ impl EncodedEntry {
             UserId::new(actor.as_str())?;
         }
         Ok(Self {
-            target_key: object_key(&entry.target.id)?,
-            detail: serde_json::to_string(&entry.detail)?,
-        })
-    }
-}
-
-/// The eleven column values of a moderation log row, in [`INSERT_ENTRY`]'s
-/// order, checked and encoded before any SQL runs.
-#[derive(Debug, Clone)]
-pub(crate) struct EntryValues {
-    pub(crate) action: String,
-    pub(crate) actor: Option<String>,
-    pub(crate) target_kind: String,
-    pub(crate) target_key: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) before: Option<String>,
-    pub(crate) after: Option<String>,
-    pub(crate) detail: String,
-    pub(crate) ip: Option<String>,
-    pub(crate) bulk: Option<String>,
-    pub(crate) at: i64,
-}
-
-impl EntryValues {
-    /// Checks `entry` (as [`EncodedEntry::new`]) and encodes its columns.
-    pub(crate) fn new(entry: &NewModLogEntry) -> Result<Self, ModerationError> {
-        let EncodedEntry { target_key, detail } = EncodedEntry::new(entry)?;
-        Ok(Self {
             action: entry.action.clone(),
             actor: entry.actor.as_ref().map(|a| a.as_str().to_owned()),
             target_kind: entry.target.kind.as_str().to_owned(),
-            target_key,
+            target_key: object_key(&entry.target.id)?,
             reason: entry.reason.clone(),
-            before: entry.before.clone(),
-            after: entry.after.clone(),
-            detail,
+            before_state: entry.before.clone(),
+            after_state: entry.after.clone(),
+            detail: serde_json::to_string(&entry.detail)?,
             ip: entry.ip.map(|ip| ip.to_string()),
-            bulk: entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
+            bulk_id: entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
             at: to_micros(entry.at),
         })
     }
+
+    /// Checks and encodes every entry, or fails on the first invalid one.
+    ///
+    /// # Errors
+    /// As [`LogRow::new`].
+    pub(crate) fn all<'e>(
+        entries: impl IntoIterator<Item = &'e NewModLogEntry>,
+    ) -> Result<Vec<Self>, ModerationError> {
+        entries.into_iter().map(Self::new).collect()
+    }
+}
+
+/// Rows per multi-row insert: eleven values each, under both backends'
+/// limits on bound values.
+pub(crate) const INSERT_ROWS: usize = 1_000;
+
+/// A multi-row insert of `rows`, in their order.
+fn insert_rows<'r, DB>(rows: &'r [LogRow]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    i64: Encode<'r, DB> + Type<DB>,
+    &'r str: Encode<'r, DB> + Type<DB>,
+    Option<&'r str>: Encode<'r, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(
+        "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
+         before_state, after_state, detail, ip, bulk_id, at) ",
+    );
+    query.push_values(rows, |mut row, log| {
+        row.push_bind(log.action.as_str())
+            .push_bind(log.actor.as_deref())
+            .push_bind(log.target_kind.as_str())
+            .push_bind(log.target_key.as_str())
+            .push_bind(log.reason.as_deref())
+            .push_bind(log.before_state.as_deref())
+            .push_bind(log.after_state.as_deref())
+            .push_bind(log.detail.as_str())
+            .push_bind(log.ip.as_deref())
+            .push_bind(log.bulk_id.as_deref())
+            .push_bind(log.at);
+    });
+    query
 }
 
 /// Appends a moderation log entry inside a SQLite transaction (the
@@ -151,34 +177,54 @@ pub(crate) async fn sqlite_append(
     conn: &mut sqlx::SqliteConnection,
     entry: &NewModLogEntry,
 ) -> Result<i64, ModerationError> {
-    sqlite_insert(conn, EntryValues::new(entry)?).await
+    sqlite_insert(conn, LogRow::new(entry)?).await
 }
 
-/// Inserts an entry already checked and encoded; returns its id.
+/// Inserts one checked row; returns its id.
 ///
 /// # Errors
 /// [`ModerationError::Store`] when the database fails.
 #[cfg(feature = "sqlite")]
 pub(crate) async fn sqlite_insert(
     conn: &mut sqlx::SqliteConnection,
-    values: EntryValues,
+    row: LogRow,
 ) -> Result<i64, ModerationError> {
     let id: i64 = sqlx::query_scalar(INSERT_ENTRY)
-        .bind(values.action)
-        .bind(values.actor)
-        .bind(values.target_kind)
-        .bind(values.target_key)
-        .bind(values.reason)
-        .bind(values.before)
-        .bind(values.after)
-        .bind(values.detail)
-        .bind(values.ip)
-        .bind(values.bulk)
-        .bind(values.at)
+        .bind(row.action)
+        .bind(row.actor)
+        .bind(row.target_kind)
+        .bind(row.target_key)
+        .bind(row.reason)
+        .bind(row.before_state)
+        .bind(row.after_state)
+        .bind(row.detail)
+        .bind(row.ip)
+        .bind(row.bulk_id)
+        .bind(row.at)
         .fetch_one(&mut *conn)
         .await
         .map_err(StorageError::from)?;
     Ok(id)
+}
+
+/// Inserts checked rows in order, a multi-row statement per
+/// [`INSERT_ROWS`], inside a SQLite transaction.
+///
+/// # Errors
+/// [`ModerationError::Store`] when the database fails.
+#[cfg(feature = "sqlite")]
+pub(crate) async fn sqlite_insert_all(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[LogRow],
+) -> Result<(), ModerationError> {
+    for chunk in rows.chunks(INSERT_ROWS) {
+        insert_rows::<sqlx::Sqlite>(chunk)
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+    }
+    Ok(())
 }
 
 /// Appends a moderation log entry inside a PostgreSQL transaction (see
@@ -194,34 +240,54 @@ pub(crate) async fn pg_append(
     conn: &mut sqlx::PgConnection,
     entry: &NewModLogEntry,
 ) -> Result<i64, ModerationError> {
-    pg_insert(conn, EntryValues::new(entry)?).await
+    pg_insert(conn, LogRow::new(entry)?).await
 }
 
-/// Inserts an entry already checked and encoded; returns its id.
+/// Inserts one checked row; returns its id.
 ///
 /// # Errors
 /// [`ModerationError::Store`] when the database fails.
 #[cfg(feature = "postgres")]
 pub(crate) async fn pg_insert(
     conn: &mut sqlx::PgConnection,
-    values: EntryValues,
+    row: LogRow,
 ) -> Result<i64, ModerationError> {
     let id: i64 = sqlx::query_scalar(INSERT_ENTRY)
-        .bind(values.action)
-        .bind(values.actor)
-        .bind(values.target_kind)
-        .bind(values.target_key)
-        .bind(values.reason)
-        .bind(values.before)
-        .bind(values.after)
-        .bind(values.detail)
-        .bind(values.ip)
-        .bind(values.bulk)
-        .bind(values.at)
+        .bind(row.action)
+        .bind(row.actor)
+        .bind(row.target_kind)
+        .bind(row.target_key)
+        .bind(row.reason)
+        .bind(row.before_state)
+        .bind(row.after_state)
+        .bind(row.detail)
+        .bind(row.ip)
+        .bind(row.bulk_id)
+        .bind(row.at)
         .fetch_one(&mut *conn)
         .await
         .map_err(StorageError::from)?;
     Ok(id)
+}
+
+/// Inserts checked rows in order, a multi-row statement per
+/// [`INSERT_ROWS`], inside a PostgreSQL transaction.
+///
+/// # Errors
+/// [`ModerationError::Store`] when the database fails.
+#[cfg(feature = "postgres")]
+pub(crate) async fn pg_insert_all(
+    conn: &mut sqlx::PgConnection,
+    rows: &[LogRow],
+) -> Result<(), ModerationError> {
+    for chunk in rows.chunks(INSERT_ROWS) {
+        insert_rows::<sqlx::Postgres>(chunk)
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(StorageError::from)?;
+    }
+    Ok(())
 }
 
 /// The values of a page query, checked and encoded.

@@ -20,7 +20,7 @@ use moderation_core::workflow::{
     EntryId, EntryStatus, EntryWrite, ModeratedObject, NewEntry, ObjectEntry, ObjectState,
     ObjectStatus, ObjectWrite, StoredWrite,
 };
-use moderation_core::{ItemId, Kind, ModerationError, NewModLogEntry, ObjectId, ObjectRef, UserId};
+use moderation_core::{ItemId, Kind, ModerationError, ObjectId, ObjectRef, UserId};
 use serde_json::Value;
 use sqlx::query::Query;
 
@@ -151,49 +151,6 @@ pub(crate) struct EncodedEntry {
     pub(crate) reason: Option<String>,
 }
 
-/// One moderation-log row as column values, named as the columns are.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct LogRow {
-    pub(crate) action: String,
-    pub(crate) actor: Option<String>,
-    pub(crate) target_kind: String,
-    pub(crate) target_key: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) before_state: Option<String>,
-    pub(crate) after_state: Option<String>,
-    pub(crate) detail: String,
-    pub(crate) ip: Option<String>,
-    pub(crate) bulk_id: Option<String>,
-    pub(crate) at: i64,
-}
-
-impl LogRow {
-    /// `entry` checked and encoded as the moderation log stores it.
-    ///
-    /// # Errors
-    /// [`ModerationError::InvalidAction`] or [`ModerationError::InvalidId`].
-    pub(crate) fn new(entry: &NewModLogEntry) -> Result<Self, ModerationError> {
-        entry.validate()?;
-        if let Some(actor) = &entry.actor {
-            // `UserId` can arrive through serde unchecked; re-check it.
-            UserId::new(actor.as_str())?;
-        }
-        Ok(Self {
-            action: entry.action.clone(),
-            actor: entry.actor.as_ref().map(|actor| actor.as_str().to_owned()),
-            target_kind: entry.target.kind.as_str().to_owned(),
-            target_key: object_key(&entry.target.id)?,
-            reason: entry.reason.clone(),
-            before_state: entry.before.clone(),
-            after_state: entry.after.clone(),
-            detail: serde_json::to_string(&entry.detail)?,
-            ip: entry.ip.map(|ip| ip.to_string()),
-            bulk_id: entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
-            at: to_micros(entry.at),
-        })
-    }
-}
-
 /// One object's change with every value encoded and checked, before any
 /// SQL runs.
 #[derive(Debug)]
@@ -209,7 +166,7 @@ pub(crate) struct EncodedWrite {
     /// Each entry's column values, in the order of [`Self::entries`].
     pub(crate) values: Vec<EncodedEntry>,
     /// The moderation-log rows of the change.
-    pub(crate) log: Vec<LogRow>,
+    pub(crate) log: Vec<crate::modlog::LogRow>,
 }
 
 impl EncodedWrite {
@@ -347,7 +304,10 @@ pub(crate) fn encode_write(
             EntryWrite::Update { entry, .. } => encode_stored_entry(entry, limits),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let log = log.iter().map(LogRow::new).collect::<Result<Vec<_>, _>>()?;
+    let log = log
+        .iter()
+        .map(crate::modlog::LogRow::new)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(EncodedWrite {
         record,
         insert,
@@ -374,7 +334,7 @@ pub(crate) fn encode_writes(
 
 /// Takes the moderation-log rows out of every write, in order: they are
 /// inserted together once the records and entries are written.
-pub(crate) fn take_log(writes: &mut [EncodedWrite]) -> Vec<LogRow> {
+pub(crate) fn take_log(writes: &mut [EncodedWrite]) -> Vec<crate::modlog::LogRow> {
     writes
         .iter_mut()
         .flat_map(|write| std::mem::take(&mut write.log))

@@ -446,25 +446,7 @@ pub(crate) struct LogWrites {
     /// Item log entries, each with its item's id.
     pub(crate) entries: Vec<(i64, EncodedLog)>,
     /// The moderation log copies of the moderator actions among them.
-    pub(crate) staff: Vec<StaffAction>,
-}
-
-/// A moderation log row (`moderation_log`) for a moderator action on an
-/// item, in the columns `sql::insert_staff_actions` writes.
-#[derive(Debug)]
-pub(crate) struct StaffAction {
-    /// `item.<action>` ([`LogAction::moderation_log_verb`]).
-    pub(crate) verb: &'static str,
-    pub(crate) actor: Option<String>,
-    pub(crate) target_kind: String,
-    pub(crate) target_key: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) before: Option<&'static str>,
-    pub(crate) after: Option<&'static str>,
-    pub(crate) detail: String,
-    pub(crate) ip: Option<String>,
-    pub(crate) bulk: Option<String>,
-    pub(crate) at: i64,
+    pub(crate) staff: Vec<crate::modlog::LogRow>,
 }
 
 impl LogWrites {
@@ -481,17 +463,17 @@ impl LogWrites {
     /// an entry that is no moderator action (`entry.verb` is `None`).
     pub(crate) fn push(&mut self, item: i64, target: Option<(&str, &str)>, entry: EncodedLog) {
         if let (Some(verb), Some((kind, key))) = (entry.verb, target) {
-            self.staff.push(StaffAction {
-                verb,
+            self.staff.push(crate::modlog::LogRow {
+                action: verb.to_owned(),
                 actor: entry.actor.clone(),
                 target_kind: kind.to_owned(),
                 target_key: key.to_owned(),
                 reason: entry.reason.clone(),
-                before: entry.from_status,
-                after: entry.to_status,
+                before_state: entry.from_status.map(str::to_owned),
+                after_state: entry.to_status.map(str::to_owned),
                 detail: entry.detail.clone(),
                 ip: entry.ip.clone(),
-                bulk: entry.bulk.clone(),
+                bulk_id: entry.bulk.clone(),
                 at: entry.at,
             });
         }
@@ -671,7 +653,13 @@ mod tests {
         let staff: Vec<(&str, &str, Option<&str>)> = logs
             .staff
             .iter()
-            .map(|e| (e.verb, e.target_key.as_str(), e.after))
+            .map(|e| {
+                (
+                    e.action.as_str(),
+                    e.target_key.as_str(),
+                    e.after_state.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(staff, [("item.approve", "i:1", Some("public"))]);
         Ok(())

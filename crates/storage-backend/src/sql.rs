@@ -14,7 +14,7 @@
 use moderation_core::ItemStatus;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::record::{EncodedItem, EncodedLog, StaffAction};
+use crate::record::{EncodedItem, EncodedLog};
 
 /// The columns of an item row, as every statement returning items lists them
 /// (the tests check each statement against it).
@@ -155,36 +155,6 @@ where
             .push_bind(log.to_status)
             .push_bind(log.bulk)
             .push_bind(log.at);
-    });
-    query
-}
-
-/// Moderation log rows for moderator actions on items.
-pub(crate) fn insert_staff_actions<DB>(rows: Vec<StaffAction>) -> QueryBuilder<DB>
-where
-    DB: Database,
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
-    &'static str: for<'t> Encode<'t, DB> + Type<DB>,
-    Option<&'static str>: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    let mut query = QueryBuilder::new(
-        "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
-         before_state, after_state, detail, ip, bulk_id, at) ",
-    );
-    query.push_values(rows, |mut row, action| {
-        row.push_bind(action.verb)
-            .push_bind(action.actor)
-            .push_bind(action.target_kind)
-            .push_bind(action.target_key)
-            .push_bind(action.reason)
-            .push_bind(action.before)
-            .push_bind(action.after)
-            .push_bind(action.detail)
-            .push_bind(action.ip)
-            .push_bind(action.bulk)
-            .push_bind(action.at);
     });
     query
 }

@@ -460,13 +460,7 @@ async fn append_logs(conn: &mut PgConnection, logs: LogWrites) -> Result<(), Mod
             .await
             .map_err(db)?;
     }
-    for chunk in record::chunks(staff, BATCH_ROWS) {
-        sql::insert_staff_actions::<Postgres>(chunk)
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-    }
+    crate::modlog::pg_insert_all(conn, &staff).await?;
     Ok(())
 }
 

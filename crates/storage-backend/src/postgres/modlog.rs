@@ -11,14 +11,14 @@ use sqlx::Postgres;
 
 use super::PgStore;
 use crate::error::StorageError;
-use crate::modlog::{self, EntryValues, ModLogRow};
+use crate::modlog::{self, LogRow, ModLogRow};
 
 #[async_trait]
 impl ModerationLog for PgStore {
     #[tracing::instrument(level = "debug", skip_all, fields(backend = "postgres", action = %entry.action))]
     async fn append(&self, entry: NewModLogEntry) -> Result<ModLogEntry, ModerationError> {
         // Checked before a transaction opens.
-        let values = EntryValues::new(&entry)?;
+        let values = LogRow::new(&entry)?;
         let id = self
             .write(move |conn| Box::pin(modlog::pg_insert(conn, values)))
             .await?;

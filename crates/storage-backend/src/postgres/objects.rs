@@ -19,7 +19,7 @@ use sqlx::PgConnection;
 
 use super::PgStore;
 use crate::error::StorageError;
-use crate::objects::{self, EncodedObject, EncodedWrite, LogRow, RecordKey};
+use crate::objects::{self, EncodedObject, EncodedWrite, RecordKey};
 
 /// Records whose `{"kind", "key"}` is in the JSON array `$1`.
 const BATCH_OBJECTS: &str = "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, \
@@ -79,17 +79,6 @@ const UPDATE_RECORDS: &str = "UPDATE moderated_objects AS o SET state = w.state,
      revision BIGINT, updated_at BIGINT) \
      WHERE o.kind = w.kind AND o.object_key = w.object_key AND o.version = w.expected \
      RETURNING o.kind, o.object_key";
-
-/// Inserts the moderation-log rows of the JSON array `$1` ([`LogRow`]s),
-/// in the array's order, so their ids follow it.
-const INSERT_LOG: &str = "INSERT INTO moderation_log (action, actor, target_kind, target_key, \
-     reason, before_state, after_state, detail, ip, bulk_id, at) \
-     SELECT action, actor, target_kind, target_key, reason, before_state, after_state, detail, \
-     ip, bulk_id, at FROM ROWS FROM (jsonb_to_recordset($1::text::jsonb) AS (action TEXT, \
-     actor TEXT, target_kind TEXT, target_key TEXT, reason TEXT, before_state TEXT, \
-     after_state TEXT, detail TEXT, ip TEXT, bulk_id TEXT, at BIGINT)) WITH ORDINALITY \
-     AS r(action, actor, target_kind, target_key, reason, before_state, after_state, detail, \
-     ip, bulk_id, at, n) ORDER BY n";
 
 /// One decision's entry as [`UPDATE_ENTRIES`] reads it.
 #[derive(serde::Serialize)]
@@ -341,7 +330,7 @@ pub(crate) async fn apply(
         }
         stored
     };
-    insert_log(conn, &log).await?;
+    crate::modlog::pg_insert_all(conn, &log).await?;
     Ok(stored)
 }
 
@@ -618,20 +607,4 @@ async fn record_versions<'w>(
         .into_iter()
         .map(|(kind, key, version)| ((kind, key), version))
         .collect())
-}
-
-/// Inserts moderation-log rows in order, in one statement.
-pub(crate) async fn insert_log(
-    conn: &mut PgConnection,
-    rows: &[LogRow],
-) -> Result<(), ModerationError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(INSERT_LOG)
-        .bind(serde_json::to_string(rows)?)
-        .execute(&mut *conn)
-        .await
-        .map_err(StorageError::from)?;
-    Ok(())
 }

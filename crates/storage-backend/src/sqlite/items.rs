@@ -436,13 +436,7 @@ async fn append_logs(conn: &mut SqliteConnection, logs: LogWrites) -> Result<(),
             .await
             .map_err(db)?;
     }
-    for chunk in record::chunks(staff, BATCH_ROWS) {
-        sql::insert_staff_actions::<Sqlite>(chunk)
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-    }
+    crate::modlog::sqlite_insert_all(conn, &staff).await?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use sqlx::Sqlite;
 
 use super::SqliteStore;
 use crate::error::StorageError;
-use crate::modlog::{self, EntryValues, ModLogRow};
+use crate::modlog::{self, LogRow, ModLogRow};
 
 #[async_trait]
 impl ModerationLog for SqliteStore {
@@ -20,7 +20,7 @@ impl ModerationLog for SqliteStore {
     async fn append(&self, entry: NewModLogEntry) -> Result<ModLogEntry, ModerationError> {
         // Checked before the writer sees it, so bad input never waits for
         // the write lock.
-        let values = EntryValues::new(&entry)?;
+        let values = LogRow::new(&entry)?;
         let id = self
             .write(move |conn| Box::pin(modlog::sqlite_insert(conn, values)))
             .await?;

@@ -19,7 +19,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
 use crate::error::StorageError;
-use crate::objects::{self, EncodedObject, EncodedWrite, LogRow, RecordKey};
+use crate::objects::{self, EncodedObject, EncodedWrite, RecordKey};
 
 /// Records whose `{"kind", "key"}` is in the JSON array `$1`.
 const BATCH_OBJECTS: &str = "SELECT o.kind, o.object_key, o.state, o.status, o.decided_by, \
@@ -281,7 +281,7 @@ pub(crate) async fn apply(
         }
         stored
     };
-    insert_log(conn, &log).await?;
+    crate::modlog::sqlite_insert_all(conn, &log).await?;
     Ok(stored)
 }
 
@@ -585,36 +585,4 @@ async fn record_versions<'w>(
         .into_iter()
         .map(|(kind, key, version)| ((kind, key), version))
         .collect())
-}
-
-/// Inserts moderation-log rows in order, a few statements for any number.
-pub(crate) async fn insert_log(
-    conn: &mut SqliteConnection,
-    rows: &[LogRow],
-) -> Result<(), ModerationError> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
-             before_state, after_state, detail, ip, bulk_id, at) ",
-        );
-        query.push_values(chunk, |mut row, log| {
-            row.push_bind(log.action.as_str())
-                .push_bind(log.actor.as_deref())
-                .push_bind(log.target_kind.as_str())
-                .push_bind(log.target_key.as_str())
-                .push_bind(log.reason.as_deref())
-                .push_bind(log.before_state.as_deref())
-                .push_bind(log.after_state.as_deref())
-                .push_bind(log.detail.as_str())
-                .push_bind(log.ip.as_deref())
-                .push_bind(log.bulk_id.as_deref())
-                .push_bind(log.at);
-        });
-        query
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(StorageError::from)?;
-    }
-    Ok(())
 }

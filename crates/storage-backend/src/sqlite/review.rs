@@ -262,11 +262,10 @@ pub(crate) async fn transition_batch(
         stored.extend(review_record::decode_reviews(rows)?);
     }
     let decided = review::decided_batch(&transitions, stored)?;
+    let log = crate::modlog::LogRow::all(&decided.entries)?;
     save(conn, &decided.saves).await?;
     insert_history(conn, &decided.steps).await?;
-    for entry in &decided.entries {
-        crate::modlog::sqlite_append(conn, entry).await?;
-    }
+    crate::modlog::sqlite_insert_all(conn, &log).await?;
     Ok(decided.applied)
 }
 
