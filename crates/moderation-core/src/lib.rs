@@ -126,9 +126,9 @@ pub use queue::{
     ReviewEvent, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewObserver,
     ReviewPage, ReviewPageRequest, ReviewQueue, ReviewQueueBuilder, ReviewReason, ReviewSort,
     ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SUBMISSION_REASON_SCORE,
-    StalePolicy, StaleReport, SubjectHandler, SubjectType, SubmissionHandler, decided_submissions,
-    decisions_with_items, merge_reasons, released, submission_changes, submission_draft,
-    submission_effect, submission_review, total_score,
+    StalePolicy, StaleReport, SubjectDecider, SubjectHandler, SubjectType, SubmissionHandler,
+    decided_submissions, decisions_with_items, merge_reasons, released, submission_changes,
+    submission_draft, submission_effect, submission_review, total_score,
 };
 pub use registry::{Registration, Registry};
 pub use rule::{Rule, RuleContext, Stage};

@@ -26,9 +26,12 @@ use crate::store::{
 type SortKey = (DateTime<Utc>, ItemId);
 
 /// A [`ModerationStore`] that keeps everything in memory. It is also a
-/// [`ReviewStore`](crate::ReviewStore) and a
-/// [`HeldItemStore`](crate::HeldItemStore): the review queue sits under
-/// the same lock, as it sits in the same database for the SQL stores.
+/// [`ReviewStore`](crate::ReviewStore), a
+/// [`HeldItemStore`](crate::HeldItemStore), an
+/// [`ObjectStore`](crate::workflow::ObjectStore) and a
+/// [`ReviewedObjectStore`](crate::workflow::ReviewedObjectStore): the
+/// review queue and the object workflow sit under the same lock, as they
+/// sit in the same database for the SQL stores.
 ///
 /// Use it in tests, examples and single-process tools; data is lost when it is
 /// dropped. Semantics, which every store shares:
@@ -73,6 +76,9 @@ pub(crate) struct State {
     pub(crate) modlog: Option<MemoryModerationLog>,
     /// The review queue, under the same lock (see `queue::memory`).
     pub(crate) reviews: crate::queue::memory::ReviewState,
+    /// The object workflow's records and entries, under the same lock (see
+    /// `workflow::memory`).
+    pub(crate) objects: crate::workflow::memory::ObjectTables,
 }
 
 impl MemoryStore {
@@ -114,6 +120,16 @@ impl MemoryStore {
 }
 
 impl State {
+    /// Appends entries to the moderation log, if the store keeps one. Called
+    /// under the state lock, so no reader sees a change without its entry.
+    pub(crate) fn append_mod_log_entries(&self, entries: Vec<NewModLogEntry>) {
+        if let Some(log) = &self.modlog {
+            for entry in entries {
+                log.append_now(entry);
+            }
+        }
+    }
+
     /// The item stored as `id`.
     pub(crate) fn stored(&self, id: ItemId) -> Option<&StoredItem> {
         self.items.get(&id)

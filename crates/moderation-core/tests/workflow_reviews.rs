@@ -1,7 +1,8 @@
-//! A bulk workflow decision closes its entries' review items together; when
-//! the review store refuses that batch, each item is still closed on its own.
-//! When the review store cannot be read, a decision that must respect claims
-//! is refused, and one that ignores them goes ahead.
+//! A workflow decision closes its change's review item in its own
+//! transaction: when that transaction is refused because an item changed
+//! since it was read, the batch is planned again and nothing is lost. When
+//! the review store cannot be read, a decision that must respect claims is
+//! refused, and one that ignores them goes ahead.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,10 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use moderation_core::workflow::{
-    EntryVersion, MemoryObjectStore, ObjectAction, ObjectWorkflow, WorkflowOptions,
+    EntryId, EntryPage, EntryVersion, ModeratedObject, ObjectAction, ObjectEntry, ObjectStore,
+    ObjectWorkflow, ObjectWrite, PendingQuery, PublicObject, PublicRead, ReviewWrites,
+    ReviewedObjectStore, ReviewedWrite, StoredWrite, WorkflowOptions,
 };
 use moderation_core::{
-    Actor, Claim, ClaimPolicy, Kind, MemoryReviewStore, ModerationError, NewReview, ObjectRef,
+    Actor, Claim, ClaimPolicy, Kind, MemoryStore, ModerationError, NewReview, ObjectId, ObjectRef,
     Opened, ReviewCursor, ReviewFilter, ReviewHistoryEntry, ReviewId, ReviewItem, ReviewPage,
     ReviewPageRequest, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, UserId,
 };
@@ -21,29 +24,71 @@ mod profile;
 
 use profile::Profile;
 
-/// The memory review store with two faults to switch on: every
-/// `transition_batch` refused as if another moderator had changed its first
-/// item meanwhile, and every lookup by subject failing as if the database
-/// were unreachable. It keeps the trait's default `reviews_for_subjects`,
-/// one subject at a time.
+/// The memory store with two faults to switch on: the next
+/// `apply_reviewed` that closes items refused as if another moderator had
+/// changed its first item meanwhile, and every lookup by subject failing as
+/// if the database were unreachable. It keeps the trait's default
+/// `reviews_for_subjects`, one subject at a time.
 #[derive(Debug, Default)]
-struct FaultyReviews {
-    inner: MemoryReviewStore,
-    refuse_batches: AtomicBool,
+struct Faulty {
+    inner: MemoryStore,
+    refuse_next_close: AtomicBool,
     fail_lookups: AtomicBool,
     refused: AtomicUsize,
 }
 
-impl FaultyReviews {
-    fn refusing_batches() -> Self {
-        let store = Self::default();
-        store.refuse_batches.store(true, Ordering::Relaxed);
-        store
+#[async_trait]
+impl ObjectStore for Faulty {
+    async fn object(&self, object: &ObjectRef) -> Result<Option<ModeratedObject>, ModerationError> {
+        self.inner.object(object).await
+    }
+    async fn objects(
+        &self,
+        objects: &[ObjectRef],
+    ) -> Result<Vec<ModeratedObject>, ModerationError> {
+        self.inner.objects(objects).await
+    }
+    async fn entries(&self, ids: &[EntryId]) -> Result<Vec<ObjectEntry>, ModerationError> {
+        self.inner.entries(ids).await
+    }
+    async fn revision(
+        &self,
+        object: &ObjectRef,
+        revision: i64,
+    ) -> Result<Option<ObjectEntry>, ModerationError> {
+        self.inner.revision(object, revision).await
+    }
+    async fn history(&self, object: &ObjectRef) -> Result<Vec<ObjectEntry>, ModerationError> {
+        ObjectStore::history(&self.inner, object).await
+    }
+    async fn pending(&self, query: &PendingQuery) -> Result<EntryPage, ModerationError> {
+        self.inner.pending(query).await
+    }
+    async fn public_version(&self, object: &ObjectRef) -> Result<PublicRead, ModerationError> {
+        self.inner.public_version(object).await
+    }
+    async fn hidden_among(
+        &self,
+        kind: &Kind,
+        ids: &[ObjectId],
+    ) -> Result<Vec<ObjectId>, ModerationError> {
+        self.inner.hidden_among(kind, ids).await
+    }
+    async fn public_page(
+        &self,
+        kind: &Kind,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<PublicObject>, ModerationError> {
+        self.inner.public_page(kind, after, limit).await
+    }
+    async fn apply(&self, writes: Vec<ObjectWrite>) -> Result<Vec<StoredWrite>, ModerationError> {
+        self.inner.apply(writes).await
     }
 }
 
 #[async_trait]
-impl ReviewStore for FaultyReviews {
+impl ReviewStore for Faulty {
     async fn open(&self, review: NewReview) -> Result<Opened, ModerationError> {
         self.inner.open(review).await
     }
@@ -87,21 +132,10 @@ impl ReviewStore for FaultyReviews {
         &self,
         transitions: Vec<ReviewTransition>,
     ) -> Result<Vec<ReviewItem>, ModerationError> {
-        if !self.refuse_batches.load(Ordering::Relaxed) {
-            return self.inner.transition_batch(transitions).await;
-        }
-        self.refused.fetch_add(1, Ordering::Relaxed);
-        let first = transitions.first().ok_or(ModerationError::ReviewNotFound {
-            review: ReviewId(0),
-        })?;
-        Err(ModerationError::ReviewConflict {
-            review: first.review,
-            expected: first.expected_version,
-            actual: first.expected_version + 1,
-        })
+        self.inner.transition_batch(transitions).await
     }
     async fn history(&self, review: ReviewId) -> Result<Vec<ReviewHistoryEntry>, ModerationError> {
-        self.inner.history(review).await
+        ReviewStore::history(&self.inner, review).await
     }
     async fn stale(
         &self,
@@ -113,12 +147,33 @@ impl ReviewStore for FaultyReviews {
     }
 }
 
+#[async_trait]
+impl ReviewedObjectStore for Faulty {
+    async fn apply_reviewed(
+        &self,
+        writes: Vec<ObjectWrite>,
+        reviews: ReviewWrites,
+    ) -> Result<ReviewedWrite, ModerationError> {
+        if let Some(first) = reviews.transitions.first()
+            && self.refuse_next_close.swap(false, Ordering::Relaxed)
+        {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(ModerationError::ReviewConflict {
+                review: first.review,
+                expected: first.expected_version,
+                actual: first.expected_version + 1,
+            });
+        }
+        self.inner.apply_reviewed(writes, reviews).await
+    }
+}
+
 #[tokio::test]
-async fn a_refused_batch_closes_each_review_item_on_its_own()
+async fn a_refused_batch_is_planned_again_and_closes_every_item()
 -> Result<(), Box<dyn std::error::Error>> {
-    let reviews = Arc::new(FaultyReviews::refusing_batches());
-    let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
-        .review_store(reviews.clone())
+    let store = Arc::new(Faulty::default());
+    let workflow = ObjectWorkflow::builder(store.clone())
+        .review_store(store.clone())
         .build();
     workflow.register_type::<Profile>(WorkflowOptions::new())?;
     let member = Actor::user(UserId::from(7_i64));
@@ -138,15 +193,16 @@ async fn a_refused_batch_closes_each_review_item_on_its_own()
             .ok_or(ModerationError::UnknownEntry { entry: 0 })?;
         targets.push(EntryVersion::from(&entry));
     }
+    store.refuse_next_close.store(true, Ordering::Relaxed);
     let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
-    workflow
+    let taken = workflow
         .bulk(&moderator, ObjectAction::Approve, &targets, Some("fine"))
         .await?;
-
+    assert_eq!(taken.len(), 3, "every entry decided");
     assert_eq!(
-        reviews.refused.load(Ordering::Relaxed),
+        store.refused.load(Ordering::Relaxed),
         1,
-        "one batch was tried"
+        "the first transaction was refused, the second committed"
     );
     let kind = Kind::new("profile")?;
     let subjects: Vec<ReviewSubject> = (1..=3_i64)
@@ -157,24 +213,26 @@ async fn a_refused_batch_closes_each_review_item_on_its_own()
         .collect();
     let mut asked = subjects.clone();
     asked.extend(subjects.iter().cloned());
-    let items = reviews.reviews_for_subjects(&asked).await?;
+    let items = store.reviews_for_subjects(&asked).await?;
     assert_eq!(items.len(), 3, "each item once: {items:?}");
     for item in &items {
         assert_eq!(item.status, ReviewStatus::Approved, "{item:?}");
-        let step = reviews.history(item.id).await?.pop().ok_or("no history")?;
+        let history = ReviewStore::history(store.as_ref(), item.id).await?;
+        assert_eq!(history.len(), 2, "opened and approved once: {history:?}");
+        let step = history.last().ok_or("no history")?;
         assert_eq!(step.actor, Some(UserId::from(1_i64)));
         assert!(step.bulk.is_some(), "the step keeps the action's bulk id");
     }
     Ok(())
 }
 
-/// A workflow over `reviews` with `claims`, and one queued profile's entry.
+/// A workflow over `store` with `claims`, and one queued profile's entry.
 async fn one_queued_change(
-    reviews: &Arc<FaultyReviews>,
+    store: &Arc<Faulty>,
     claims: ClaimPolicy,
 ) -> Result<(ObjectWorkflow, EntryVersion), Box<dyn std::error::Error>> {
-    let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
-        .review_store(reviews.clone())
+    let workflow = ObjectWorkflow::builder(store.clone())
+        .review_store(store.clone())
         .claims(claims)
         .build();
     workflow.register_type::<Profile>(WorkflowOptions::new())?;
@@ -196,7 +254,7 @@ async fn one_queued_change(
 #[tokio::test]
 async fn claims_that_cannot_be_read_refuse_the_decision() -> Result<(), Box<dyn std::error::Error>>
 {
-    let reviews = Arc::new(FaultyReviews::default());
+    let reviews = Arc::new(Faulty::default());
     let (workflow, entry) = one_queued_change(&reviews, ClaimPolicy::Optional).await?;
     reviews.fail_lookups.store(true, Ordering::Relaxed);
     let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);
@@ -222,7 +280,7 @@ async fn claims_that_cannot_be_read_refuse_the_decision() -> Result<(), Box<dyn 
 #[tokio::test]
 async fn with_claims_off_an_unreadable_review_store_does_not_stop_the_decision()
 -> Result<(), Box<dyn std::error::Error>> {
-    let reviews = Arc::new(FaultyReviews::default());
+    let reviews = Arc::new(Faulty::default());
     let (workflow, entry) = one_queued_change(&reviews, ClaimPolicy::Off).await?;
     reviews.fail_lookups.store(true, Ordering::Relaxed);
     let moderator = Actor::user(UserId::from(1_i64)).with_staff(true);

@@ -1,14 +1,16 @@
 //! A process killed with SIGKILL while it moderates leaves a SQLite file
 //! that opens, passes `PRAGMA integrity_check`, and is consistent: every
-//! item's status is its last log entry's, every held item has a pending
-//! review item, and every review item agrees with its submission.
+//! item's status is its last log entry's, every held item and every
+//! pending object change has a pending review item, and every review item
+//! agrees with its submission or object change.
 //!
 //! The test runs this test binary again as the child (the
 //! `child_moderates_until_killed` test, which does nothing unless
-//! `MODERATION_CRASH_DB` names a file). The child submits held comments,
-//! decides them through the review queue, and approves and removes them
-//! directly, from four tasks; the parent kills it at a pseudo-random moment
-//! and checks the file, 24 times over on the same file.
+//! `MODERATION_CRASH_DB` names a file). The child submits held comments and
+//! queued profiles, decides them through the review queue, and approves,
+//! rejects and removes them directly, from six tasks; the parent kills it
+//! at a pseudo-random moment and checks the file, 24 times over on the same
+//! file.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,10 +25,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use moderation_core::workflow::{
+    EntryStatus, EntryVersion, ObjectChangeHandler, ObjectStore, ObjectWorkflow, PendingQuery,
+    WorkflowOptions,
+};
 use moderation_core::{
     Actor, CommentOptions, ItemFilter, ItemStatus, Moderated, Moderation, ModerationStore,
     Moderator, ObjectId, PageRequest, ReviewAction, ReviewFilter, ReviewPageRequest, ReviewQueue,
-    ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, Submission, UserId,
+    ReviewSort, ReviewStatus, ReviewStore, ReviewSubject, SubjectType, Submission, UserId,
 };
 use moderation_storage::SqliteStore;
 
@@ -46,6 +52,21 @@ impl Moderated for Comment {
     }
     fn text(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.body)
+    }
+}
+
+/// A profile under the object workflow: a plain member's create waits
+/// for review.
+#[derive(serde::Serialize)]
+struct Profile {
+    id: i64,
+    bio: String,
+}
+
+impl Moderated for Profile {
+    const KIND: &'static str = "profile";
+    fn object_id(&self) -> ObjectId {
+        ObjectId::from(self.id)
     }
 }
 
@@ -83,9 +104,21 @@ async fn moderate_forever(path: &Path) {
         .registry()
         .register::<Comment, _>(HoldEverything)
         .unwrap();
+    let workflow = Arc::new(
+        ObjectWorkflow::builder(store.clone())
+            .review_store(store.clone())
+            .build(),
+    );
+    workflow
+        .register_type::<Profile>(WorkflowOptions::new())
+        .unwrap();
     let queue = Arc::new(
         ReviewQueue::builder(store.clone())
             .held_items(store.clone())
+            .handler(
+                SubjectType::ObjectChange,
+                Arc::new(ObjectChangeHandler::new(workflow.clone())),
+            )
             .build(),
     );
     let moderator = Actor::user(UserId::new("moderator").unwrap()).with_staff(true);
@@ -104,6 +137,43 @@ async fn moderate_forever(path: &Path) {
                 let author = Actor::user(UserId::from(id % 50));
                 let submission = Submission::new(author, &comment).unwrap();
                 moderation.submit(submission).await.unwrap();
+            }
+        }));
+    }
+    // Profiles, all queued.
+    {
+        let workflow = Arc::clone(&workflow);
+        tasks.push(tokio::spawn(async move {
+            for n in 0.. {
+                let id = first_id * 1_000_000 + n;
+                let profile = Profile {
+                    id,
+                    bio: format!("profile {id}"),
+                };
+                let member = Actor::user(UserId::from(id % 50));
+                workflow.create(&member, &profile).await.unwrap();
+            }
+        }));
+    }
+    // Direct workflow decisions: approvals and rejections in turn.
+    {
+        let workflow = Arc::clone(&workflow);
+        let moderator = moderator.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0_u64.. {
+                let pending = workflow.pending(&PendingQuery::first(10)).await.unwrap();
+                for entry in pending.entries.iter().rev().take(3) {
+                    let entry = EntryVersion::from(entry);
+                    let decided = if round % 2 == 0 {
+                        workflow.approve(&moderator, entry, None).await
+                    } else {
+                        workflow.reject(&moderator, entry, None).await
+                    };
+                    if let Err(error) = decided {
+                        assert!(error.is_conflict(), "{error}");
+                    }
+                }
+                tokio::task::yield_now().await;
             }
         }));
     }
@@ -228,15 +298,20 @@ fn killed_mid_moderation_leaves_everything_consistent() {
         checked = totals;
     }
     eprintln!(
-        "crash test: {ROUNDS} kills, {} items, {} review items, 0 anomalies",
-        checked.items, checked.reviews
+        "crash test: {ROUNDS} kills, {} items, {} object entries, {} review items, 0 anomalies",
+        checked.items, checked.entries, checked.reviews
     );
-    assert!(checked.items > 0, "the child never stored anything");
+    assert!(checked.items > 0, "the child never stored an item");
+    assert!(
+        checked.entries > 0,
+        "the child never stored an object entry"
+    );
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
     items: usize,
+    entries: usize,
     reviews: usize,
 }
 
@@ -270,11 +345,8 @@ async fn check(path: &Path) -> Totals {
             .await
             .unwrap();
     let mut review_of: HashMap<i64, Vec<ReviewStatus>> = HashMap::new();
+    let mut change_review_of: HashMap<String, Vec<ReviewStatus>> = HashMap::new();
     for (key, status) in &reviews {
-        let Ok(ReviewSubject::Submission(item)) = ReviewSubject::from_key(key) else {
-            anomalies.push(format!("review item with subject {key}"));
-            continue;
-        };
         let status = [
             ReviewStatus::Pending,
             ReviewStatus::Approved,
@@ -284,10 +356,47 @@ async fn check(path: &Path) -> Totals {
         ]
         .into_iter()
         .find(|s| s.as_str() == status);
-        match status {
-            Some(status) => review_of.entry(item.0).or_default().push(status),
-            None => anomalies.push(format!("review item of {key} in status {status:?}")),
+        let Some(status) = status else {
+            anomalies.push(format!("review item of {key} in status {status:?}"));
+            continue;
+        };
+        match ReviewSubject::from_key(key) {
+            Ok(ReviewSubject::Submission(item)) => {
+                review_of.entry(item.0).or_default().push(status);
+            }
+            Ok(ReviewSubject::ObjectChange { .. }) => {
+                change_review_of
+                    .entry(key.clone())
+                    .or_default()
+                    .push(status);
+            }
+            _ => anomalies.push(format!("review item with subject {key}")),
         }
+    }
+    let entries: Vec<(String, String, i64, String)> =
+        sqlx::query_as("SELECT kind, object_key, revision, status FROM moderation_entries")
+            .fetch_all(store.read_pool())
+            .await
+            .unwrap();
+    for (kind, object_key, revision, status) in &entries {
+        let key = format!("object_change:{revision}:{kind}:{object_key}");
+        let statuses = change_review_of.remove(&key).unwrap_or_default();
+        let expected = match status.as_str() {
+            "pending" => ReviewStatus::Pending,
+            "approved" => ReviewStatus::Approved,
+            "rejected" => ReviewStatus::Rejected,
+            _ => ReviewStatus::Deleted,
+        };
+        check_reviews(
+            &mut anomalies,
+            &format!("entry {key}"),
+            status,
+            expected,
+            &statuses,
+        );
+    }
+    for key in change_review_of.keys() {
+        anomalies.push(format!("review item of missing entry {key}"));
     }
 
     for (id, status) in &items {
@@ -302,16 +411,15 @@ async fn check(path: &Path) -> Totals {
             "held" => ReviewStatus::Pending,
             "public" => ReviewStatus::Approved,
             "removed" => ReviewStatus::Rejected,
-            other => {
-                anomalies.push(format!("item {id} is {other}"));
-                continue;
-            }
+            _ => ReviewStatus::Deleted,
         };
-        if statuses != [expected] {
-            anomalies.push(format!(
-                "item {id} is {status}, its review items {statuses:?}"
-            ));
-        }
+        check_reviews(
+            &mut anomalies,
+            &format!("item {id}"),
+            status,
+            expected,
+            &statuses,
+        );
     }
     for item in review_of.keys() {
         if !items.iter().any(|(id, _)| id == item) {
@@ -326,7 +434,25 @@ async fn check(path: &Path) -> Totals {
     );
     Totals {
         items: items.len(),
+        entries: entries.len(),
         reviews: reviews.len(),
+    }
+}
+
+/// Records an anomaly unless `subject`, in `status`, has exactly one review
+/// item, in `expected`. Nothing this test does deletes a review item, so
+/// `Deleted` stands for a status the test never produces.
+fn check_reviews(
+    anomalies: &mut Vec<String>,
+    subject: &str,
+    status: &str,
+    expected: ReviewStatus,
+    statuses: &[ReviewStatus],
+) {
+    if expected == ReviewStatus::Deleted || statuses != [expected] {
+        anomalies.push(format!(
+            "{subject} is {status}, its review items {statuses:?}"
+        ));
     }
 }
 
@@ -359,11 +485,20 @@ async fn a_store_reopened_after_a_kill_reads_through_its_ports() {
     .await
     .unwrap();
     for review in page.items {
-        let ReviewSubject::Submission(id) = review.subject else {
-            panic!("unexpected subject {:?}", review.subject);
-        };
-        let item = ModerationStore::item(&store, id).await.unwrap().unwrap();
-        assert_eq!(item.status, ItemStatus::Held);
+        match review.subject {
+            ReviewSubject::Submission(id) => {
+                let item = ModerationStore::item(&store, id).await.unwrap().unwrap();
+                assert_eq!(item.status, ItemStatus::Held);
+            }
+            ReviewSubject::ObjectChange { object, revision } => {
+                let entry = ObjectStore::revision(&store, &object, revision)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(entry.status, EntryStatus::Pending);
+            }
+            other => panic!("unexpected subject {other:?}"),
+        }
     }
     store.close().await;
 }

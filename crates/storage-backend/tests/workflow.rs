@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use moderation_core::workflow::{MemoryObjectStore, ObjectStore};
-use moderation_core::{MemoryModerationLog, MemoryReviewStore};
+use moderation_core::MemoryModerationLog;
+use moderation_core::workflow::{MemoryObjectStore, ObjectStore, ReviewedObjectStore};
 use moderation_storage::testkit;
 use moderation_storage::testkit::workflow as scenarios;
 
@@ -106,54 +106,16 @@ macro_rules! sql_arms {
     };
 }
 
-/// A module running `$scenario` with a review store next to the object
-/// store, on memory, SQLite and PostgreSQL.
-macro_rules! with_reviews {
-    ($(#[$doc:meta])* $name:ident => $scenario:path) => {
-        $(#[$doc])*
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                let store = Arc::new(MemoryObjectStore::new()) as Arc<dyn ObjectStore>;
-                testkit::run_scenario("memory", store, |store| {
-                    $scenario(store, Arc::new(MemoryReviewStore::new()))
-                })
-                .await;
-            }
-
-            sql_arms!($scenario);
-        }
-    };
-}
-
-with_reviews! {
-    /// Concurrent decisions (item 15) through the review queue: claims and the queue's
-    /// decisions reaching the workflow.
+// The scenarios whose store keeps the review queue too.
+moderation_storage::store_scenarios! {
+    port = dyn ReviewedObjectStore, memory = MemoryObjectStore::new();
     must_show_15_review_queue_claims_and_decisions =>
-        scenarios::must_show_15_review_queue_claims_and_decisions
-}
-
-with_reviews! {
-    /// A decision on the workflow directly closes the change's review item.
-    direct_decisions_close_review_items => scenarios::direct_decisions_close_review_items
-}
-
-with_reviews! {
-    /// A direct decision respects the claims on its change's review item.
-    direct_decisions_respect_review_claims => scenarios::direct_decisions_respect_review_claims
-}
-
-with_reviews! {
-    /// A bulk decision closes its entries' review items together.
-    bulk_decisions_close_review_items => scenarios::bulk_decisions_close_review_items
-}
-
-with_reviews! {
-    /// Old-shape snapshots (item 16) listed and rendered in the review queue.
+        scenarios::must_show_15_review_queue_claims_and_decisions,
+    direct_decisions_close_review_items => scenarios::direct_decisions_close_review_items,
+    direct_decisions_respect_review_claims => scenarios::direct_decisions_respect_review_claims,
+    bulk_decisions_close_review_items => scenarios::bulk_decisions_close_review_items,
     must_show_16_old_snapshots_in_the_review_queue =>
-        scenarios::must_show_16_old_snapshots_in_the_review_queue
+        scenarios::must_show_16_old_snapshots_in_the_review_queue,
 }
 
 /// A module running `$scenario` with the moderation log the object store

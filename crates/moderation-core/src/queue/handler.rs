@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::actor::Actor;
 use crate::error::{BoxError, ModerationError};
 use crate::queue::item::{ReviewAction, ReviewItem};
+use crate::queue::store::ReviewTransition;
 
 /// Who acted, why and when: handed to handlers and observers with the item.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +37,10 @@ pub struct ActionContext {
 /// pipeline approves or removes the held item.
 ///
 /// Register one per [`SubjectType`](crate::SubjectType) on the
-/// [`ReviewQueue`](crate::ReviewQueue). Order of events for one action:
+/// [`ReviewQueue`](crate::ReviewQueue). A handler whose
+/// [`decider`](SubjectHandler::decider) is `Some` commits each action with
+/// its effect in one transaction, and the steps below do not apply to it.
+/// Otherwise, the order of events for one action:
 ///
 /// 1. the version-checked transition commits in the [`ReviewStore`](crate::ReviewStore):
 ///    it is the arbiter, so of two concurrent actions exactly one gets here;
@@ -59,6 +63,35 @@ pub trait SubjectHandler: Send + Sync + fmt::Debug {
         item: &ReviewItem,
         context: &ActionContext,
     ) -> Result<(), ModerationError>;
+
+    /// This handler as the [`SubjectDecider`] of its subject type, when it
+    /// can commit the queue's transitions together with their effect; the
+    /// queue then never calls [`apply`](Self::apply). `None` by default.
+    fn decider(&self) -> Option<&dyn SubjectDecider> {
+        None
+    }
+}
+
+/// Commits the queue's actions on items of one subject type together with
+/// their effect on the subject, in one transaction: a crash can never
+/// leave an item decided while its subject is not, or the reverse.
+/// Offered by [`SubjectHandler::decider`].
+#[async_trait]
+pub trait SubjectDecider: Send + Sync + fmt::Debug {
+    /// Commits `transitions` (one per item of `items`, as read before the
+    /// action, in the same order) and what `context.action` does to their
+    /// subjects, all or nothing. Returns the items as committed, in order.
+    ///
+    /// # Errors
+    /// The transitions' refusals ([`ModerationError::ReviewConflict`],
+    /// claims, statuses), the subject's own refusal, the store's failure;
+    /// nothing is written then.
+    async fn decide(
+        &self,
+        items: &[ReviewItem],
+        transitions: Vec<ReviewTransition>,
+        context: &ActionContext,
+    ) -> Result<Vec<ReviewItem>, ModerationError>;
 }
 
 /// Hears about every committed action (after its handler succeeded), to lift

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::error::ModerationError;
 
 use crate::ids::UserId;
-use crate::memory::{MemoryStore, State};
+use crate::memory::MemoryStore;
 use crate::modlog::NewModLogEntry;
 use crate::queue::held::{
     Decided, HeldItemStore, ReviewClose, ReviewDraft, decided_submissions, decisions_with_items,
@@ -150,6 +150,50 @@ impl ReviewState {
         Ok((before, after, entry))
     }
 
+    /// Checks a batch of transitions, nothing changed yet: all or nothing.
+    /// A batch naming one item twice is checked against the first change,
+    /// so the second sees a stale version, as it would in SQL. Returns each
+    /// transition's item before and after, with its moderation-log entry.
+    pub(crate) fn check_batch(
+        &self,
+        transitions: &[ReviewTransition],
+    ) -> Result<Vec<(ReviewItem, ReviewItem, NewModLogEntry)>, ModerationError> {
+        let mut staged: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
+        let mut steps = Vec::with_capacity(transitions.len());
+        for transition in transitions {
+            let before = match staged.get(&transition.review) {
+                Some(item) => item.clone(),
+                None => self.item(transition.review)?.clone(),
+            };
+            if let Some(refusal) = transition.refusal(&before) {
+                return Err(refusal);
+            }
+            let entry = transition.log_entry(&before);
+            entry.validate()?;
+            let after = transition.applied_to(before.clone());
+            staged.insert(after.id, after.clone());
+            steps.push((before, after, entry));
+        }
+        Ok(steps)
+    }
+
+    /// Applies what [`ReviewState::check_batch`] accepted: the items as
+    /// they now stand and the moderation-log entries to append.
+    pub(crate) fn commit_batch(
+        &mut self,
+        transitions: &[ReviewTransition],
+        staged: Vec<(ReviewItem, ReviewItem, NewModLogEntry)>,
+    ) -> (Vec<ReviewItem>, Vec<NewModLogEntry>) {
+        let mut applied = Vec::with_capacity(staged.len());
+        let mut entries = Vec::with_capacity(staged.len());
+        for (transition, (before, after, entry)) in transitions.iter().zip(staged) {
+            self.apply(transition, &before, after.clone());
+            applied.push(after);
+            entries.push(entry);
+        }
+        (applied, entries)
+    }
+
     /// Applies a transition [`ReviewState::check`] accepted.
     pub(crate) fn commit(
         &mut self,
@@ -158,18 +202,6 @@ impl ReviewState {
         after: ReviewItem,
     ) {
         self.apply(transition, before, after);
-    }
-}
-
-impl MemoryStore {
-    /// Appends the moderation-log entries of applied transitions. Called
-    /// under the state lock, so no reader sees one without the other.
-    fn log_reviews(state: &State, entries: Vec<NewModLogEntry>) {
-        if let Some(log) = &state.modlog {
-            for entry in entries {
-                log.append_now(entry);
-            }
-        }
     }
 }
 
@@ -182,6 +214,14 @@ impl ReviewStore for MemoryStore {
 
     async fn review(&self, id: ReviewId) -> Result<Option<ReviewItem>, ModerationError> {
         Ok(self.lock().reviews.items.get(&id).cloned())
+    }
+
+    async fn reviews(&self, ids: &[ReviewId]) -> Result<Vec<ReviewItem>, ModerationError> {
+        let state = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.reviews.items.get(id).cloned())
+            .collect())
     }
 
     async fn review_for_subject(
@@ -296,7 +336,7 @@ impl ReviewStore for MemoryStore {
         let mut state = self.lock();
         let (before, after, entry) = state.reviews.check(&transition)?;
         state.reviews.commit(&transition, &before, after.clone());
-        Self::log_reviews(&state, vec![entry]);
+        state.append_mod_log_entries(vec![entry]);
         Ok(after)
     }
 
@@ -305,34 +345,9 @@ impl ReviewStore for MemoryStore {
         transitions: Vec<ReviewTransition>,
     ) -> Result<Vec<ReviewItem>, ModerationError> {
         let mut guard = self.lock();
-        let state = &mut guard.reviews;
-        // Check everything before changing anything: all or nothing. A batch
-        // naming one item twice is checked against the first change, so the
-        // second sees a stale version, as it would in SQL.
-        let mut staged: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
-        let mut steps = Vec::with_capacity(transitions.len());
-        let mut entries = Vec::with_capacity(transitions.len());
-        for transition in &transitions {
-            let before = match staged.get(&transition.review) {
-                Some(item) => item.clone(),
-                None => state.item(transition.review)?.clone(),
-            };
-            if let Some(refusal) = transition.refusal(&before) {
-                return Err(refusal);
-            }
-            let entry = transition.log_entry(&before);
-            entry.validate()?;
-            entries.push(entry);
-            let after = transition.applied_to(before.clone());
-            staged.insert(after.id, after.clone());
-            steps.push((before, after));
-        }
-        let mut applied = Vec::with_capacity(steps.len());
-        for (transition, (before, after)) in transitions.iter().zip(steps) {
-            state.apply(transition, &before, after.clone());
-            applied.push(after);
-        }
-        Self::log_reviews(&guard, entries);
+        let staged = guard.reviews.check_batch(&transitions)?;
+        let (applied, entries) = guard.reviews.commit_batch(&transitions, staged);
+        guard.append_mod_log_entries(entries);
         Ok(applied)
     }
 
@@ -388,35 +403,16 @@ impl HeldItemStore for MemoryStore {
         transitions: Vec<ReviewTransition>,
     ) -> Result<Vec<Decided>, ModerationError> {
         let mut state = self.lock();
-        // Everything is checked before anything changes: all or nothing. A
-        // batch naming one item twice is checked against the first change,
-        // as in SQL.
-        let mut staged: BTreeMap<ReviewId, ReviewItem> = BTreeMap::new();
-        let mut checked = Vec::with_capacity(transitions.len());
-        for transition in &transitions {
-            let before = match staged.get(&transition.review) {
-                Some(item) => item.clone(),
-                None => state.reviews.item(transition.review)?.clone(),
-            };
-            if let Some(refusal) = transition.refusal(&before) {
-                return Err(refusal);
-            }
-            let entry = transition.log_entry(&before);
-            entry.validate()?;
-            let after = transition.applied_to(before.clone());
-            staged.insert(after.id, after.clone());
-            checked.push((before, after, entry));
-        }
+        // Everything is checked before anything changes: all or nothing.
+        let checked = state.reviews.check_batch(&transitions)?;
         let reviews: Vec<ReviewItem> = checked.iter().map(|(_, after, _)| after.clone()).collect();
         let items = decided_submissions(&transitions, &reviews)
             .into_iter()
             .filter_map(|id| state.stored(id).map(|item| (id, item.clone())))
             .collect();
         let changes = submission_changes(&transitions, &reviews, items)?;
-        for (transition, (before, after, entry)) in transitions.iter().zip(checked) {
-            state.reviews.commit(transition, &before, after);
-            Self::log_reviews(&state, vec![entry]);
-        }
+        let (_, entries) = state.reviews.commit_batch(&transitions, checked);
+        state.append_mod_log_entries(entries);
         let changed = changes
             .into_iter()
             .map(|(position, change)| Ok((position, state.apply(change)?)))
@@ -443,7 +439,7 @@ impl HeldItemStore for MemoryStore {
         let changed = state.apply(change)?;
         let closed = closing.map(|(transition, (before, after, entry))| {
             state.reviews.commit(&transition, &before, after.clone());
-            Self::log_reviews(&state, vec![entry]);
+            state.append_mod_log_entries(vec![entry]);
             after
         });
         Ok((changed, closed))

@@ -23,7 +23,7 @@ mod store;
 mod subject;
 mod submission;
 
-pub use handler::{ActionContext, ReviewObserver, SubjectHandler};
+pub use handler::{ActionContext, ReviewObserver, SubjectDecider, SubjectHandler};
 pub use held::{
     Decided, HeldItemStore, ItemEffect, ReviewClose, ReviewDraft, decided_submissions,
     decisions_with_items, submission_changes, submission_effect,

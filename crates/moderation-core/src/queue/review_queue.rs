@@ -18,7 +18,7 @@ use crate::decision::{Reason, Verdict};
 use crate::error::ModerationError;
 use crate::ids::{ItemId, UserId};
 use crate::notify::{LogNotifier, Notification, Notifier, Templates};
-use crate::queue::handler::{ActionContext, ReviewObserver, SubjectHandler};
+use crate::queue::handler::{ActionContext, ReviewObserver, SubjectDecider, SubjectHandler};
 use crate::queue::held::HeldItemStore;
 use crate::queue::item::{
     NewReview, ReviewAction, ReviewEvent, ReviewHistoryEntry, ReviewId, ReviewItem,
@@ -576,7 +576,7 @@ impl ReviewQueue {
                 at,
             };
             let transition = self.transition(&decision, Some(actor), &context);
-            let item = self.commit_one(transition).await?;
+            let item = self.commit_one(transition, &context).await?;
             self.after_commit(item, &context).await
         }
         .instrument(span)
@@ -627,7 +627,7 @@ impl ReviewQueue {
                         self.transition(&decision, Some(actor.clone()), &context)
                     })
                     .collect();
-                for item in self.commit(transitions).await? {
+                for item in self.commit(transitions, &context).await? {
                     let id = item.id;
                     match self.after_commit(item, &context).await {
                         Ok(item) => outcome.applied.push(item),
@@ -689,7 +689,7 @@ impl ReviewQueue {
                     let mut transition = self.transition(&decision, Some(actor.clone()), &context);
                     // The job acts for the whole staff: no claim stops it.
                     transition.claim = ClaimCheck::Off;
-                    let committed = match self.commit_one(transition).await {
+                    let committed = match self.commit_one(transition, &context).await {
                         Ok(committed) => committed,
                         Err(error) if error.is_conflict() => continue,
                         Err(error) => return Err(error),
@@ -732,21 +732,90 @@ impl ReviewQueue {
     async fn commit_one(
         &self,
         transition: ReviewTransition,
+        context: &ActionContext,
     ) -> Result<ReviewItem, ModerationError> {
-        match &self.held {
-            Some(_) => self
-                .commit(vec![transition])
-                .await?
-                .pop()
-                .ok_or_else(|| ModerationError::store("the store committed no transition")),
-            None => self.store.transition(transition).await,
+        if self.held.is_none() && !self.has_deciders() {
+            return self.store.transition(transition).await;
         }
+        self.commit(vec![transition], context)
+            .await?
+            .pop()
+            .ok_or_else(|| ModerationError::store("the store committed no transition"))
+    }
+
+    /// True when a registered handler commits its decisions itself.
+    fn has_deciders(&self) -> bool {
+        self.handlers
+            .values()
+            .any(|handler| handler.decider().is_some())
+    }
+
+    /// The decider of `subject`'s type, if its handler has one.
+    fn decider(&self, subject: SubjectType) -> Option<&dyn SubjectDecider> {
+        self.handlers.get(&subject)?.decider()
+    }
+
+    /// Commits transitions, in order. Those on subjects whose handler is a
+    /// [`SubjectDecider`] commit through it, with their effect, one
+    /// transaction per subject type; the rest commit in one transaction,
+    /// through the held-item store when there is one, so decisions on held
+    /// submissions change them in the same transaction. Only with a decider
+    /// registered are the items read first, in one query, to learn their
+    /// subjects.
+    async fn commit(
+        &self,
+        transitions: Vec<ReviewTransition>,
+        context: &ActionContext,
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        if !self.has_deciders() {
+            return self.commit_rest(transitions).await;
+        }
+        let ids: Vec<ReviewId> = transitions.iter().map(|t| t.review).collect();
+        let mut items: HashMap<ReviewId, ReviewItem> = self
+            .store
+            .reviews(&ids)
+            .await?
+            .into_iter()
+            .map(|item| (item.id, item))
+            .collect();
+        let mut rest = Route::default();
+        let mut decided: HashMap<SubjectType, Route> = HashMap::new();
+        for (position, transition) in transitions.into_iter().enumerate() {
+            let item = items
+                .remove(&transition.review)
+                .ok_or(ModerationError::ReviewNotFound {
+                    review: transition.review,
+                })?;
+            let subject = item.subject.subject_type();
+            let route = if self.decider(subject).is_some() {
+                decided.entry(subject).or_default()
+            } else {
+                &mut rest
+            };
+            route.push(position, item, transition);
+        }
+        let mut committed: Vec<(usize, ReviewItem)> = Vec::new();
+        if !rest.transitions.is_empty() {
+            let items = self.commit_rest(rest.transitions).await?;
+            committed.extend(rest.positions.into_iter().zip(items));
+        }
+        for (subject, route) in decided {
+            let Some(decider) = self.decider(subject) else {
+                continue;
+            };
+            let items = decider
+                .decide(&route.items, route.transitions, context)
+                .await?;
+            committed.extend(route.positions.into_iter().zip(items));
+        }
+        committed.sort_unstable_by_key(|(position, _)| *position);
+        Ok(committed.into_iter().map(|(_, item)| item).collect())
     }
 
     /// Commits transitions in one transaction: through the held-item store
     /// when there is one, so decisions on held submissions change them in
     /// the same transaction.
-    async fn commit(
+    async fn commit_rest(
         &self,
         transitions: Vec<ReviewTransition>,
     ) -> Result<Vec<ReviewItem>, ModerationError> {
@@ -763,14 +832,16 @@ impl ReviewQueue {
 
     /// Runs the handler (reverting on failure), then observers and the
     /// message to the author. A held submission's effect was committed
-    /// with the transition when the queue has a held-item store.
+    /// with the transition when the queue has a held-item store, and a
+    /// decider's always.
     async fn after_commit(
         &self,
         item: ReviewItem,
         context: &ActionContext,
     ) -> Result<ReviewItem, ModerationError> {
-        let committed_with_store =
-            self.held.is_some() && item.subject.subject_type() == SubjectType::Submission;
+        let subject = item.subject.subject_type();
+        let committed_with_store = (self.held.is_some() && subject == SubjectType::Submission)
+            || self.decider(subject).is_some();
         if !committed_with_store
             && let Some(handler) = self.handlers.get(&item.subject.subject_type())
             && let Err(error) = handler.apply(&item, context).await
@@ -879,6 +950,23 @@ impl ReviewQueue {
 }
 
 /// The signed-in user behind `actor`, or `AnonymousActor`.
+/// Transitions bound for one committer, with the items they act on and
+/// their positions in the caller's order.
+#[derive(Default)]
+struct Route {
+    positions: Vec<usize>,
+    items: Vec<ReviewItem>,
+    transitions: Vec<ReviewTransition>,
+}
+
+impl Route {
+    fn push(&mut self, position: usize, item: ReviewItem, transition: ReviewTransition) {
+        self.positions.push(position);
+        self.items.push(item);
+        self.transitions.push(transition);
+    }
+}
+
 fn signed_in(actor: &Actor, action: &'static str) -> Result<UserId, ModerationError> {
     actor
         .user

@@ -325,6 +325,19 @@ pub trait ReviewStore: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one item.
     async fn review(&self, id: ReviewId) -> Result<Option<ReviewItem>, ModerationError>;
 
+    /// Reads several items (absent ones are left out), in no particular
+    /// order. The SQL stores answer with one query per 500 ids; this
+    /// default asks [`review`](ReviewStore::review) one id at a time.
+    async fn reviews(&self, ids: &[ReviewId]) -> Result<Vec<ReviewItem>, ModerationError> {
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(item) = self.review(*id).await? {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
     /// The newest item for a subject (pending or decided).
     async fn review_for_subject(
         &self,

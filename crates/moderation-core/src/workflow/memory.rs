@@ -1,29 +1,43 @@
-//! `MemoryObjectStore`: the reference semantics of [`ObjectStore`].
+//! The workflow in memory: [`MemoryStore`] implements [`ObjectStore`] and
+//! [`ReviewedObjectStore`], the reference semantics of both.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 
 use super::entry::{EntryId, EntryStatus, ObjectEntry};
 use super::record::ModeratedObject;
+use super::reviewed::{ReviewWrites, ReviewedObjectStore, ReviewedWrite};
 use super::store::{
     EntryPage, EntryWrite, ObjectStore, ObjectWrite, PendingQuery, PublicObject, PublicRead,
     StoredWrite,
 };
 use crate::error::ModerationError;
 use crate::ids::{ItemId, Kind, ObjectId, ObjectRef};
-use crate::memory_log::MemoryModerationLog;
+use crate::memory::MemoryStore;
+use crate::modlog::NewModLogEntry;
 
+/// The workflow's part of a [`MemoryStore`]'s state: records and entries.
 #[derive(Debug, Default)]
-struct State {
+pub(crate) struct ObjectTables {
     objects: HashMap<ObjectRef, ModeratedObject>,
     entries: BTreeMap<EntryId, ObjectEntry>,
     last_entry: i64,
 }
 
-/// An in-memory [`ObjectStore`]: the reference the SQL stores are tested
-/// against. Cloning shares the data.
+/// Object writes checked against the tables, nothing changed yet.
+pub(crate) struct StagedWrites {
+    objects: HashMap<ObjectRef, ModeratedObject>,
+    entries: BTreeMap<EntryId, ObjectEntry>,
+    last_entry: i64,
+    stored: Vec<StoredWrite>,
+    log: Vec<NewModLogEntry>,
+}
+
+/// The in-memory [`ObjectStore`] is the [`MemoryStore`]: records and
+/// entries sit under the lock of its items and review queue, so a change
+/// and its review item commit together (see [`ReviewedObjectStore`]).
+/// It is the reference the SQL stores are tested against.
 ///
 /// ```
 /// use moderation_core::workflow::{MemoryObjectStore, ObjectStore, PublicRead};
@@ -35,36 +49,107 @@ struct State {
 /// # Ok::<(), moderation_core::ModerationError>(())
 /// # }).unwrap();
 /// ```
-#[derive(Debug, Clone, Default)]
-pub struct MemoryObjectStore {
-    state: Arc<Mutex<State>>,
-    log: Option<MemoryModerationLog>,
+pub type MemoryObjectStore = MemoryStore;
+
+impl MemoryStore {
+    fn read<R>(&self, f: impl FnOnce(&ObjectTables) -> R) -> R {
+        f(&self.lock().objects)
+    }
 }
 
-impl MemoryObjectStore {
-    /// An empty store that keeps no moderation log.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// An empty store that appends each decision's moderation-log entry to
-    /// `log` in the same atomic step as the decision.
-    #[must_use]
-    pub fn with_log(log: MemoryModerationLog) -> Self {
-        Self {
-            state: Arc::default(),
-            log: Some(log),
+impl ObjectTables {
+    /// Checks `writes` against the stored versions: what they would store,
+    /// nothing changed yet, so a conflict in the last write leaves the
+    /// store untouched, as a rolled-back transaction would.
+    pub(crate) fn stage(&self, writes: Vec<ObjectWrite>) -> Result<StagedWrites, ModerationError> {
+        let mut objects: HashMap<ObjectRef, ModeratedObject> = HashMap::new();
+        let mut entries: BTreeMap<EntryId, ObjectEntry> = BTreeMap::new();
+        let mut last_entry = self.last_entry;
+        let mut stored = Vec::with_capacity(writes.len());
+        let mut log = Vec::new();
+        for write in &writes {
+            for entry in &write.log {
+                entry.validate()?;
+            }
         }
+        for write in writes {
+            log.extend(write.log);
+            let mut written = Vec::with_capacity(write.entries.len());
+            for entry_write in write.entries {
+                match entry_write {
+                    EntryWrite::Insert(new) => {
+                        last_entry += 1;
+                        let entry = new.stored(EntryId(last_entry));
+                        entries.insert(entry.id, entry.clone());
+                        written.push(entry);
+                    }
+                    EntryWrite::Update {
+                        mut entry,
+                        expected_version,
+                    } => {
+                        let actual = entries
+                            .get(&entry.id)
+                            .or_else(|| self.entries.get(&entry.id))
+                            .map(|stored| stored.version)
+                            .ok_or(ModerationError::UnknownEntry { entry: entry.id.0 })?;
+                        if actual != expected_version {
+                            return Err(ModerationError::Conflict {
+                                item: ItemId(entry.id.0),
+                                expected: expected_version,
+                                actual,
+                            });
+                        }
+                        entry.version = actual + 1;
+                        entries.insert(entry.id, entry.clone());
+                        written.push(entry);
+                    }
+                }
+            }
+            let mut record = write.record;
+            let actual = objects
+                .get(&record.object)
+                .or_else(|| self.objects.get(&record.object))
+                .map_or(0, |stored| stored.version);
+            let expected = if write.insert { 0 } else { record.version };
+            if actual != expected {
+                return Err(ModerationError::ObjectConflict {
+                    object: record.object,
+                    expected,
+                    actual,
+                });
+            }
+            record.version = actual + 1;
+            objects.insert(record.object.clone(), record.clone());
+            stored.push(StoredWrite {
+                record,
+                entries: written,
+            });
+        }
+        Ok(StagedWrites {
+            objects,
+            entries,
+            last_entry,
+            stored,
+            log,
+        })
     }
 
-    fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    /// Stores what [`ObjectTables::stage`] checked; returns the writes as
+    /// stored and their moderation-log entries, which the caller appends
+    /// under the same lock.
+    pub(crate) fn commit(
+        &mut self,
+        staged: StagedWrites,
+    ) -> (Vec<StoredWrite>, Vec<NewModLogEntry>) {
+        self.objects.extend(staged.objects);
+        self.entries.extend(staged.entries);
+        self.last_entry = staged.last_entry;
+        (staged.stored, staged.log)
     }
 }
 
 #[async_trait]
-impl ObjectStore for MemoryObjectStore {
+impl ObjectStore for MemoryStore {
     async fn object(&self, object: &ObjectRef) -> Result<Option<ModeratedObject>, ModerationError> {
         Ok(self.read(|state| state.objects.get(object).cloned()))
     }
@@ -203,82 +288,42 @@ impl ObjectStore for MemoryObjectStore {
     }
 
     async fn apply(&self, writes: Vec<ObjectWrite>) -> Result<Vec<StoredWrite>, ModerationError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        // Stage every change first, so a conflict in the last write leaves
-        // the store untouched, as a rolled-back transaction would.
-        let mut objects: HashMap<ObjectRef, ModeratedObject> = HashMap::new();
-        let mut entries: BTreeMap<EntryId, ObjectEntry> = BTreeMap::new();
-        let mut last_entry = state.last_entry;
-        let mut stored = Vec::with_capacity(writes.len());
-        let mut log = Vec::new();
-        for write in &writes {
-            for entry in &write.log {
-                entry.validate()?;
-            }
-        }
-        for write in writes {
-            log.extend(write.log);
-            let mut written = Vec::with_capacity(write.entries.len());
-            for entry_write in write.entries {
-                match entry_write {
-                    EntryWrite::Insert(new) => {
-                        last_entry += 1;
-                        let entry = new.stored(EntryId(last_entry));
-                        entries.insert(entry.id, entry.clone());
-                        written.push(entry);
-                    }
-                    EntryWrite::Update {
-                        mut entry,
-                        expected_version,
-                    } => {
-                        let actual = entries
-                            .get(&entry.id)
-                            .or_else(|| state.entries.get(&entry.id))
-                            .map(|stored| stored.version)
-                            .ok_or(ModerationError::UnknownEntry { entry: entry.id.0 })?;
-                        if actual != expected_version {
-                            return Err(ModerationError::Conflict {
-                                item: ItemId(entry.id.0),
-                                expected: expected_version,
-                                actual,
-                            });
-                        }
-                        entry.version = actual + 1;
-                        entries.insert(entry.id, entry.clone());
-                        written.push(entry);
-                    }
-                }
-            }
-            let mut record = write.record;
-            let actual = objects
-                .get(&record.object)
-                .or_else(|| state.objects.get(&record.object))
-                .map_or(0, |stored| stored.version);
-            let expected = if write.insert { 0 } else { record.version };
-            if actual != expected {
-                return Err(ModerationError::ObjectConflict {
-                    object: record.object,
-                    expected,
-                    actual,
-                });
-            }
-            record.version = actual + 1;
-            objects.insert(record.object.clone(), record.clone());
-            stored.push(StoredWrite {
-                record,
-                entries: written,
-            });
-        }
-        state.objects.extend(objects);
-        state.entries.extend(entries);
-        state.last_entry = last_entry;
+        let mut state = self.lock();
+        let staged = state.objects.stage(writes)?;
+        let (stored, log) = state.objects.commit(staged);
         // Appended under the state lock, so no reader sees the decision
         // without its log entry.
-        if let Some(modlog) = &self.log {
-            for entry in log {
-                modlog.append_now(entry);
-            }
-        }
+        state.append_mod_log_entries(log);
         Ok(stored)
+    }
+}
+
+#[async_trait]
+impl ReviewedObjectStore for MemoryStore {
+    async fn apply_reviewed(
+        &self,
+        writes: Vec<ObjectWrite>,
+        reviews: ReviewWrites,
+    ) -> Result<ReviewedWrite, ModerationError> {
+        for review in &reviews.open {
+            review.validate()?;
+        }
+        let mut state = self.lock();
+        // Everything is checked before anything changes: all or nothing.
+        let staged = state.objects.stage(writes)?;
+        let checked = state.reviews.check_batch(&reviews.transitions)?;
+        let (objects, mut log) = state.objects.commit(staged);
+        let mut opened = Vec::with_capacity(reviews.open.len());
+        for review in reviews.open {
+            opened.push(state.reviews.open(review)?);
+        }
+        let (transitioned, entries) = state.reviews.commit_batch(&reviews.transitions, checked);
+        log.extend(entries);
+        state.append_mod_log_entries(log);
+        Ok(ReviewedWrite {
+            objects,
+            opened,
+            transitioned,
+        })
     }
 }

@@ -16,7 +16,9 @@
 //! - [`AutoRule`]s and the built-in rules decide some saves without a
 //!   moderator, rejections first.
 //! - [`ObjectStore`] is the port; [`MemoryObjectStore`] the reference, and
-//!   moderation-storage has SQLite and PostgreSQL.
+//!   moderation-storage has SQLite and PostgreSQL. A store that keeps the
+//!   review queue too is a [`ReviewedObjectStore`]: a queued change and its
+//!   review item, and a decision and the item it closes, commit together.
 //! - Events ([`ObjectChange`] in [`ModerationEvent`](crate::ModerationEvent))
 //!   and notifications (through core's [`Notifier`](crate::Notifier), with
 //!   templates named in [`notify`]) follow each committed change.
@@ -31,11 +33,12 @@ mod editor;
 mod email;
 mod entry;
 mod event;
-mod memory;
+pub(crate) mod memory;
 pub mod notify;
 mod options;
 mod record;
 mod review;
+mod reviewed;
 mod rules;
 mod scope;
 mod service;
@@ -55,6 +58,7 @@ pub use record::{ModeratedObject, ObjectState, ObjectStatus};
 pub use review::{
     OBJECT_CHANGE_REASON, OBJECT_CHANGE_SCORE, ObjectChangeHandler, object_change_review,
 };
+pub use reviewed::{ReviewWrites, ReviewedObjectStore, ReviewedWrite};
 pub use rules::{
     APPROVED_GROUP, APPROVED_STAFF, APPROVED_SUPERUSER, AutoDecision, AutoRule, AutoVerdict,
     REJECTED_ANONYMOUS, REJECTED_GROUP,

@@ -10,13 +10,15 @@ use chrono::{DateTime, Utc};
 
 use super::entry::{EntryStatus, ObjectEntry};
 use super::service::ObjectWorkflow;
-use super::transition::ObjectAction;
+use super::store::{EntryWrite, ObjectWrite};
+use super::transition::{Decided, ObjectAction};
 use crate::actor::AuthorKey;
 use crate::error::ModerationError;
-use crate::ids::UserId;
+use crate::ids::{ObjectRef, UserId};
 use crate::queue::{
     ActionContext, ClaimCheck, ClaimPolicy, NewReview, ReviewAction, ReviewEvent, ReviewItem,
-    ReviewReason, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SubjectHandler,
+    ReviewReason, ReviewStatus, ReviewStore, ReviewSubject, ReviewTransition, SubjectDecider,
+    SubjectHandler,
 };
 
 /// The reason code of an object change in the queue.
@@ -28,6 +30,38 @@ pub const OBJECT_CHANGE_SCORE: i32 = 1;
 /// by its submitter, with one reason saying whether it is new or an edit.
 #[must_use]
 pub fn object_change_review(entry: &ObjectEntry, is_new: bool) -> NewReview {
+    change_review(
+        &entry.object,
+        entry.revision,
+        entry.submitted_by.as_ref(),
+        entry.submitted_at,
+        is_new,
+    )
+}
+
+/// The review item the queued change `write` opens, planned before it is
+/// stored so both commit together: the entry it opens or updates is its
+/// last one (a superseded one comes first). `None` when it writes no entry.
+pub(crate) fn queued_review(write: &ObjectWrite, is_new: bool) -> Option<NewReview> {
+    Some(match write.entries.last()? {
+        EntryWrite::Insert(new) => change_review(
+            &new.object,
+            new.revision,
+            new.submitted_by.as_ref(),
+            new.submitted_at,
+            is_new,
+        ),
+        EntryWrite::Update { entry, .. } => object_change_review(entry, is_new),
+    })
+}
+
+fn change_review(
+    object: &ObjectRef,
+    revision: i64,
+    submitted_by: Option<&UserId>,
+    submitted_at: DateTime<Utc>,
+    is_new: bool,
+) -> NewReview {
     let text = if is_new {
         "New object waiting for approval"
     } else {
@@ -35,55 +69,19 @@ pub fn object_change_review(entry: &ObjectEntry, is_new: bool) -> NewReview {
     };
     NewReview {
         subject: ReviewSubject::ObjectChange {
-            object: entry.object.clone(),
-            revision: entry.revision,
+            object: object.clone(),
+            revision,
         },
-        kind: entry.object.kind.clone(),
-        author: entry.submitted_by.clone().map(AuthorKey::User),
+        kind: object.kind.clone(),
+        author: submitted_by.cloned().map(AuthorKey::User),
         reasons: vec![ReviewReason::new(
             OBJECT_CHANGE_REASON,
             text,
             OBJECT_CHANGE_SCORE,
         )],
         priority: 0,
-        created_at: entry.submitted_at,
+        created_at: submitted_at,
     }
-}
-
-/// Closes the pending review item of `entry`, which `action` just decided
-/// on the workflow directly: approve approves the item, reject rejects it,
-/// set-pending leaves it open. The item's own history and moderation-log
-/// entry record the step, as the moderator who decided. Claims are not
-/// checked here: the decision is already taken, after [`claim_refusal`]
-/// let it through.
-///
-/// A decision taken through the queue finds its item decided already, and
-/// leaves it alone. Returns the closed item, `None` when there was nothing
-/// to close.
-///
-/// # Errors
-/// The review store's: a failed lookup, or [`ModerationError::ReviewConflict`]
-/// when the item changed between the lookup and the transition.
-pub(crate) async fn close_review(
-    reviews: &dyn ReviewStore,
-    entry: &ObjectEntry,
-    action: ObjectAction,
-    bulk: Option<uuid::Uuid>,
-) -> Result<Option<ReviewItem>, ModerationError> {
-    let Some(review_action) = review_action(action) else {
-        return Ok(None);
-    };
-    let Some(item) = reviews
-        .review_for_subject(&change_subject(entry))
-        .await?
-        .filter(|item| item.status == ReviewStatus::Pending)
-    else {
-        return Ok(None);
-    };
-    reviews
-        .transition(closing(&item, entry, review_action, bulk))
-        .await
-        .map(Some)
 }
 
 /// The pending review items of the changes `entries` open, by subject key,
@@ -133,34 +131,53 @@ pub(crate) fn claim_refusal(
     })
 }
 
-/// [`close_review`] for the entries one bulk action decided together, given
-/// their `open` items as read before the decision: one transaction closing
-/// them, all or none. Returns the closed items.
-///
-/// # Errors
-/// The review store's; [`ModerationError::ReviewConflict`] when an item
-/// changed since it was read. On an error no item was closed.
-pub(crate) async fn close_reviews(
-    reviews: &dyn ReviewStore,
+/// The transitions closing the `open` items (as read before the decision)
+/// of `entries`, which `action` decides as `decided` says: approve
+/// approves an item, reject rejects it, set-pending closes nothing. Claims
+/// are not checked here: the decision is already taken, after
+/// [`claim_refusal`] let it through; the versions are, so an item that
+/// changed since it was read fails the transaction.
+pub(crate) fn closing_transitions(
+    mut open: HashMap<String, ReviewItem>,
     entries: &[&ObjectEntry],
     action: ObjectAction,
-    bulk: Option<uuid::Uuid>,
-    mut open: HashMap<String, ReviewItem>,
-) -> Result<Vec<ReviewItem>, ModerationError> {
-    let Some(review_action) = review_action(action) else {
-        return Ok(Vec::new());
+    decided: &Decided,
+) -> Vec<ReviewTransition> {
+    let Some(action) = review_action(action) else {
+        return Vec::new();
     };
-    let transitions: Vec<ReviewTransition> = entries
+    entries
         .iter()
         .filter_map(|entry| {
             let item = open.remove(&change_subject(entry).key())?;
-            Some(closing(&item, entry, review_action, bulk))
+            Some(ReviewTransition {
+                review: item.id,
+                expected_version: item.version,
+                event: ReviewEvent::Act(action),
+                to: action.target(),
+                actor: decided.by.clone(),
+                claim: ClaimCheck::Off,
+                reason: decided.reason.clone(),
+                message: None,
+                ip: None,
+                bulk: decided.bulk,
+                at: decided.at,
+            })
         })
-        .collect();
-    if transitions.is_empty() {
-        return Ok(Vec::new());
+        .collect()
+}
+
+/// What a review decision does to its change's entry: the workflow
+/// action and the status it leaves the entry in. Restore and ignore leave
+/// the entry as it is (`None`).
+pub(crate) fn entry_effect(action: ReviewAction) -> Option<(ObjectAction, EntryStatus)> {
+    match action {
+        ReviewAction::Approve => Some((ObjectAction::Approve, EntryStatus::Approved)),
+        ReviewAction::Reject | ReviewAction::Delete => {
+            Some((ObjectAction::Reject, EntryStatus::Rejected))
+        }
+        ReviewAction::Restore | ReviewAction::Ignore => None,
     }
-    reviews.transition_batch(transitions).await
 }
 
 /// The queue's action for a workflow decision; set-pending has none.
@@ -180,46 +197,30 @@ fn change_subject(entry: &ObjectEntry) -> ReviewSubject {
     }
 }
 
-/// The transition closing `item` as the moderator who decided `entry`.
-fn closing(
-    item: &ReviewItem,
-    entry: &ObjectEntry,
-    action: ReviewAction,
-    bulk: Option<uuid::Uuid>,
-) -> ReviewTransition {
-    ReviewTransition {
-        review: item.id,
-        expected_version: item.version,
-        event: ReviewEvent::Act(action),
-        to: action.target(),
-        actor: entry.decided_by.clone(),
-        claim: ClaimCheck::Off,
-        reason: entry.reason.clone(),
-        message: None,
-        ip: None,
-        bulk,
-        at: entry.decided_at.unwrap_or(entry.submitted_at),
-    }
-}
-
 /// Applies review decisions on object changes to the workflow: approve
 /// approves the entry of the item's revision, reject and delete reject it;
 /// restore and ignore leave it as it is. An entry already in the target
-/// state is left alone, so running the handler twice does no harm. An
-/// entry a newer edit superseded is refused with
-/// [`ModerationError::NotLatestEntry`], and the queue reverts its item.
+/// state is left alone, so deciding twice does no harm.
+///
+/// When the workflow keeps its review queue in its own store
+/// ([`ObjectWorkflowBuilder::review_store`](super::ObjectWorkflowBuilder::review_store)),
+/// the handler is the queue's [`SubjectDecider`] for object changes: the
+/// review item's transition and the entry's decision commit in one
+/// transaction, and an entry a newer edit superseded is refused with
+/// [`ModerationError::NotLatestEntry`] with nothing written. Otherwise it
+/// applies each decision after the queue committed it.
 ///
 /// ```
 /// use std::sync::Arc;
 /// use moderation_core::workflow::{MemoryObjectStore, ObjectChangeHandler, ObjectWorkflow};
-/// use moderation_core::{MemoryReviewStore, ReviewQueue, SubjectType};
-/// let reviews = Arc::new(MemoryReviewStore::new());
+/// use moderation_core::{ReviewQueue, SubjectType};
+/// let store = Arc::new(MemoryObjectStore::new());
 /// let workflow = Arc::new(
-///     ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
-///         .review_store(reviews.clone())
+///     ObjectWorkflow::builder(store.clone())
+///         .review_store(store.clone())
 ///         .build(),
 /// );
-/// let queue = ReviewQueue::builder(reviews)
+/// let queue = ReviewQueue::builder(store)
 ///     .handler(SubjectType::ObjectChange, Arc::new(ObjectChangeHandler::new(workflow)))
 ///     .build();
 /// # let _ = queue;
@@ -247,10 +248,8 @@ impl SubjectHandler for ObjectChangeHandler {
         let ReviewSubject::ObjectChange { object, revision } = &item.subject else {
             return Ok(());
         };
-        let target = match context.action {
-            ReviewAction::Approve => EntryStatus::Approved,
-            ReviewAction::Reject | ReviewAction::Delete => EntryStatus::Rejected,
-            ReviewAction::Restore | ReviewAction::Ignore => return Ok(()),
+        let Some((_, target)) = entry_effect(context.action) else {
+            return Ok(());
         };
         let entry = self
             .workflow
@@ -274,5 +273,23 @@ impl SubjectHandler for ObjectChangeHandler {
                 .await?;
         }
         Ok(())
+    }
+
+    fn decider(&self) -> Option<&dyn SubjectDecider> {
+        self.workflow.keeps_reviews().then_some(self)
+    }
+}
+
+#[async_trait]
+impl SubjectDecider for ObjectChangeHandler {
+    async fn decide(
+        &self,
+        items: &[ReviewItem],
+        transitions: Vec<ReviewTransition>,
+        context: &ActionContext,
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        self.workflow
+            .decide_reviewed(items, transitions, context)
+            .await
     }
 }

@@ -18,10 +18,14 @@ use super::notify::{
 };
 use super::options::WorkflowOptions;
 use super::record::ModeratedObject;
+use super::record::ObjectStatus;
 use super::review::{
-    claim_refusal, close_review, close_reviews, object_change_review, open_reviews,
+    claim_refusal, closing_transitions, entry_effect, open_reviews, queued_review,
 };
-use super::store::{EntryPage, ObjectStore, PendingQuery, PublicObject, PublicRead, StoredWrite};
+use super::reviewed::{ReviewWrites, ReviewedObjectStore, ReviewedWrite};
+use super::store::{
+    EntryPage, ObjectStore, ObjectWrite, PendingQuery, PublicObject, PublicRead, StoredWrite,
+};
 use super::transition::{self, Decided, ObjectAction, Planned, SaveOutcome, Submitted};
 use crate::actor::Actor;
 use crate::clock::{Clock, SystemClock};
@@ -30,7 +34,7 @@ use crate::events::{EventSink, ModerationEvent, NullEventSink};
 use crate::ids::{Kind, ObjectId, ObjectRef, UserId};
 use crate::moderated::Moderated;
 use crate::notify::{LogNotifier, Notifier, Recipients, Templates};
-use crate::queue::{ClaimPolicy, ReviewItem, ReviewStore};
+use crate::queue::{ActionContext, ClaimPolicy, ReviewItem, ReviewSubject, ReviewTransition};
 
 /// How many entries a bulk action writes per transaction by default.
 pub const DEFAULT_BULK_BATCH: usize = 1_000;
@@ -89,7 +93,7 @@ pub struct ObjectWorkflowBuilder {
     retry: RetryPolicy,
     retry_cooldown: Duration,
     bulk_batch: usize,
-    reviews: Option<Arc<dyn ReviewStore>>,
+    reviews: Option<Arc<dyn ReviewedObjectStore>>,
     claims: ClaimPolicy,
 }
 
@@ -169,17 +173,20 @@ impl ObjectWorkflowBuilder {
         self
     }
 
-    /// Opens a review item ([`crate::ReviewSubject::ObjectChange`]) in
-    /// `reviews` for every queued create or edit, after it committed;
-    /// register [`super::ObjectChangeHandler`] on the queue so its decisions
-    /// reach the workflow. A failure to open is logged; the change stays
-    /// queued in the workflow's own pending list. A decision taken on the
-    /// workflow directly ([`ObjectWorkflow::approve`],
-    /// [`ObjectWorkflow::reject`], [`ObjectWorkflow::bulk`]) closes the
-    /// change's item too, once the decision committed.
+    /// Queues every pending create or edit for review in `store`, which
+    /// keeps the objects too: it replaces the store the builder was given.
+    /// A queued change is stored with its review item
+    /// ([`crate::ReviewSubject::ObjectChange`]) in one transaction, and a
+    /// decision taken on the workflow directly ([`ObjectWorkflow::approve`],
+    /// [`ObjectWorkflow::reject`], [`ObjectWorkflow::bulk`]) closes that
+    /// item in the transaction of the decision. Register
+    /// [`super::ObjectChangeHandler`] on a [`ReviewQueue`](crate::ReviewQueue)
+    /// over the same store, so the queue's decisions change the object in
+    /// the transaction of the review item's.
     #[must_use]
-    pub fn review_store(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
-        self.reviews = Some(reviews);
+    pub fn review_store(mut self, store: Arc<dyn ReviewedObjectStore>) -> Self {
+        self.store = store.clone();
+        self.reviews = Some(store);
         self
     }
 
@@ -195,15 +202,15 @@ impl ObjectWorkflowBuilder {
     ///
     /// Claims exist only with a [`Self::review_store`]. The check reads the
     /// items in the lookup that closing them needs anyway; a decision taken
-    /// through the queue finds its item already decided and is not checked
-    /// twice.
+    /// through the queue is checked by the queue, once.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use moderation_core::workflow::{MemoryObjectStore, ObjectWorkflow};
-    /// use moderation_core::{ClaimPolicy, MemoryReviewStore};
-    /// let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new()))
-    ///     .review_store(Arc::new(MemoryReviewStore::new()))
+    /// use moderation_core::ClaimPolicy;
+    /// let store = Arc::new(MemoryObjectStore::new());
+    /// let workflow = ObjectWorkflow::builder(store.clone())
+    ///     .review_store(store)
     ///     .claims(ClaimPolicy::Required)
     ///     .build();
     /// # let _ = workflow;
@@ -249,7 +256,9 @@ impl ObjectWorkflowBuilder {
 /// what the public may see with [`ObjectWorkflow::public_version`] and
 /// [`ObjectWorkflow::filter_public`].
 ///
-/// Every change is one [`ObjectStore::apply`] call; events and notifications
+/// Every change is one [`ObjectStore::apply`] call (one
+/// [`ReviewedObjectStore::apply_reviewed`] call with its review item, under
+/// [`ObjectWorkflowBuilder::review_store`]); events and notifications
 /// follow only after it committed.
 ///
 /// ```
@@ -289,7 +298,7 @@ pub struct ObjectWorkflow {
     notifications: WorkflowNotifications,
     kinds: RwLock<HashMap<Kind, Arc<WorkflowOptions>>>,
     bulk_batch: usize,
-    reviews: Option<Arc<dyn ReviewStore>>,
+    reviews: Option<Arc<dyn ReviewedObjectStore>>,
     claims: ClaimPolicy,
 }
 
@@ -320,6 +329,13 @@ impl ObjectWorkflow {
             reviews: None,
             claims: ClaimPolicy::default(),
         }
+    }
+
+    /// True when the workflow keeps its review queue in its own store
+    /// ([`ObjectWorkflowBuilder::review_store`]).
+    #[must_use]
+    pub fn keeps_reviews(&self) -> bool {
+        self.reviews.is_some()
     }
 
     /// The notification templates; [`Templates::set`] overrides one at run
@@ -649,68 +665,190 @@ impl ObjectWorkflow {
             let bulk = (entries.len() > 1).then(uuid::Uuid::new_v4);
             let mut taken = Vec::with_capacity(entries.len());
             for batch in entries.chunks(self.bulk_batch) {
-                let ids: Vec<EntryId> = batch.iter().map(|entry| entry.id).collect();
-                let mut loaded: HashMap<EntryId, (ObjectEntry, ModeratedObject)> = self
-                    .store
-                    .decision_targets(&ids)
-                    .await?
-                    .into_iter()
-                    .map(|(entry, record)| (entry.id, (entry, record)))
-                    .collect();
-                let at = self.clock.now();
-                let targets: Vec<&ObjectEntry> = batch
-                    .iter()
-                    .filter_map(|wanted| loaded.get(&wanted.id).map(|(entry, _)| entry))
-                    .collect();
-                let open = self.claimed_reviews(&targets, action, &by, at).await?;
-                let mut planned = Vec::with_capacity(batch.len());
-                for wanted in batch {
-                    let (entry, record) = loaded
-                        .remove(&wanted.id)
-                        .ok_or(ModerationError::UnknownEntry { entry: wanted.id.0 })?;
-                    let options = self.options(&record.object.kind)?;
-                    let decided = Decided {
-                        by: Some(by.clone()),
-                        reason: reason.map(str::to_owned),
-                        at,
-                        bulk,
-                    };
-                    planned.push(transition::decide(
-                        &options,
-                        record,
-                        entry,
-                        wanted.version,
-                        action,
-                        &decided,
-                    )?);
-                }
-                let (writes, facts): (Vec<_>, Vec<_>) = planned
-                    .into_iter()
-                    .map(|plan| (plan.write, (plan.from, plan.public_before)))
-                    .unzip();
-                let stored = self.store.apply(writes).await?;
-                let first = taken.len();
-                for (stored, (from, public_before)) in stored.into_iter().zip(facts) {
-                    let StoredWrite { record, entries } = stored;
-                    let Some(entry) = entries.into_iter().next() else {
-                        continue;
-                    };
-                    let change = ObjectChange::new(&record, &entry, from, public_before);
-                    self.emit(ModerationEvent::PreModeration {
-                        change: change.clone(),
-                    })
-                    .await;
-                    self.emit(ModerationEvent::PostModeration { change }).await;
-                    self.notifications.decided(&record, &entry).await;
-                    taken.push(ActionTaken { record, entry });
-                }
-                self.close_reviews(taken.get(first..).unwrap_or_default(), action, bulk, open)
-                    .await;
+                taken.extend(self.decide_batch(&by, action, batch, reason, bulk).await?);
             }
             Ok(taken)
         }
         .instrument(span)
         .await
+    }
+
+    /// One batch of [`ObjectWorkflow::bulk`]: entries and records read in
+    /// one query, written in one transaction with the review items the
+    /// decisions close. A review item that changed between its read and
+    /// the write (claimed meanwhile, say) fails that transaction, and the
+    /// batch is planned again from a fresh read, up to [`EDIT_ATTEMPTS`]
+    /// times.
+    async fn decide_batch(
+        &self,
+        by: &UserId,
+        action: ObjectAction,
+        batch: &[EntryVersion],
+        reason: Option<&str>,
+        bulk: Option<uuid::Uuid>,
+    ) -> Result<Vec<ActionTaken>, ModerationError> {
+        let mut attempt = 1;
+        loop {
+            let ids: Vec<EntryId> = batch.iter().map(|entry| entry.id).collect();
+            let mut loaded: HashMap<EntryId, (ObjectEntry, ModeratedObject)> = self
+                .store
+                .decision_targets(&ids)
+                .await?
+                .into_iter()
+                .map(|(entry, record)| (entry.id, (entry, record)))
+                .collect();
+            let decided = Decided {
+                by: Some(by.clone()),
+                reason: reason.map(str::to_owned),
+                at: self.clock.now(),
+                bulk,
+            };
+            let targets: Vec<&ObjectEntry> = batch
+                .iter()
+                .filter_map(|wanted| loaded.get(&wanted.id).map(|(entry, _)| entry))
+                .collect();
+            let open = self
+                .claimed_reviews(&targets, action, by, decided.at)
+                .await?;
+            let transitions = closing_transitions(open, &targets, action, &decided);
+            let mut planned = Vec::with_capacity(batch.len());
+            for wanted in batch {
+                let (entry, record) = loaded
+                    .remove(&wanted.id)
+                    .ok_or(ModerationError::UnknownEntry { entry: wanted.id.0 })?;
+                let options = self.options(&record.object.kind)?;
+                planned.push(transition::decide(
+                    &options,
+                    record,
+                    entry,
+                    wanted.version,
+                    action,
+                    &decided,
+                )?);
+            }
+            let (writes, facts): (Vec<_>, Vec<_>) = planned
+                .into_iter()
+                .map(|plan| (plan.write, (plan.from, plan.public_before)))
+                .unzip();
+            let reviews = ReviewWrites {
+                open: Vec::new(),
+                transitions,
+            };
+            match self.commit(writes, reviews).await {
+                Err(ModerationError::ReviewConflict { .. }) if attempt < EDIT_ATTEMPTS => {
+                    attempt += 1;
+                }
+                stored => return Ok(self.announce_decisions(stored?.objects, facts).await),
+            }
+        }
+    }
+
+    /// Commits the review queue's decisions on object changes with what
+    /// they do to the objects, in one transaction (see
+    /// [`ObjectChangeHandler`](super::ObjectChangeHandler)): approve
+    /// approves the entry of the item's revision, reject and delete reject
+    /// it, restore and ignore change only the item. An entry already in the
+    /// target state is left alone. Returns the items as committed.
+    ///
+    /// # Errors
+    /// [`ModerationError::Config`] without a review store;
+    /// [`ModerationError::UnknownObject`] for a revision that has no entry;
+    /// [`ModerationError::NotLatestEntry`] for an entry a newer edit
+    /// superseded; the transitions' refusals; the store's. Nothing is
+    /// written then.
+    pub(crate) async fn decide_reviewed(
+        &self,
+        items: &[ReviewItem],
+        transitions: Vec<ReviewTransition>,
+        context: &ActionContext,
+    ) -> Result<Vec<ReviewItem>, ModerationError> {
+        if self.reviews.is_none() {
+            return Err(ModerationError::Config(
+                "the object workflow has no review store: give it one with ObjectWorkflowBuilder::review_store".into(),
+            ));
+        }
+        let decided = Decided {
+            by: context.actor.user.clone(),
+            reason: context.reason.clone(),
+            at: context.at,
+            bulk: context.bulk,
+        };
+        let mut writes = Vec::new();
+        let mut facts = Vec::new();
+        if let Some((action, target)) = entry_effect(context.action) {
+            let mut ids = Vec::with_capacity(items.len());
+            for item in items {
+                let ReviewSubject::ObjectChange { object, revision } = &item.subject else {
+                    continue;
+                };
+                let entry = self
+                    .store
+                    .revision(object, *revision)
+                    .await?
+                    .ok_or_else(|| ModerationError::UnknownObject {
+                        object: object.clone(),
+                    })?;
+                if entry.status != target {
+                    ids.push(entry.id);
+                }
+            }
+            for (entry, record) in self.store.decision_targets(&ids).await? {
+                let options = self.options(&record.object.kind)?;
+                let version = entry.version;
+                let plan = transition::decide(&options, record, entry, version, action, &decided)?;
+                writes.push(plan.write);
+                facts.push((plan.from, plan.public_before));
+            }
+        }
+        let reviews = ReviewWrites {
+            open: Vec::new(),
+            transitions,
+        };
+        let written = self.commit(writes, reviews).await?;
+        self.announce_decisions(written.objects, facts).await;
+        Ok(written.transitioned)
+    }
+
+    /// Stores `writes`, with `reviews` in the same transaction when there
+    /// is anything to write to the queue.
+    async fn commit(
+        &self,
+        writes: Vec<ObjectWrite>,
+        reviews: ReviewWrites,
+    ) -> Result<ReviewedWrite, ModerationError> {
+        match &self.reviews {
+            Some(store) if !reviews.is_empty() => store.apply_reviewed(writes, reviews).await,
+            _ => Ok(ReviewedWrite {
+                objects: self.store.apply(writes).await?,
+                opened: Vec::new(),
+                transitioned: Vec::new(),
+            }),
+        }
+    }
+
+    /// Sends the events and notifications of committed decisions; `facts`
+    /// are each write's status and public version before it.
+    async fn announce_decisions(
+        &self,
+        stored: Vec<StoredWrite>,
+        facts: Vec<(Option<ObjectStatus>, Option<Value>)>,
+    ) -> Vec<ActionTaken> {
+        let mut taken = Vec::with_capacity(stored.len());
+        for (stored, (from, public_before)) in stored.into_iter().zip(facts) {
+            let StoredWrite { record, entries } = stored;
+            let Some(entry) = entries.into_iter().next() else {
+                continue;
+            };
+            let change = ObjectChange::new(&record, &entry, from, public_before);
+            self.emit(ModerationEvent::PreModeration {
+                change: change.clone(),
+            })
+            .await;
+            self.emit(ModerationEvent::PostModeration { change }).await;
+            self.notifications.decided(&record, &entry).await;
+            taken.push(ActionTaken { record, entry });
+        }
+        taken
     }
 
     /// Stores a planned save, then sends its events and notifications.
@@ -729,7 +867,15 @@ impl ObjectWorkflow {
                 entry: None,
             });
         }
-        let mut stored = self.store.apply(vec![write]).await?;
+        let open = match (&self.reviews, outcome) {
+            (Some(_), SaveOutcome::Queued) => queued_review(&write, from.is_none()),
+            _ => None,
+        };
+        let reviews = ReviewWrites {
+            open: open.into_iter().collect(),
+            transitions: Vec::new(),
+        };
+        let mut stored = self.commit(vec![write], reviews).await?.objects;
         let StoredWrite { record, entries } = stored
             .pop()
             .ok_or_else(|| ModerationError::store("the store returned no record for a write"))?;
@@ -740,7 +886,6 @@ impl ObjectWorkflow {
             let change = ObjectChange::new(&record, entry, from, public_before);
             match outcome {
                 SaveOutcome::Queued => {
-                    self.open_review(entry, from.is_none()).await;
                     self.emit(ModerationEvent::ObjectQueued { change }).await;
                     self.notifications.queued(entry).await;
                 }
@@ -760,35 +905,6 @@ impl ObjectWorkflow {
             record,
             entry,
         })
-    }
-
-    /// Queues a committed pending entry for review, when a review store is set.
-    async fn open_review(&self, entry: &ObjectEntry, is_new: bool) {
-        let Some(reviews) = &self.reviews else {
-            return;
-        };
-        if let Err(error) = reviews.open(object_change_review(entry, is_new)).await {
-            tracing::error!(%error, object = %entry.object, "change stored but not queued for review");
-        }
-    }
-
-    /// Closes the review item of an entry decided here rather than through
-    /// the queue, when a review store is set, so the queue does not offer a
-    /// decided change for review. It runs after the decision committed: the
-    /// review store is a port of its own. A failure is logged; the decision
-    /// stands and the item stays pending.
-    async fn close_review(
-        &self,
-        entry: &ObjectEntry,
-        action: ObjectAction,
-        bulk: Option<uuid::Uuid>,
-    ) {
-        let Some(reviews) = &self.reviews else {
-            return;
-        };
-        if let Err(error) = close_review(reviews.as_ref(), entry, action, bulk).await {
-            tracing::error!(%error, object = %entry.object, "decision stored but its review item not closed");
-        }
     }
 
     /// The open review items of the entries a batch is about to decide, as
@@ -822,30 +938,6 @@ impl ObjectWorkflow {
         match claim_refusal(self.claims, &open, entries, by, at) {
             Some(refusal) => Err(refusal),
             None => Ok(open),
-        }
-    }
-
-    /// [`Self::close_review`] for the entries of one bulk batch, given their
-    /// `open` items as read before the decision: one transaction for all of
-    /// them. When that transaction is refused (an item changed meanwhile),
-    /// each item is looked up again and closed on its own, so one moved
-    /// item does not leave the others open.
-    async fn close_reviews(
-        &self,
-        taken: &[ActionTaken],
-        action: ObjectAction,
-        bulk: Option<uuid::Uuid>,
-        open: HashMap<String, ReviewItem>,
-    ) {
-        let Some(reviews) = &self.reviews else {
-            return;
-        };
-        let entries: Vec<&ObjectEntry> = taken.iter().map(|t| &t.entry).collect();
-        if let Err(error) = close_reviews(reviews.as_ref(), &entries, action, bulk, open).await {
-            tracing::warn!(%error, count = entries.len(), "closing review items together failed; closing them one at a time");
-            for entry in entries {
-                self.close_review(entry, action, bulk).await;
-            }
         }
     }
 

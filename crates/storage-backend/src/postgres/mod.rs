@@ -11,6 +11,7 @@ mod items;
 mod modlog;
 mod objects;
 mod review;
+mod reviewed_objects;
 mod store;
 
 pub use store::PgStore;

@@ -42,6 +42,23 @@ impl ReviewStore for SqliteStore {
         row.map(review_record::decode_review).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", count = ids.len()))]
+    async fn reviews(&self, ids: &[ReviewId]) -> Result<Vec<ReviewItem>, ModerationError> {
+        let mut conn = self.reader().await?;
+        let mut items = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(REVIEW_BATCH_ROWS) {
+            let rows: Vec<ReviewRow> = review_sql::select_ids::<Sqlite>(chunk)
+                .build_query_as()
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(StorageError::from)?;
+            for row in rows {
+                items.push(review_record::decode_review(row)?);
+            }
+        }
+        Ok(items)
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(backend = "sqlite", subject = %subject))]
     async fn review_for_subject(
         &self,

@@ -16,8 +16,8 @@ use moderation_core::workflow::{
     ChannelNotifier, EditorSource, EntryCursor, EntryId, EntryPage, EntryStatus, EntryVersion,
     EntryWrite, ModeratedObject, NewEntry, ObjectAction, ObjectChange, ObjectChangeHandler,
     ObjectEntry, ObjectState, ObjectStatus, ObjectStore, ObjectWorkflow, ObjectWrite, PendingQuery,
-    PublicObject, PublicRead, REJECTED_ANONYMOUS, REJECTED_GROUP, RetryPolicy, SaveOutcome,
-    StoredWrite, WorkflowOptions,
+    PublicObject, PublicRead, REJECTED_ANONYMOUS, REJECTED_GROUP, RetryPolicy, ReviewedObjectStore,
+    SaveOutcome, StoredWrite, WorkflowOptions,
 };
 use moderation_core::{
     Actor, AuthorKey, BoxError, EventSink, ItemId, Kind, ManualClock, ModLogFilter, Moderated,
@@ -1351,16 +1351,16 @@ pub async fn must_show_16_old_snapshots_load_and_render(
 /// are listed as object changes with their submitter and reason, each
 /// item's entry loads into the new type and renders its diff, and
 /// approving an old-shape object through the queue publishes it in a form
-/// the new type reads. `reviews` is the review store next to `store`.
+/// the new type reads. `store` keeps the review queue too.
 ///
 /// # Errors
 /// An unexpected store error.
 pub async fn must_show_16_old_snapshots_in_the_review_queue(
-    store: Arc<dyn ObjectStore>,
-    reviews: Arc<dyn ReviewStore>,
+    store: Arc<dyn ReviewedObjectStore>,
 ) -> ScenarioResult {
+    let reviews: Arc<dyn ReviewStore> = store.clone();
     let clock = Arc::new(ManualClock::new(base_time()));
-    let workflow = Arc::new(reviewed_workflow(store, &reviews, &clock)?);
+    let workflow = Arc::new(reviewed_workflow(store, &clock)?);
     write_drifted_profiles(&workflow, &clock).await?;
     let queue = ReviewQueue::builder(reviews)
         .clock(clock.clone())
@@ -2155,16 +2155,15 @@ pub async fn pending_pages_and_stale_versions(store: Arc<dyn ObjectStore>) -> Sc
     Ok(())
 }
 
-/// A workflow on `clock` that opens review items in `reviews`, with
+/// A workflow on `clock` that keeps its review items in `store`, with
 /// `profile` registered under default options.
 fn reviewed_workflow(
-    store: Arc<dyn ObjectStore>,
-    reviews: &Arc<dyn ReviewStore>,
+    store: Arc<dyn ReviewedObjectStore>,
     clock: &Arc<ManualClock>,
 ) -> Result<ObjectWorkflow, ModerationError> {
-    let workflow = ObjectWorkflow::builder(store)
+    let workflow = ObjectWorkflow::builder(store.clone())
         .clock(clock.clone())
-        .review_store(reviews.clone())
+        .review_store(store)
         .build();
     workflow.register_type::<Profile>(WorkflowOptions::new())?;
     Ok(workflow)
@@ -2198,17 +2197,17 @@ async fn claim_and_decide(
 /// refused with `Claimed` (naming the holder and the lease's end) until the
 /// lease ends; a moderator acting on a version another one already decided
 /// gets `ReviewConflict` and changes nothing; the queue's approve publishes
-/// the object and its reject keeps an edit from the public. `reviews` is
-/// the review store next to `store`.
+/// the object and its reject keeps an edit from the public. `store` keeps
+/// the review queue too.
 ///
 /// # Errors
 /// An unexpected store error.
 pub async fn must_show_15_review_queue_claims_and_decisions(
-    store: Arc<dyn ObjectStore>,
-    reviews: Arc<dyn ReviewStore>,
+    store: Arc<dyn ReviewedObjectStore>,
 ) -> ScenarioResult {
+    let reviews: Arc<dyn ReviewStore> = store.clone();
     let clock = Arc::new(ManualClock::new(base_time()));
-    let workflow = Arc::new(reviewed_workflow(store, &reviews, &clock)?);
+    let workflow = Arc::new(reviewed_workflow(store, &clock)?);
     let queue = ReviewQueue::builder(reviews)
         .clock(clock.clone())
         .claims(ClaimPolicy::Required, Duration::minutes(10))
@@ -2369,17 +2368,17 @@ async fn queued_creates<const N: usize>(
 /// A decision taken on the workflow directly closes the change's review
 /// item too: approve approves it and reject rejects it, each recorded in
 /// the item's history as the moderator who decided, so the queue never
-/// offers a decided change. Set-pending leaves the item open. `reviews` is
-/// the review store next to `store`.
+/// offers a decided change. Set-pending leaves the item open. `store`
+/// keeps the review queue too.
 ///
 /// # Errors
 /// An unexpected store error.
 pub async fn direct_decisions_close_review_items(
-    store: Arc<dyn ObjectStore>,
-    reviews: Arc<dyn ReviewStore>,
+    store: Arc<dyn ReviewedObjectStore>,
 ) -> ScenarioResult {
+    let reviews: Arc<dyn ReviewStore> = store.clone();
     let clock = Arc::new(ManualClock::new(base_time()));
-    let workflow = reviewed_workflow(store, &reviews, &clock)?;
+    let workflow = reviewed_workflow(store, &clock)?;
     let item_of = |id: i64| first_change_review(reviews.as_ref(), id);
     let [first, second, third] = &queued_creates(&workflow, [1, 2, 3]).await?;
     for id in 1..=3 {
@@ -2429,21 +2428,20 @@ pub async fn direct_decisions_close_review_items(
 /// entries; the holder may decide, and anyone once the lease has ended.
 /// With claims required, a moderator without a claim gets `ClaimRequired`
 /// and one with a claim may decide, directly or through the queue. With
-/// claims off, a claim stops nobody. `reviews` is the review store next to
-/// `store`.
+/// claims off, a claim stops nobody. `store` keeps the review queue too.
 ///
 /// # Errors
 /// An unexpected store error.
 pub async fn direct_decisions_respect_review_claims(
-    store: Arc<dyn ObjectStore>,
-    reviews: Arc<dyn ReviewStore>,
+    store: Arc<dyn ReviewedObjectStore>,
 ) -> ScenarioResult {
+    let reviews: Arc<dyn ReviewStore> = store.clone();
     let clock = Arc::new(ManualClock::new(base_time()));
     let lease = Duration::minutes(10);
     let workflow_with = |claims: ClaimPolicy| -> Result<Arc<ObjectWorkflow>, ModerationError> {
         let workflow = ObjectWorkflow::builder(store.clone())
             .clock(clock.clone())
-            .review_store(reviews.clone())
+            .review_store(store.clone())
             .claims(claims)
             .build();
         workflow.register_type::<Profile>(WorkflowOptions::new())?;
@@ -2589,11 +2587,11 @@ pub async fn direct_decisions_respect_review_claims(
 /// # Errors
 /// An unexpected store error.
 pub async fn bulk_decisions_close_review_items(
-    store: Arc<dyn ObjectStore>,
-    reviews: Arc<dyn ReviewStore>,
+    store: Arc<dyn ReviewedObjectStore>,
 ) -> ScenarioResult {
+    let reviews: Arc<dyn ReviewStore> = store.clone();
     let clock = Arc::new(ManualClock::new(base_time()));
-    let workflow = reviewed_workflow(store, &reviews, &clock)?;
+    let workflow = reviewed_workflow(store, &clock)?;
     let subject = |id: i64| -> Result<ReviewSubject, ModerationError> {
         Ok(ReviewSubject::ObjectChange {
             object: profile_ref(id)?,
