@@ -20,6 +20,7 @@ use moderation_core::{AuthorKey, Kind, ObjectId, ObjectRef, PageRequest, UserId}
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::error::StorageError;
+use crate::json::{self, JsonColumn};
 use crate::newest_first::{Keyset, PageSql};
 use crate::record::{object_key, to_micros};
 
@@ -43,7 +44,7 @@ pub(crate) type AuditRow = (
     String,
     String,
     String,
-    String,
+    JsonColumn,
     i64,
 );
 
@@ -166,6 +167,8 @@ pub(crate) struct EncodedRecord {
     pub(crate) target_kind: String,
     pub(crate) target_key: String,
     pub(crate) action: String,
+    /// JSON text: SQLite's batch reads it as text from the JSON array it
+    /// travels in, PostgreSQL's casts it to `jsonb`.
     pub(crate) detail: String,
     pub(crate) at: i64,
 }
@@ -325,7 +328,7 @@ pub(crate) fn decode(row: AuditRow) -> Result<AuditRecord, AuditError> {
                 .map_err(|e| StorageError::corrupt("target_key", &e))?,
         },
         action,
-        detail: serde_json::from_str(&detail).map_err(|e| StorageError::corrupt("detail", &e))?,
+        detail: json::decode("detail", &detail)?,
         at: crate::record::from_micros("at", at)?,
     })
 }

@@ -77,6 +77,7 @@ mod community;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod erasure;
 mod error;
+mod json;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod modlog;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -28,6 +28,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 use crate::error::StorageError;
+use crate::json::{self, JsonColumn};
 use crate::newest_first::{Keyset, PageSql};
 use crate::record::{object_key, to_micros};
 
@@ -72,7 +73,7 @@ pub(crate) type ModLogRow = (
     Option<String>,
     Option<String>,
     Option<String>,
-    String,
+    JsonColumn,
     Option<String>,
     Option<String>,
     i64,
@@ -89,7 +90,7 @@ pub(crate) struct LogRow {
     pub(crate) reason: Option<String>,
     pub(crate) before_state: Option<String>,
     pub(crate) after_state: Option<String>,
-    pub(crate) detail: String,
+    pub(crate) detail: JsonColumn,
     pub(crate) ip: Option<String>,
     pub(crate) bulk_id: Option<String>,
     pub(crate) at: i64,
@@ -114,7 +115,7 @@ impl LogRow {
             reason: entry.reason.clone(),
             before_state: entry.before.clone(),
             after_state: entry.after.clone(),
-            detail: serde_json::to_string(&entry.detail)?,
+            detail: json::encode(&entry.detail)?,
             ip: entry.ip.map(|ip| ip.to_string()),
             bulk_id: entry.bulk.map(|bulk| bulk.hyphenated().to_string()),
             at: to_micros(entry.at),
@@ -143,6 +144,7 @@ where
     i64: Encode<'r, DB> + Type<DB>,
     &'r str: Encode<'r, DB> + Type<DB>,
     Option<&'r str>: Encode<'r, DB> + Type<DB>,
+    &'r JsonColumn: Encode<'r, DB> + Type<DB>,
 {
     let mut query = QueryBuilder::new(
         "INSERT INTO moderation_log (action, actor, target_kind, target_key, reason, \
@@ -156,7 +158,7 @@ where
             .push_bind(log.reason.as_deref())
             .push_bind(log.before_state.as_deref())
             .push_bind(log.after_state.as_deref())
-            .push_bind(log.detail.as_str())
+            .push_bind(&log.detail)
             .push_bind(log.ip.as_deref())
             .push_bind(log.bulk_id.as_deref())
             .push_bind(log.at);
@@ -370,7 +372,7 @@ pub(crate) fn decode(row: ModLogRow) -> Result<ModLogEntry, StorageError> {
         reason,
         before,
         after,
-        detail: serde_json::from_str(&detail).map_err(|e| StorageError::corrupt("detail", &e))?,
+        detail: json::decode("detail", &detail)?,
         ip: ip
             .map(|text| text.parse::<IpAddr>())
             .transpose()

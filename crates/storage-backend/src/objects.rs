@@ -25,6 +25,7 @@ use serde_json::Value;
 use sqlx::query::Query;
 
 use crate::error::StorageError;
+use crate::json::{self, JsonColumn};
 use crate::options::StoreLimits;
 use crate::record::{object_key, to_micros};
 
@@ -129,9 +130,9 @@ pub(crate) struct EncodedObject {
     pub(crate) decided_by: Option<String>,
     pub(crate) decided_at: Option<i64>,
     pub(crate) reason: Option<String>,
-    pub(crate) public: Option<String>,
-    pub(crate) approved: Option<String>,
-    pub(crate) current: String,
+    pub(crate) public: Option<JsonColumn>,
+    pub(crate) approved: Option<JsonColumn>,
+    pub(crate) current: JsonColumn,
     pub(crate) revision: i64,
     /// The version the caller read (ignored on insert).
     pub(crate) version: i64,
@@ -143,7 +144,7 @@ pub(crate) struct EncodedObject {
 #[derive(Debug)]
 pub(crate) struct EncodedEntry {
     pub(crate) status: &'static str,
-    pub(crate) snapshot: String,
+    pub(crate) snapshot: JsonColumn,
     pub(crate) submitted_by: Option<String>,
     pub(crate) submitted_at: i64,
     pub(crate) decided_by: Option<String>,
@@ -197,16 +198,16 @@ impl EncodedWrite {
 /// A record's key as an owned pair, for sets and maps of keys.
 pub(crate) type RecordKey = (String, String);
 
-/// A JSON version as stored text, refused when over the payload limit.
-fn encode_json(value: &Value, limits: StoreLimits) -> Result<String, ModerationError> {
-    let text = serde_json::to_string(value)?;
-    if text.len() > limits.max_payload_bytes {
+/// A JSON version as a column value, refused when over the payload limit.
+fn encode_json(value: &Value, limits: StoreLimits) -> Result<JsonColumn, ModerationError> {
+    let encoded = json::encode(value)?;
+    if json::len(&encoded) > limits.max_payload_bytes {
         return Err(ModerationError::PayloadTooLarge {
-            len: text.len(),
+            len: json::len(&encoded),
             max: limits.max_payload_bytes,
         });
     }
-    Ok(text)
+    Ok(encoded)
 }
 
 fn encode_user(user: Option<&UserId>) -> Option<String> {
@@ -556,6 +557,8 @@ where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t JsonColumn: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t JsonColumn>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     bind_object_values(query, o)
         .bind(o.created_at)
@@ -573,6 +576,8 @@ where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t JsonColumn: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t JsonColumn>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     bind_object_values(query, o)
         .bind(o.updated_at)
@@ -588,6 +593,8 @@ where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t JsonColumn: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t JsonColumn>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     query
         .bind(o.kind.as_str())
@@ -597,9 +604,9 @@ where
         .bind(o.decided_by.as_deref())
         .bind(o.decided_at)
         .bind(o.reason.as_deref())
-        .bind(o.public.as_deref())
-        .bind(o.approved.as_deref())
-        .bind(o.current.as_str())
+        .bind(o.public.as_ref())
+        .bind(o.approved.as_ref())
+        .bind(&o.current)
         .bind(o.revision)
 }
 
@@ -617,6 +624,8 @@ where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t JsonColumn: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t JsonColumn>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     bind_entry_values(
         query
@@ -640,6 +649,8 @@ where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t JsonColumn: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t JsonColumn>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     bind_entry_values(query.bind(id.0).bind(expected), e)
 }
@@ -653,19 +664,17 @@ where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t JsonColumn: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t JsonColumn>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     query
         .bind(e.status)
-        .bind(e.snapshot.as_str())
+        .bind(&e.snapshot)
         .bind(e.submitted_by.as_deref())
         .bind(e.submitted_at)
         .bind(e.decided_by.as_deref())
         .bind(e.decided_at)
         .bind(e.reason.as_deref())
-}
-
-fn decode_json(column: &'static str, text: &str) -> Result<Value, StorageError> {
-    serde_json::from_str(text).map_err(|e| StorageError::corrupt(column, &e))
 }
 
 fn decode_user(column: &'static str, text: Option<String>) -> Result<Option<UserId>, StorageError> {
@@ -685,8 +694,8 @@ pub(crate) fn decode_key(key: &str) -> Result<ObjectId, ModerationError> {
 }
 
 /// A stored public version read back.
-pub(crate) fn decode_public(text: &str) -> Result<Value, ModerationError> {
-    Ok(decode_json("public_version", text)?)
+pub(crate) fn decode_public(value: &JsonColumn) -> Result<Value, ModerationError> {
+    Ok(json::decode("public_version", value)?)
 }
 
 /// Column `index` of `row`. The driver reports a value it cannot decode
@@ -721,14 +730,15 @@ where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let kind: String = column(row, o)?;
     let key: String = column(row, o + 1)?;
     let state: String = column(row, o + 2)?;
     let status: String = column(row, o + 3)?;
-    let public: Option<String> = column(row, o + 7)?;
-    let approved: Option<String> = column(row, o + 8)?;
-    let current: String = column(row, o + 9)?;
+    let public: Option<JsonColumn> = column(row, o + 7)?;
+    let approved: Option<JsonColumn> = column(row, o + 8)?;
+    let current: JsonColumn = column(row, o + 9)?;
     Ok(ModeratedObject {
         object: decode_ref(kind, &key)?,
         state: state
@@ -743,12 +753,12 @@ where
             .transpose()?,
         reason: column(row, o + 6)?,
         public: public
-            .map(|text| decode_json("public_version", &text))
+            .map(|value| json::decode("public_version", &value))
             .transpose()?,
         approved: approved
-            .map(|text| decode_json("approved_version", &text))
+            .map(|value| json::decode("approved_version", &value))
             .transpose()?,
-        current: decode_json("current_version", &current)?,
+        current: json::decode("current_version", &current)?,
         revision: column(row, o + 10)?,
         version: column(row, o + 11)?,
         created_at: crate::record::from_micros("created_at", column(row, o + 12)?)?,
@@ -764,11 +774,12 @@ where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let kind: String = column(row, 1)?;
     let key: String = column(row, 2)?;
     let status: String = column(row, 4)?;
-    let snapshot: String = column(row, 5)?;
+    let snapshot: JsonColumn = column(row, 5)?;
     Ok(ObjectEntry {
         id: EntryId(column(row, 0)?),
         object: decode_ref(kind, &key)?,
@@ -776,7 +787,7 @@ where
         status: status
             .parse::<EntryStatus>()
             .map_err(|e| StorageError::corrupt("status", &e))?,
-        snapshot: decode_json("snapshot", &snapshot)?,
+        snapshot: json::decode("snapshot", &snapshot)?,
         submitted_by: decode_user("submitted_by", column(row, 6)?)?,
         submitted_at: crate::record::from_micros("submitted_at", column(row, 7)?)?,
         decided_by: decode_user("decided_by", column(row, 8)?)?,
@@ -795,6 +806,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     record_at(row, 0)
 }
@@ -806,6 +818,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     entry_at(row)
 }
@@ -817,6 +830,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok((entry_at(row)?, record_at(row, TARGET_ENTRY_COLUMNS)?))
 }
@@ -831,6 +845,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let entry_id: Option<i64> = column(row, 0)?;
     let latest = entry_id.map(|_| entry_at(row)).transpose()?;
@@ -838,11 +853,11 @@ where
 }
 
 /// The public version column of a [`SELECT_PUBLIC`] row (`None`: hidden).
-pub(crate) fn public_from_row<R>(row: &R) -> Result<Option<String>, ModerationError>
+pub(crate) fn public_from_row<R>(row: &R) -> Result<Option<JsonColumn>, ModerationError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    JsonColumn: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     column(row, 0)
 }
@@ -850,19 +865,19 @@ where
 /// What a public read sees, given the public version column of the
 /// object's record (`None`: it has no record).
 pub(crate) fn public_read(
-    public: Option<Option<String>>,
+    public: Option<Option<JsonColumn>>,
 ) -> Result<moderation_core::workflow::PublicRead, ModerationError> {
     use moderation_core::workflow::PublicRead;
     Ok(match public {
         None => PublicRead::Unmoderated,
         Some(None) => PublicRead::Hidden,
-        Some(Some(text)) => PublicRead::Public(decode_public(&text)?),
+        Some(Some(version)) => PublicRead::Public(decode_public(&version)?),
     })
 }
 
 /// The rows of a public page read back.
 pub(crate) fn public_page(
-    rows: Vec<(String, String)>,
+    rows: Vec<(String, JsonColumn)>,
 ) -> Result<Vec<moderation_core::workflow::PublicObject>, ModerationError> {
     rows.into_iter()
         .map(|(key, version)| {

@@ -20,6 +20,7 @@ use moderation_core::{
 use uuid::Uuid;
 
 use crate::error::StorageError;
+use crate::json::{self, JsonColumn};
 use crate::options::StoreLimits;
 use crate::sql::{BATCH_ROWS, ListValues};
 
@@ -80,8 +81,8 @@ pub(crate) struct EncodedItem {
     pub(crate) parent_key: Option<String>,
     pub(crate) author_key: Option<String>,
     pub(crate) status: &'static str,
-    pub(crate) reasons: String,
-    pub(crate) payload: String,
+    pub(crate) reasons: JsonColumn,
+    pub(crate) payload: JsonColumn,
     pub(crate) fingerprint: Option<String>,
     pub(crate) ip: Option<String>,
     pub(crate) created_at: i64,
@@ -94,10 +95,10 @@ impl EncodedItem {
     /// `InvalidId` for a malformed object, parent or author id,
     /// `PayloadTooLarge` over the limit, `Serde` if the reasons do not serialise.
     pub(crate) fn new(item: &NewItem, limits: StoreLimits) -> Result<Self, ModerationError> {
-        let payload = serde_json::to_string(&item.payload)?;
-        if payload.len() > limits.max_payload_bytes {
+        let payload = json::encode(&item.payload)?;
+        if json::len(&payload) > limits.max_payload_bytes {
             return Err(ModerationError::PayloadTooLarge {
-                len: payload.len(),
+                len: json::len(&payload),
                 max: limits.max_payload_bytes,
             });
         }
@@ -115,7 +116,7 @@ impl EncodedItem {
             parent_key,
             author_key: item.author.as_ref().map(author_key).transpose()?,
             status: item.status.as_str(),
-            reasons: serde_json::to_string(&item.reasons)?,
+            reasons: json::encode(&item.reasons)?,
             payload,
             fingerprint: item.fingerprint.clone(),
             ip: item.ip.map(|ip| ip.to_string()),
@@ -130,7 +131,7 @@ pub(crate) struct EncodedLog {
     pub(crate) action: &'static str,
     pub(crate) actor: Option<String>,
     pub(crate) reason: Option<String>,
-    pub(crate) detail: String,
+    pub(crate) detail: JsonColumn,
     pub(crate) ip: Option<String>,
     pub(crate) from_status: Option<&'static str>,
     pub(crate) to_status: Option<&'static str>,
@@ -153,7 +154,7 @@ impl EncodedLog {
             action: log.action.as_str(),
             actor: log.actor.as_ref().map(|a| a.as_str().to_owned()),
             reason: log.reason.clone(),
-            detail: serde_json::to_string(&log.detail)?,
+            detail: json::encode(&log.detail)?,
             ip: log.ip.map(|ip| ip.to_string()),
             from_status: log.from_status.map(ItemStatus::as_str),
             to_status: log.to_status.map(ItemStatus::as_str),
@@ -174,8 +175,8 @@ pub(crate) struct ItemRow {
     parent_key: Option<String>,
     author_key: Option<String>,
     status: String,
-    reasons: String,
-    payload: String,
+    reasons: JsonColumn,
+    payload: JsonColumn,
     fingerprint: Option<String>,
     ip: Option<String>,
     created_at: i64,
@@ -221,8 +222,7 @@ impl ItemRow {
                 .into());
             }
         };
-        let reasons: Vec<Reason> = serde_json::from_str(&self.reasons)
-            .map_err(|e| StorageError::corrupt("reasons", &e))?;
+        let reasons: Vec<Reason> = json::decode("reasons", &self.reasons)?;
         Ok(StoredItem {
             id: ItemId(self.id),
             object: ObjectRef::new(Kind::new(self.kind)?, ObjectId::from_key(&self.object_key)?),
@@ -230,8 +230,7 @@ impl ItemRow {
             author: self.author_key.as_deref().map(parse_author).transpose()?,
             status: parse_status("status", &self.status)?,
             reasons,
-            payload: serde_json::from_str(&self.payload)
-                .map_err(|e| StorageError::corrupt("payload", &e))?,
+            payload: json::decode("payload", &self.payload)?,
             fingerprint: self.fingerprint,
             ip: parse_ip("ip", self.ip)?,
             created_at: from_micros("created_at", self.created_at)?,
@@ -273,7 +272,7 @@ pub(crate) struct LogRow {
     action: String,
     actor: Option<String>,
     reason: Option<String>,
-    detail: String,
+    detail: JsonColumn,
     ip: Option<String>,
     from_status: Option<String>,
     to_status: Option<String>,
@@ -293,8 +292,7 @@ impl LogRow {
             action,
             actor: self.actor.map(UserId::new).transpose()?,
             reason: self.reason,
-            detail: serde_json::from_str(&self.detail)
-                .map_err(|e| StorageError::corrupt("detail", &e))?,
+            detail: json::decode("detail", &self.detail)?,
             ip: parse_ip("ip", self.ip)?,
             from_status: self
                 .from_status

@@ -11,6 +11,7 @@ use moderation_core::{
 };
 
 use crate::error::StorageError;
+use crate::json::{self, JsonColumn};
 use crate::record::{author_key, to_micros};
 
 /// One `review_items` row as read, in
@@ -20,7 +21,7 @@ pub(crate) type ReviewRow = (
     String,
     String,
     Option<String>,
-    String,
+    JsonColumn,
     i64,
     String,
     i32,
@@ -54,7 +55,7 @@ pub(crate) struct EncodedReview {
     pub(crate) subject_key: String,
     pub(crate) kind: String,
     pub(crate) author_key: Option<String>,
-    pub(crate) reasons: String,
+    pub(crate) reasons: JsonColumn,
     pub(crate) score: i64,
     pub(crate) priority: i32,
     pub(crate) created_at: i64,
@@ -81,8 +82,8 @@ impl EncodedReview {
 }
 
 /// The reasons as stored: a JSON array.
-pub(crate) fn encode_reasons(reasons: &[ReviewReason]) -> Result<String, ModerationError> {
-    Ok(serde_json::to_string(reasons)?)
+pub(crate) fn encode_reasons(reasons: &[ReviewReason]) -> Result<JsonColumn, ModerationError> {
+    Ok(json::encode(reasons)?)
 }
 
 /// The distinct codes of `reasons`, as the reason filter's table keeps them.
@@ -99,7 +100,7 @@ pub(crate) fn reason_codes(reasons: &[ReviewReason]) -> Vec<String> {
 pub(crate) struct State {
     pub(crate) id: i64,
     pub(crate) expected: i64,
-    pub(crate) reasons: String,
+    pub(crate) reasons: JsonColumn,
     pub(crate) score: i64,
     pub(crate) status: String,
     pub(crate) priority: i32,
@@ -181,7 +182,7 @@ pub(crate) fn decode_review(row: ReviewRow) -> Result<ReviewItem, ModerationErro
         subject: ReviewSubject::from_key(&subject_key).map_err(|e| corrupt("subject_key", &e))?,
         kind: Kind::new(kind).map_err(|e| corrupt("kind", &e))?,
         author: author.as_deref().map(decode_author).transpose()?,
-        reasons: serde_json::from_str(&reasons).map_err(|e| corrupt("reasons", &e))?,
+        reasons: json::decode("reasons", &reasons)?,
         score,
         status: decode_status("status", &status)?,
         priority,

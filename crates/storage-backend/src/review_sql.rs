@@ -14,6 +14,7 @@ use moderation_core::{
 };
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use crate::json::JsonColumn;
 use crate::record::{author_key, to_micros};
 use crate::review_record::State;
 
@@ -135,6 +136,7 @@ where
     String: for<'q> Encode<'q, DB> + Type<DB>,
     Option<String>: for<'q> Encode<'q, DB> + Type<DB>,
     Option<i64>: for<'q> Encode<'q, DB> + Type<DB>,
+    JsonColumn: for<'q> Encode<'q, DB> + Type<DB>,
 {
     let mut query = QueryBuilder::new(
         "WITH v (review, expected, reasons, score, status, priority, updated_at, claimed_by, \

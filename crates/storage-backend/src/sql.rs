@@ -14,6 +14,7 @@
 use moderation_core::ItemStatus;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use crate::json::JsonColumn;
 use crate::record::{EncodedItem, EncodedLog};
 
 /// The columns of an item row, as every statement returning items lists them
@@ -106,6 +107,7 @@ where
     String: for<'t> Encode<'t, DB> + Type<DB>,
     Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
     &'static str: for<'t> Encode<'t, DB> + Type<DB>,
+    JsonColumn: for<'t> Encode<'t, DB> + Type<DB>,
 {
     let mut query = QueryBuilder::new(
         "INSERT INTO moderation_items (id, kind, object_key, parent_kind, parent_key, \
@@ -139,6 +141,7 @@ where
     Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
     &'static str: for<'t> Encode<'t, DB> + Type<DB>,
     Option<&'static str>: for<'t> Encode<'t, DB> + Type<DB>,
+    JsonColumn: for<'t> Encode<'t, DB> + Type<DB>,
 {
     let mut query = QueryBuilder::new(
         "INSERT INTO moderation_item_log (item_id, action, actor, reason, detail, ip, \

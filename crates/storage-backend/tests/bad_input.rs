@@ -262,15 +262,22 @@ async fn sqlite_invalid_json_payload_is_a_corrupt_payload() {
     .await;
 }
 
+/// PostgreSQL keeps JSON in `jsonb` columns, which refuse text that is not
+/// JSON: the corruption the SQLite test above reads back cannot be stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_invalid_json_payload_is_a_corrupt_payload() {
+async fn postgres_refuses_invalid_json_in_a_payload() {
     testkit::with_postgres(|store| async move {
-        let read = tampered_read!(store, |id| pg_update(
+        let (item, log) = items::held_comment(1, 10, 0)?;
+        let stored = store.insert_item(item, log).await?;
+        let tampered = pg_update(
             &store,
             "UPDATE moderation_items SET payload = '{\"text\": ' WHERE id = $1",
-            id
-        ));
-        assert_corrupt(&read, "payload");
+            stored.id.0,
+        )
+        .await;
+        assert!(tampered.is_err(), "stored invalid JSON: {tampered:?}");
+        let read = store.item(stored.id).await?;
+        assert_eq!(read, Some(stored), "the item is unchanged");
         Ok(())
     })
     .await;
@@ -508,11 +515,32 @@ async fn sqlite_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
     .await;
 }
 
+/// As [`postgres_refuses_invalid_json_in_a_payload`], for the workflow's
+/// JSON columns: none of the corruptions stores, and the object reads back
+/// as it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_invalid_json_in_the_workflow_tables_is_a_corrupt_column() {
+async fn postgres_refuses_invalid_json_in_the_workflow_tables() {
     testkit::with_postgres(|store| async move {
-        let tamper = async |sql, object: &ObjectRef| pg_tamper(&store, sql, object).await;
-        invalid_json_is_a_corrupt_column(Arc::new(store.clone()), tamper).await
+        let objects: Arc<dyn ObjectStore> = Arc::new(store.clone());
+        let object = approved_then_edited(objects.clone()).await?;
+        let before = (
+            objects.object(&object).await?,
+            objects.history(&object).await?,
+        );
+        for sql in [
+            INVALID_JSON.record,
+            INVALID_JSON.public,
+            INVALID_JSON.entries,
+        ] {
+            let tampered = pg_tamper(&store, sql, &object).await;
+            assert!(tampered.is_err(), "stored invalid JSON with {sql}");
+        }
+        let after = (
+            objects.object(&object).await?,
+            objects.history(&object).await?,
+        );
+        assert_eq!(after, before, "nothing changed");
+        Ok(())
     })
     .await;
 }

@@ -6,8 +6,8 @@
 -- Moderated items, their flags and their log (the item log; moderator actions
 -- on items also go to moderation_log, written by the store in the same transaction).
 -- Times are integer microseconds since the Unix epoch (UTC), so they
--- round-trip exactly. JSON columns hold serde_json text, identical to the SQLite schema so both
--- backends share their queries.
+-- round-trip exactly. JSON columns are JSONB here and serde_json text on SQLite; one Rust
+-- type binds both, so the backends share their queries.
 
 CREATE TABLE moderation_items (
     id          BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -17,8 +17,8 @@ CREATE TABLE moderation_items (
     parent_key  TEXT,
     author_key  TEXT,                              -- AuthorKey::to_key: u:<id>, e:<identity>
     status      TEXT    NOT NULL CHECK (status IN ('public', 'held', 'rejected', 'removed')),
-    reasons     TEXT    NOT NULL,
-    payload     TEXT    NOT NULL,
+    reasons     JSONB   NOT NULL,
+    payload     JSONB   NOT NULL,
     fingerprint TEXT,
     ip          TEXT,
     created_at  BIGINT  NOT NULL,
@@ -57,7 +57,7 @@ CREATE TABLE moderation_item_log (
     action      TEXT    NOT NULL,
     actor       TEXT,
     reason      TEXT,
-    detail      TEXT    NOT NULL,
+    detail      JSONB   NOT NULL,
     ip          TEXT,
     from_status TEXT,
     to_status   TEXT,
@@ -106,7 +106,7 @@ CREATE TABLE moderation_log (
     reason       TEXT,
     before_state TEXT,
     after_state  TEXT,
-    detail       TEXT    NOT NULL,                  -- serde_json text
+    detail       JSONB   NOT NULL,
     ip           TEXT,                              -- the address as text; cleared by retention
     bulk_id      TEXT,
     at           BIGINT  NOT NULL
@@ -128,7 +128,7 @@ CREATE TABLE audit_records (
     target_kind TEXT    NOT NULL,
     target_key  TEXT    NOT NULL,
     action      TEXT    NOT NULL,
-    detail      TEXT    NOT NULL,
+    detail      JSONB   NOT NULL,
     at          BIGINT  NOT NULL
 );
 
@@ -152,7 +152,7 @@ CREATE TABLE review_items (
     subject_key      TEXT    NOT NULL,                 -- ReviewSubject::key
     kind             TEXT    NOT NULL,
     author_key       TEXT,                             -- AuthorKey::to_key
-    reasons          TEXT    NOT NULL,                 -- JSON array of ReviewReason
+    reasons          JSONB   NOT NULL,                 -- JSON array of ReviewReason
     score            BIGINT  NOT NULL,                 -- sum of the reasons' scores
     status           TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'ignored', 'deleted')),
     priority         INTEGER NOT NULL,
@@ -206,7 +206,7 @@ CREATE INDEX review_history_bulk ON review_history (bulk_id) WHERE bulk_id IS NO
 
 -- The object moderation workflow: one record per moderated object and one
 -- row per submitted revision (entry). Times are integer microseconds (UTC);
--- versions are JSON text. Keys are ObjectId::to_key (i:42, u:<uuid>, s:<text>).
+-- versions are JSONB. Keys are ObjectId::to_key (i:42, u:<uuid>, s:<text>).
 
 CREATE TABLE moderated_objects (
     kind             TEXT    NOT NULL,
@@ -216,9 +216,9 @@ CREATE TABLE moderated_objects (
     decided_by       TEXT,
     decided_at       BIGINT,
     reason           TEXT,
-    public_version   TEXT,                      -- NULL: hidden from public reads
-    approved_version TEXT,                      -- NULL: never approved
-    current_version  TEXT    NOT NULL,
+    public_version   JSONB,                      -- NULL: hidden from public reads
+    approved_version JSONB,                      -- NULL: never approved
+    current_version  JSONB   NOT NULL,
     revision         BIGINT  NOT NULL,          -- the newest entry's revision, 0 for none
     version          BIGINT  NOT NULL,
     created_at       BIGINT  NOT NULL,
@@ -234,7 +234,7 @@ CREATE TABLE moderation_entries (
     object_key   TEXT    NOT NULL,
     revision     BIGINT  NOT NULL,
     status       TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'superseded')),
-    snapshot     TEXT    NOT NULL,
+    snapshot     JSONB   NOT NULL,
     submitted_by TEXT,
     submitted_at BIGINT  NOT NULL,
     decided_by   TEXT,

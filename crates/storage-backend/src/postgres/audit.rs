@@ -21,7 +21,7 @@ use crate::record::to_micros;
 /// `UNNEST ... WITH ORDINALITY` rebuilds the rows in input order.
 const INSERT_RECORDS: &str = "INSERT INTO audit_records \
      (actor, ip, ip_group, target_kind, target_key, action, detail, at) \
-     SELECT actor, ip, ip_group, target_kind, target_key, action, detail, at \
+     SELECT actor, ip, ip_group, target_kind, target_key, action, detail::jsonb, at \
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
      $7::text[], $8::bigint[]) WITH ORDINALITY \
      AS r(actor, ip, ip_group, target_kind, target_key, action, detail, at, n) \

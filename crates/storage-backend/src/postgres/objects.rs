@@ -19,6 +19,7 @@ use sqlx::PgConnection;
 
 use super::PgStore;
 use crate::error::StorageError;
+use crate::json::{self, JsonColumn};
 use crate::objects::{self, EncodedObject, EncodedWrite, RecordKey};
 
 /// Records whose `{"kind", "key"}` is in the JSON array `$1`.
@@ -58,7 +59,7 @@ const RECORD_VERSIONS: &str = "SELECT o.kind, o.object_key, o.version \
 /// Updates every entry of the JSON array `$1` ([`EntryChange`]s) that
 /// still has its expected version; returns the ids updated.
 const UPDATE_ENTRIES: &str = "UPDATE moderation_entries AS e SET status = w.status, \
-     snapshot = w.snapshot, submitted_by = w.submitted_by, submitted_at = w.submitted_at, \
+     snapshot = w.snapshot::jsonb, submitted_by = w.submitted_by, submitted_at = w.submitted_at, \
      decided_by = w.decided_by, decided_at = w.decided_at, reason = w.reason, \
      version = e.version + 1 \
      FROM jsonb_to_recordset($1::text::jsonb) AS w(id BIGINT, expected BIGINT, status TEXT, \
@@ -70,8 +71,8 @@ const UPDATE_ENTRIES: &str = "UPDATE moderation_entries AS e SET status = w.stat
 /// still has its expected version; returns the keys updated.
 const UPDATE_RECORDS: &str = "UPDATE moderated_objects AS o SET state = w.state, \
      status = w.status, decided_by = w.decided_by, decided_at = w.decided_at, \
-     reason = w.reason, public_version = w.public_version, \
-     approved_version = w.approved_version, current_version = w.current_version, \
+     reason = w.reason, public_version = w.public_version::jsonb, \
+     approved_version = w.approved_version::jsonb, current_version = w.current_version::jsonb, \
      revision = w.revision, version = o.version + 1, updated_at = w.updated_at \
      FROM jsonb_to_recordset($1::text::jsonb) AS w(kind TEXT, object_key TEXT, \
      expected BIGINT, state TEXT, status TEXT, decided_by TEXT, decided_at BIGINT, \
@@ -292,7 +293,7 @@ impl ObjectStore for PgStore {
             .transpose()?
             .unwrap_or_default();
         let mut conn = self.reader().await?;
-        let rows: Vec<(String, String)> = sqlx::query_as(objects::PUBLIC_PAGE)
+        let rows: Vec<(String, JsonColumn)> = sqlx::query_as(objects::PUBLIC_PAGE)
             .bind(kind.as_str())
             .bind(after)
             .bind(objects::page_limit(limit))
@@ -488,7 +489,7 @@ async fn update_entries(
             id: id.0,
             expected,
             status: e.status,
-            snapshot: &e.snapshot,
+            snapshot: json::text(&e.snapshot),
             submitted_by: e.submitted_by.as_deref(),
             submitted_at: e.submitted_at,
             decided_by: e.decided_by.as_deref(),
@@ -523,9 +524,9 @@ async fn update_records(
                 decided_by: o.decided_by.as_deref(),
                 decided_at: o.decided_at,
                 reason: o.reason.as_deref(),
-                public_version: o.public.as_deref(),
-                approved_version: o.approved.as_deref(),
-                current_version: &o.current,
+                public_version: o.public.as_ref().map(json::text),
+                approved_version: o.approved.as_ref().map(json::text),
+                current_version: json::text(&o.current),
                 revision: o.revision,
                 updated_at: o.updated_at,
             }

@@ -19,6 +19,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
 use crate::error::StorageError;
+use crate::json::JsonColumn;
 use crate::objects::{self, EncodedObject, EncodedWrite, RecordKey};
 
 /// Records whose `{"kind", "key"}` is in the JSON array `$1`.
@@ -243,7 +244,7 @@ impl ObjectStore for SqliteStore {
             .transpose()?
             .unwrap_or_default();
         let mut conn = self.reader().await?;
-        let rows: Vec<(String, String)> = sqlx::query_as(objects::PUBLIC_PAGE)
+        let rows: Vec<(String, JsonColumn)> = sqlx::query_as(objects::PUBLIC_PAGE)
             .bind(kind.as_str())
             .bind(after)
             .bind(objects::page_limit(limit))
@@ -442,7 +443,7 @@ async fn update_entries(
                 row.push_bind(id.0)
                     .push_bind(expected)
                     .push_bind(e.status)
-                    .push_bind(e.snapshot.as_str())
+                    .push_bind(&e.snapshot)
                     .push_bind(e.submitted_by.as_deref())
                     .push_bind(e.submitted_at)
                     .push_bind(e.decided_by.as_deref())
@@ -490,9 +491,9 @@ async fn update_records(
                 .push_bind(o.decided_by.as_deref())
                 .push_bind(o.decided_at)
                 .push_bind(o.reason.as_deref())
-                .push_bind(o.public.as_deref())
-                .push_bind(o.approved.as_deref())
-                .push_bind(o.current.as_str())
+                .push_bind(o.public.as_ref())
+                .push_bind(o.approved.as_ref())
+                .push_bind(&o.current)
                 .push_bind(o.revision)
                 .push_bind(o.updated_at);
         });
