@@ -73,6 +73,8 @@ mod events;
 mod facts;
 mod fingerprint;
 mod ids;
+#[cfg(test)]
+mod json_round_trip;
 mod memory;
 mod memory_log;
 mod moderated;

@@ -19,10 +19,17 @@ use crate::ids::{ItemId, Kind, ObjectId, ObjectRef, UserId};
 /// let subject = ReviewSubject::Submission(ItemId(42));
 /// assert_eq!(subject.key(), "submission:42");
 /// assert_eq!(ReviewSubject::from_key("submission:42")?, subject);
-/// # Ok::<(), moderation_core::ModerationError>(())
+///
+/// // In JSON the type names the variant and `subject` holds its value.
+/// let json = serde_json::to_string(&subject)?;
+/// assert_eq!(json, r#"{"type":"submission","subject":42}"#);
+/// assert_eq!(serde_json::from_str::<ReviewSubject>(&json)?, subject);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+// Adjacently tagged: an internal tag cannot carry the newtype variants'
+// numbers and strings.
+#[serde(tag = "type", content = "subject", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ReviewSubject {
     /// A held comment-style item of the [`ModerationStore`](crate::ModerationStore).

@@ -377,6 +377,35 @@ impl ObjectWorkflow {
         self.register(Kind::new(T::KIND)?, options)
     }
 
+    /// Takes `kind` out of moderation, as django-moderation's
+    /// `registry.unregister` does: later saves of its objects are
+    /// [`SaveOutcome::NotModerated`] and write nothing. What the store holds
+    /// (records, pending entries, review items) stays, and public reads of
+    /// those objects keep answering from their records, until the kind is
+    /// registered again.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moderation_core::workflow::{MemoryObjectStore, ObjectWorkflow, WorkflowOptions};
+    /// use moderation_core::{Kind, ModerationError};
+    /// let workflow = ObjectWorkflow::builder(Arc::new(MemoryObjectStore::new())).build();
+    /// let profile = Kind::new("profile")?;
+    /// workflow.register(profile.clone(), WorkflowOptions::new())?;
+    /// workflow.unregister(&profile)?;
+    /// assert!(matches!(workflow.unregister(&profile), Err(ModerationError::NotModerated { .. })));
+    /// # Ok::<(), ModerationError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModerationError::NotModerated`] when `kind` is not registered.
+    pub fn unregister(&self, kind: &Kind) -> Result<(), ModerationError> {
+        let mut kinds = self.kinds.write().unwrap_or_else(PoisonError::into_inner);
+        kinds
+            .remove(kind)
+            .map(|_| ())
+            .ok_or_else(|| ModerationError::NotModerated { kind: kind.clone() })
+    }
+
     /// The options of `kind`.
     ///
     /// # Errors

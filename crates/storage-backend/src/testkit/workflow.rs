@@ -2916,7 +2916,8 @@ pub async fn refused_writes_store_nothing(store: Arc<dyn ObjectStore>) -> Scenar
 
 /// SPEC A3: an object of a kind the workflow does not moderate is saved by
 /// the application as usual and stays public; the workflow writes no
-/// record, entry, event or notification for it.
+/// record, entry, event or notification for it. A kind unregistered after
+/// use keeps what was stored and is moderated again once re-registered.
 ///
 /// # Errors
 /// A failed assertion or store error.
@@ -2951,5 +2952,36 @@ pub async fn unregistered_kinds_are_left_public(store: Arc<dyn ObjectStore>) -> 
             .is_empty()
     );
     assert!(events.events().is_empty() && notes.sent().is_empty());
+
+    // A kind taken out of moderation: its queued object stays as stored,
+    // and later saves are left alone until it is registered again.
+    workflow.register_type::<Listing>(WorkflowOptions::new())?;
+    let listing = |title: &str| Listing {
+        slug: "lamp".into(),
+        title: title.into(),
+        price: 100,
+    };
+    let queued = workflow.create(&plain(2), &listing("lamp")).await?;
+    assert_eq!(queued.outcome, SaveOutcome::Queued);
+    let kind = Kind::new("listing")?;
+    workflow.unregister(&kind)?;
+    assert!(matches!(
+        workflow.unregister(&kind),
+        Err(ModerationError::NotModerated { .. })
+    ));
+    let edited = workflow.edit(&plain(2), &listing("brass lamp")).await?;
+    assert_eq!(edited.outcome, SaveOutcome::NotModerated);
+    let lamp = ObjectRef::new(kind, ObjectId::Str("lamp".into()));
+    assert_eq!(workflow.public_version(&lamp).await?, PublicRead::Hidden);
+    workflow.register_type::<Listing>(WorkflowOptions::new())?;
+    let pending = workflow.pending(&PendingQuery::first(10)).await?.entries;
+    assert_eq!(
+        pending
+            .iter()
+            .map(|entry| &entry.object)
+            .collect::<Vec<_>>(),
+        vec![&lamp],
+        "the queued create waits again"
+    );
     Ok(())
 }
