@@ -304,6 +304,10 @@ fn matches(filter: &ItemFilter, item: &StoredItem) -> bool {
             .author
             .as_ref()
             .is_none_or(|a| item.author.as_ref() == Some(a))
+        && filter
+            .parent
+            .as_ref()
+            .is_none_or(|p| item.parent.as_ref() == Some(p))
         && filter.hidden.shows(item.author.as_ref())
 }
 

@@ -343,10 +343,47 @@ pub struct ItemFilter {
     pub kind: Option<Kind>,
     /// Only this author.
     pub author: Option<AuthorKey>,
+    /// Only the items under this parent: the comments of one post. The
+    /// stores answer it through an index on the parent, so a post's page
+    /// costs the same whatever the table holds.
+    #[serde(default)]
+    pub parent: Option<ObjectRef>,
     /// Leave out the items of these authors unless the viewer wrote them
     /// (hell-banned authors, SPEC F8). Empty by default: nothing is hidden.
     #[serde(default)]
     pub hidden: HiddenAuthors,
+}
+
+impl ItemFilter {
+    /// The public items under `parent`, as `viewer` may see them: the
+    /// comment list of a post, with the items of `hidden` authors (hell
+    /// bans) left out unless the viewer wrote them.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use moderation_core::{
+    ///     AuthorKey, HiddenAuthors, ItemFilter, Kind, MemoryStore, ModerationStore, ObjectRef,
+    ///     Order, PageRequest, UserId,
+    /// };
+    /// let store = MemoryStore::new();
+    /// let post = ObjectRef::new(Kind::new("blog.post")?, 7_i64);
+    /// let banned = AuthorKey::User(UserId::from(13_i64));
+    /// let filter = ItemFilter::public_under(post, HiddenAuthors::new(vec![banned], None));
+    /// let newest = PageRequest { order: Order::NewestFirst, ..PageRequest::first(20) };
+    /// let page = store.list_items(&filter, &newest).await?;
+    /// assert!(page.items.is_empty());
+    /// # Ok::<(), moderation_core::ModerationError>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn public_under(parent: ObjectRef, hidden: HiddenAuthors) -> Self {
+        Self {
+            status: Some(ItemStatus::Public),
+            parent: Some(parent),
+            hidden,
+            ..Self::default()
+        }
+    }
 }
 
 /// Authors whose items a listing leaves out, as the viewer asking for it

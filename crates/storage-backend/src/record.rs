@@ -539,6 +539,13 @@ pub(crate) fn list_values(
         status: filter.status,
         kind: filter.kind.as_ref().map(|kind| kind.as_str().to_owned()),
         author: filter.author.as_ref().map(author_key).transpose()?,
+        parent: filter
+            .parent
+            .as_ref()
+            .map(|parent| {
+                Ok::<_, ModerationError>((parent.kind.as_str().to_owned(), object_key(&parent.id)?))
+            })
+            .transpose()?,
         hidden: hidden_authors(&filter.hidden)?,
         after: page.after.as_ref().map(cursor_values),
         newest_first: page.order == Order::NewestFirst,

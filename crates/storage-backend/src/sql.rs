@@ -242,6 +242,8 @@ pub(crate) struct ListValues {
     pub(crate) status: Option<ItemStatus>,
     pub(crate) kind: Option<String>,
     pub(crate) author: Option<String>,
+    /// The parent's kind and key.
+    pub(crate) parent: Option<(String, String)>,
     /// The JSON array of the author keys left out (`record::hidden_authors`).
     pub(crate) hidden: Option<String>,
     /// `(created_at, id)` of the last item seen.
@@ -303,6 +305,14 @@ where
     if let Some(author) = values.author {
         and(&mut query);
         query.push("author_key = ").push_bind(author);
+    }
+    if let Some((kind, key)) = values.parent {
+        and(&mut query);
+        query
+            .push("parent_kind = ")
+            .push_bind(kind)
+            .push(" AND parent_key = ")
+            .push_bind(key);
     }
     if let Some(hidden) = values.hidden {
         // Anonymous items have no author and are never hidden. The
@@ -368,6 +378,7 @@ mod tests {
                         status: None,
                         kind: None,
                         author: None,
+                        parent: None,
                         hidden: None,
                         after: None,
                         newest_first: false,

@@ -28,8 +28,8 @@ use moderation_core::workflow::{
     EntryVersion, ObjectAction, ObjectStore, PendingQuery, WorkflowOptions,
 };
 use moderation_core::{
-    Cursor, ItemFilter, ItemStatus, ModerationError, ModerationStore, PageRequest, ReviewCursor,
-    ReviewFilter, ReviewPageRequest, ReviewSort, ReviewStore,
+    Cursor, ItemFilter, ItemStatus, Kind, ModerationError, ModerationStore, ObjectRef, Order,
+    PageRequest, ReviewCursor, ReviewFilter, ReviewPageRequest, ReviewSort, ReviewStore,
 };
 use moderation_storage::testkit::{self, ScenarioResult, items, review, workflow};
 use moderation_storage::{SqliteStore, StorageError};
@@ -236,6 +236,30 @@ async fn hot_statements(store: &SqliteStore) -> Result<Vec<String>, ModerationEr
     statements.push(sql);
     assert_eq!(page?.items.len(), expected);
 
+    // The public comments of one post, newest first: every decided row is
+    // one, so a page that stops at its limit must walk an index in order.
+    let of_post = ItemFilter {
+        status: Some(ItemStatus::Public),
+        kind: Some(items::comment_kind()?),
+        parent: Some(ObjectRef::new(Kind::new("blog.entry")?, 1_i64)),
+        ..ItemFilter::default()
+    };
+    let newest = PageRequest {
+        order: Order::NewestFirst,
+        ..PageRequest::first(10)
+    };
+    let (page, sql) = statement_of(store.list_items(&of_post, &newest)).await;
+    let page = page?;
+    statements.push(sql);
+    assert_eq!(page.items.len(), 10);
+    let next = PageRequest {
+        after: page.next,
+        ..newest
+    };
+    let (page, sql) = statement_of(store.list_items(&of_post, &next)).await;
+    statements.push(sql);
+    assert_eq!(page?.items.len(), 10);
+
     let first = store.list_items(&held, &PageRequest::first(1)).await?;
     let id = first.items.first().map(|item| item.id).unwrap();
     let (item, sql) = statement_of(store.item(id)).await;
@@ -363,7 +387,16 @@ async fn sqlite_hot_reads_search_an_index_whatever_the_number_of_decided_rows() 
         fill_decided(&store).await?;
         add_pending(&store).await?;
         let statements = hot_statements(&store).await?;
-        assert_eq!(statements.len(), 11);
+        assert_eq!(statements.len(), 13);
+        for sql in &statements[3..5] {
+            let steps = plan(&store, sql).await;
+            assert!(
+                steps
+                    .iter()
+                    .any(|step| step.contains("moderation_items_parent")),
+                "a post's comments are read through the parent index: {steps:#?}"
+            );
+        }
         // Without statistics, as the store leaves a database, and with them,
         // after an application (or SQLite's `PRAGMA optimize`) runs ANALYZE.
         for sql in &statements {

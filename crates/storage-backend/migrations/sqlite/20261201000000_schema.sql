@@ -38,6 +38,8 @@ CREATE INDEX moderation_items_created ON moderation_items (created_at, id);
 CREATE INDEX moderation_items_author ON moderation_items (author_key, created_at, id);
 -- The newest item of one object.
 CREATE INDEX moderation_items_object ON moderation_items (kind, object_key, created_at, id);
+-- The items under one parent (a post's comments), by status, in page order.
+CREATE INDEX moderation_items_parent ON moderation_items (parent_kind, parent_key, status, created_at, id);
 -- Duplicate submissions: same author, same text, recent.
 CREATE INDEX moderation_items_duplicate ON moderation_items (author_key, fingerprint, created_at)
     WHERE fingerprint IS NOT NULL;

@@ -500,7 +500,8 @@ async fn all_pages(
 }
 
 /// Keyset pages cover every matching item once, in order, with filters on
-/// status, kind and author, oldest or newest first.
+/// status, kind, author and parent (the comments of one post, a hell-banned
+/// author left out for everyone but that author), oldest or newest first.
 pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> ScenarioResult {
     let mut batch = Vec::new();
     for n in 0..30 {
@@ -511,6 +512,9 @@ pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> Sc
         }
         if n % 7 == 0 {
             item.object = ObjectRef::new(Kind::new("forum.post")?, n);
+        }
+        if n % 3 == 0 {
+            item.parent = Some(ObjectRef::new(Kind::new("blog.entry")?, 2_i64));
         }
         batch.push((item, log));
     }
@@ -527,6 +531,7 @@ pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> Sc
         status: Some(ItemStatus::Held),
         kind: Some(comment_kind()?),
         author: Some(AuthorKey::User(UserId::from(11_i64))),
+        parent: None,
         hidden: HiddenAuthors::default(),
     };
     let queue = all_pages(&*store, &filter, 3, Order::OldestFirst).await?;
@@ -556,6 +561,28 @@ pub async fn list_items_pages_and_filters(store: Arc<dyn ModerationStore>) -> Sc
         .collect();
     assert!(wanted.len() > 2);
     assert_eq!(listed, wanted);
+    // The comments of one post, newest first, with a hell-banned author
+    // left out for everyone but that author.
+    let post = ObjectRef::new(Kind::new("blog.entry")?, 2_i64);
+    let banned = AuthorKey::User(UserId::from(10_i64));
+    let comments = comment_kind()?;
+    for viewer in [None, Some(banned.clone())] {
+        let of_post = ItemFilter {
+            kind: Some(comments.clone()),
+            parent: Some(post.clone()),
+            hidden: HiddenAuthors::new(vec![banned.clone()], viewer.clone()),
+            ..ItemFilter::default()
+        };
+        let listed = all_pages(&*store, &of_post, 2, Order::NewestFirst).await?;
+        let wanted: Vec<StoredItem> = reversed
+            .iter()
+            .filter(|i| i.parent.as_ref() == Some(&post) && i.object.kind == comments)
+            .filter(|i| viewer.is_some() || i.author.as_ref() != Some(&banned))
+            .cloned()
+            .collect();
+        assert!(wanted.len() > 2, "{wanted:?}");
+        assert_eq!(listed, wanted, "viewer {viewer:?}");
+    }
     let empty = store
         .list_items(
             &ItemFilter {
