@@ -63,6 +63,7 @@ mod error;
 mod future;
 mod hard_ban;
 mod hellban;
+mod index;
 mod layer;
 mod logout;
 mod memory_store;

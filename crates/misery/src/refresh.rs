@@ -72,7 +72,10 @@ impl BanRefresher {
         Ok(count)
     }
 
-    /// Reloads forever: at start, then on every tick or signal. Spawn it
+    /// Reloads forever: at start, then on every tick or signal. Between
+    /// reloads it also wakes when the earliest ban of the list expires and
+    /// rebuilds the index without it ([`BanList::drop_expired`]), so expiry
+    /// never costs lookups more than until then. Spawn it
     /// (`tokio::spawn(refresher.run())`); drop the task to stop it.
     pub async fn run(self) {
         loop {
@@ -82,11 +85,36 @@ impl BanRefresher {
             if let Err(error) = reload.await {
                 tracing::warn!(%error, "ban list refresh failed; keeping the previous list");
             }
-            tokio::select! {
-                () = tokio::time::sleep(self.interval) => {}
-                () = self.signal.notified() => {}
+            let next_reload = tokio::time::Instant::now() + self.interval;
+            loop {
+                let now = tokio::time::Instant::now();
+                if now >= next_reload {
+                    break;
+                }
+                let mut wait = next_reload - now;
+                let until_expiry = self.until_next_expiry();
+                let expiry_first = until_expiry.is_some_and(|until| until < wait);
+                if let Some(until) = until_expiry {
+                    wait = wait.min(until);
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {
+                        if expiry_first {
+                            self.list.drop_expired();
+                        }
+                    }
+                    () = self.signal.notified() => break,
+                }
             }
         }
+    }
+
+    /// How long until the list's earliest ban expires, by its clock; zero
+    /// when it already has.
+    fn until_next_expiry(&self) -> Option<Duration> {
+        let at = self.list.next_expiry()?;
+        let now = self.list.clock().now();
+        Some((at - now).to_std().unwrap_or(Duration::ZERO))
     }
 }
 
