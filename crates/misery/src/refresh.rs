@@ -181,6 +181,35 @@ mod tests {
         task.abort();
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_index_drops_a_ban_when_it_expires_without_a_reload() {
+        let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 1, 12, 0, 0).unwrap();
+        let clock = Arc::new(moderation_core::ManualClock::new(start));
+        let store = Arc::new(MemoryBanStore::new(clock.clone()));
+        let mut expiring = ban("198.51.100.0/24");
+        expiring.expires_at = Some(start + chrono::Duration::minutes(1));
+        store.add(expiring).await.unwrap();
+        store.add(ban("203.0.113.0/24")).await.unwrap();
+        let list = BanList::new(clock.clone());
+        let task = tokio::spawn(
+            BanRefresher::new(list.clone(), store.clone())
+                .with_interval(Duration::from_secs(3600))
+                .run(),
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(
+            list.next_expiry(),
+            Some(start + chrono::Duration::minutes(1))
+        );
+        clock.advance(chrono::Duration::minutes(1));
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert_eq!(list.next_expiry(), None, "rebuilt without the expired ban");
+        assert_eq!(list.snapshot().len(), 2, "the expired ban is still listed");
+        assert!(!list.is_banned(Some("198.51.100.1".parse().unwrap()), None, BanKind::Misery));
+        assert!(list.is_banned(Some("203.0.113.1".parse().unwrap()), None, BanKind::Misery));
+        task.abort();
+    }
+
     #[tokio::test]
     async fn removing_an_unknown_ban_is_an_error() {
         let store = MemoryBanStore::new(Arc::new(SystemClock));
