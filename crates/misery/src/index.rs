@@ -1,8 +1,8 @@
 //! `RangeIndex`: the address index of one ban kind in one address family.
 //!
 //! Nested networks are flattened, when the index is built, into a sorted
-//! partition of the whole address space: `keys[i]` is the first address of
-//! a range that runs up to `keys[i + 1] - 1`, and `values[i]` is the entry
+//! partition of the whole address space: bound `i` holds the first address
+//! of a range that runs up to the next bound's, and the value of the entry
 //! that answers for every address of that range (the most specific network
 //! covering it), or [`NONE`]. A lookup is then "the last key not above the
 //! address", with no walk over candidates.
@@ -14,14 +14,14 @@
 //! bits, so the binary search at the end never looks at more than
 //! [`LEAF_MAX`] keys. A lookup therefore reads a bounded number of memory
 //! locations, whatever the list size: one slot per directory level (at most
-//! 5 for IPv4, 30 for IPv6, about 2 in practice), at most
+//! 5 for IPv4, 29 for IPv6, about 2 in practice), at most
 //! `log2(LEAF_MAX) + 1` keys and one value. It allocates nothing.
 
 /// No entry covers the range.
 pub(crate) const NONE: u32 = u32::MAX;
 
 /// The most keys a directory slot may hold before it is split.
-const LEAF_MAX: usize = 32;
+const LEAF_MAX: usize = 16;
 
 /// Bits a child table adds to its parent slot.
 const CHILD_STRIDE: u32 = 4;
@@ -37,6 +37,14 @@ pub(crate) trait Key: Copy + Ord + Default + std::fmt::Debug {
     /// The width in bits.
     const BITS: u32;
 
+    /// The key as stored beside its value: `u128` as four `u32`s, so a
+    /// key and its value take 20 bytes instead of 32.
+    type Packed: Copy + std::fmt::Debug;
+
+    fn pack(self) -> Self::Packed;
+
+    fn unpack(packed: Self::Packed) -> Self;
+
     /// The last address of the network starting at `self` with `len` bits
     /// of prefix.
     fn last_of(self, len: u8) -> Self;
@@ -50,6 +58,15 @@ pub(crate) trait Key: Copy + Ord + Default + std::fmt::Debug {
 
 impl Key for u32 {
     const BITS: u32 = 32;
+    type Packed = u32;
+
+    fn pack(self) -> u32 {
+        self
+    }
+
+    fn unpack(packed: u32) -> Self {
+        packed
+    }
 
     fn last_of(self, len: u8) -> Self {
         self | u32::MAX.checked_shr(u32::from(len)).unwrap_or(0)
@@ -68,6 +85,24 @@ impl Key for u32 {
 
 impl Key for u128 {
     const BITS: u32 = 128;
+    type Packed = [u32; 4];
+
+    fn pack(self) -> [u32; 4] {
+        let bytes = self.to_be_bytes();
+        std::array::from_fn(|i| {
+            let mut word = [0; 4];
+            if let Some(part) = bytes.get(i * 4..i * 4 + 4) {
+                word.copy_from_slice(part);
+            }
+            u32::from_be_bytes(word)
+        })
+    }
+
+    fn unpack(packed: [u32; 4]) -> Self {
+        packed
+            .iter()
+            .fold(0_u128, |key, &word| key << 32 | u128::from(word))
+    }
 
     fn last_of(self, len: u8) -> Self {
         self | u128::MAX.checked_shr(u32::from(len)).unwrap_or(0)
@@ -109,29 +144,38 @@ pub(crate) struct Network<K> {
     pub(crate) entry: u32,
 }
 
+/// The first address of a range and the value answering for it, side by
+/// side so the search and its answer share a cache line.
+#[derive(Debug, Clone, Copy)]
+struct Bound<P> {
+    key: P,
+    value: u32,
+}
+
 /// The flattened, immutable index of one kind in one family.
 #[derive(Debug, Clone)]
-pub(crate) struct RangeIndex<K> {
-    keys: Box<[K]>,
-    values: Box<[u32]>,
+pub(crate) struct RangeIndex<K: Key> {
+    bounds: Box<[Bound<K::Packed>]>,
     tables: Box<[Table]>,
     slots: Box<[Slot]>,
 }
 
 impl<K: Key> Default for RangeIndex<K> {
     fn default() -> Self {
-        Self::build(Vec::new(), &mut |_, _| {})
+        Self::build(Vec::new(), |entry| entry, &mut |_, _| {})
     }
 }
 
 impl<K: Key> RangeIndex<K> {
-    /// Indexes `networks` (host bits cleared). Several entries on one
-    /// network are answered by the lowest entry number; `fallback(entry,
+    /// Indexes `networks` (host bits cleared), storing `value(entry)` for
+    /// the ranges an entry answers for. Several entries on one network are
+    /// answered by the lowest entry number; `fallback(entry,
     /// next)` is told, for every entry, which entry answers in its place
     /// when it no longer applies: the next one on the same network, else
     /// the first one of the closest network containing it, else [`NONE`].
     pub(crate) fn build(
         mut networks: Vec<Network<K>>,
+        value: impl Fn(u32) -> u32,
         fallback: &mut impl FnMut(u32, u32),
     ) -> Self {
         networks.sort_unstable();
@@ -159,11 +203,17 @@ impl<K: Key> RangeIndex<K> {
         }
         close_before(&mut open, &mut bounds, None);
         drop(networks);
-        let (keys, values): (Vec<K>, Vec<u32>) = bounds.into_iter().unzip();
+        let keys: Vec<K> = bounds.iter().map(|&(key, _)| key).collect();
         let (tables, slots) = directory(&keys);
+        drop(keys);
         Self {
-            keys: keys.into_boxed_slice(),
-            values: values.into_boxed_slice(),
+            bounds: bounds
+                .into_iter()
+                .map(|(key, entry)| Bound {
+                    key: key.pack(),
+                    value: if entry == NONE { NONE } else { value(entry) },
+                })
+                .collect(),
             tables: tables.into_boxed_slice(),
             slots: slots.into_boxed_slice(),
         }
@@ -188,25 +238,21 @@ impl<K: Key> RangeIndex<K> {
                 continue;
             }
             let (lo, hi) = (slot.lo as usize, slot.hi as usize);
-            let below = self
-                .keys
-                .get(lo..hi)
-                .map_or(0, |keys| keys.partition_point(|&key| key <= address));
+            let below = self.bounds.get(lo..hi).map_or(0, |bounds| {
+                bounds.partition_point(|bound| K::unpack(bound.key) <= address)
+            });
             // The range is the last key not above the address: in the slot,
             // or the last key before it (keys[0] is address 0, so there is one).
             return (lo + below)
                 .checked_sub(1)
-                .and_then(|i| self.values.get(i).copied())
-                .unwrap_or(NONE);
+                .and_then(|i| self.bounds.get(i))
+                .map_or(NONE, |bound| bound.value);
         }
     }
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        size_of_val(&*self.keys)
-            + size_of_val(&*self.values)
-            + size_of_val(&*self.tables)
-            + size_of_val(&*self.slots)
+        size_of_val(&*self.bounds) + size_of_val(&*self.tables) + size_of_val(&*self.slots)
     }
 }
 
@@ -322,7 +368,7 @@ mod tests {
     }
 
     fn index(networks: Vec<Network<u32>>) -> RangeIndex<u32> {
-        RangeIndex::build(networks, &mut |_, _| {})
+        RangeIndex::build(networks, |entry| entry, &mut |_, _| {})
     }
 
     #[test]
@@ -354,6 +400,18 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_keys_pack_and_unpack() {
+        for key in [
+            0_u128,
+            1,
+            u128::MAX,
+            0x2001_0db8_0000_0000_0000_0000_0000_0001,
+        ] {
+            assert_eq!(u128::unpack(key.pack()), key);
+        }
+    }
+
+    #[test]
     fn whole_space_and_last_address() {
         let idx = index(vec![net(0, 0, 7), net(u32::MAX, 32, 8)]);
         assert_eq!(idx.lookup(0), 7);
@@ -364,12 +422,13 @@ mod tests {
     #[test]
     fn fallbacks_follow_the_network_around() {
         let mut next = std::collections::BTreeMap::new();
-        RangeIndex::build(
+        RangeIndex::<u32>::build(
             vec![
                 net(0x0a00_0000, 8, 5),
                 net(0x0a00_0000, 8, 1),
                 net(0x0a01_0000, 16, 2),
             ],
+            |entry| entry,
             &mut |entry, fallback| {
                 next.insert(entry, fallback);
             },

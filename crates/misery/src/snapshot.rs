@@ -3,15 +3,18 @@
 //! Two parts, kept apart:
 //!
 //! - the entries themselves, column by column ([`Entries`]): ids, times as
-//!   microseconds, interned reasons and user ids, targets as integers. They
+//!   microseconds (creation times interned, expiry times only for the
+//!   entries that expire), interned reasons and user ids, targets as
+//!   integers. They
 //!   are read only to answer [`BanSnapshot::find_ip`] and friends, never by
 //!   the not-banned path;
 //! - per ban kind and address family, a [`RangeIndex`] that answers "which
 //!   entry covers this address" in a bounded number of memory reads.
 //!
 //! The index holds the entries in force when it was built and knows the
-//! earliest time one of them expires. Until then an index hit is the answer
-//! and no entry time is read; after it, a hit is checked against the entry's
+//! earliest time one of them expires. A hit on an entry that never expires
+//! is the answer, with no clock read; a hit on one that expires reads the
+//! clock once and, until that earliest expiry, is the answer too; after it, a hit is checked against the entry's
 //! expiry, falling back to the next candidate (same network, then the
 //! network around it), until [`BanSnapshot::rebuilt_at`] (which
 //! [`BanList`] and [`BanRefresher`] call) builds a fresh index.
@@ -41,9 +44,13 @@ const KINDS: usize = 3;
 /// `expires_at` of an entry that never expires.
 const NEVER: i64 = i64::MAX;
 
-/// The most entries a snapshot holds; entry numbers are `u32` and
+/// Set in an index value when the entry answering there expires some day;
+/// an index hit without it is an answer for good, read without a clock.
+const EXPIRES: u32 = 1 << 31;
+
+/// The most entries a snapshot holds: entry numbers are 31 bits, and
 /// [`NONE`] is reserved.
-const MAX_ENTRIES: usize = (u32::MAX - 1) as usize;
+const MAX_ENTRIES: usize = (EXPIRES - 1) as usize;
 
 /// What a target is, in [`Entries::shape`] bits 8 and 9.
 const USER: u16 = 0;
@@ -63,7 +70,8 @@ pub struct BanSnapshot {
     entries: Arc<Entries>,
     v4: [RangeIndex<u32>; KINDS],
     v6: [RangeIndex<u128>; KINDS],
-    /// Per entry, the entry that answers in its place once it expired.
+    /// Per expiring entry (row by row with [`Entries::expiring`]), the entry
+    /// that answers in its place once it expired.
     fallback: Box<[u32]>,
     /// The earliest expiry among indexed entries, in microseconds.
     next_expiry: i64,
@@ -89,7 +97,7 @@ impl BanSnapshot {
     /// lookups check expiry against the time they are given.
     ///
     /// Expired entries are kept (they never match) so a snapshot mirrors its
-    /// store exactly. At most `u32::MAX - 1` entries are kept.
+    /// store exactly. At most 2^31 - 1 entries are kept.
     #[must_use]
     pub fn new(entries: impl IntoIterator<Item = BanEntry>) -> Self {
         Self::index(Arc::new(Entries::new(entries)), None)
@@ -118,16 +126,15 @@ impl BanSnapshot {
         let mut v6: [Vec<Network<u128>>; KINDS] = Default::default();
         let mut next_expiry = NEVER;
         for (number, shape) in entries.shape.iter().enumerate() {
-            let (Some(&expires), Some(&target)) =
-                (entries.expires_at.get(number), entries.target.get(number))
-            else {
+            let Some(&target) = entries.target.get(number) else {
                 continue;
             };
+            let entry = narrow(number);
+            let expires = entries.expires_at(entry);
             if now.is_some_and(|now| expires <= now) || family(*shape) == USER {
                 continue;
             }
             next_expiry = next_expiry.min(expires);
-            let entry = narrow(number);
             let (kind, len) = (kind_index(*shape), prefix_len(*shape));
             if family(*shape) == V4 {
                 if let Some(list) = v4.get_mut(kind) {
@@ -143,14 +150,24 @@ impl BanSnapshot {
                 list.push(Network { start, len, entry });
             }
         }
-        let mut fallback = vec![NONE; entries.len()].into_boxed_slice();
+        let mut fallback = vec![NONE; entries.expiring.len()].into_boxed_slice();
         let mut link = |entry: u32, next: u32| {
-            if let Some(slot) = fallback.get_mut(entry as usize) {
+            if let Some(slot) = entries
+                .expiring_row(entry)
+                .and_then(|row| fallback.get_mut(row))
+            {
                 *slot = next;
             }
         };
-        let v4 = v4.map(|networks| RangeIndex::build(networks, &mut link));
-        let v6 = v6.map(|networks| RangeIndex::build(networks, &mut link));
+        let value = |entry: u32| {
+            if entries.expiring_row(entry).is_some() {
+                entry | EXPIRES
+            } else {
+                entry
+            }
+        };
+        let v4 = v4.map(|networks| RangeIndex::build(networks, value, &mut link));
+        let v6 = v6.map(|networks| RangeIndex::build(networks, value, &mut link));
         Self {
             entries,
             v4,
@@ -193,8 +210,8 @@ impl BanSnapshot {
     /// Whether an active ban of `kind` covers `ip`.
     ///
     /// A bounded number of memory reads and no allocation, banned or not;
-    /// `now` is only called when an entry covers the address and some
-    /// indexed entry expires.
+    /// `now` is only called when the entry covering the address expires
+    /// some day.
     pub fn covers(&self, ip: IpAddr, kind: BanKind, now: impl FnOnce() -> DateTime<Utc>) -> bool {
         self.active_for(ip, kind, now) != NONE
     }
@@ -226,9 +243,10 @@ impl BanSnapshot {
                 .get(kind)
                 .map_or(NONE, |index| index.lookup(u128::from(v6))),
         };
-        if hit == NONE || self.next_expiry == NEVER {
+        if hit == NONE || hit & EXPIRES == 0 {
             return hit;
         }
+        let hit = hit & !EXPIRES;
         let now = micros(now());
         if now < self.next_expiry {
             return hit;
@@ -237,16 +255,15 @@ impl BanSnapshot {
         // from the most specific one out, that has not.
         let mut candidate = hit;
         while candidate != NONE {
-            match self.entries.expires_at.get(candidate as usize) {
-                Some(&expires) if now < expires => return candidate,
+            let Some(row) = self.entries.expiring_row(candidate) else {
+                return candidate;
+            };
+            match self.entries.expiring.get(row) {
+                Some(&(_, expires)) if now < expires => return candidate,
                 Some(_) => {}
                 None => return NONE,
             }
-            candidate = self
-                .fallback
-                .get(candidate as usize)
-                .copied()
-                .unwrap_or(NONE);
+            candidate = self.fallback.get(row).copied().unwrap_or(NONE);
         }
         NONE
     }
@@ -325,10 +342,14 @@ impl BanSnapshot {
 /// Entries column by column; entry `n` is row `n` of every column.
 struct Entries {
     ids: Box<[u64]>,
-    /// Microseconds since the Unix epoch.
-    created_at: Box<[i64]>,
-    /// Microseconds since the Unix epoch, [`NEVER`] for no expiry.
-    expires_at: Box<[i64]>,
+    /// Into `times`.
+    created_at: Box<[u32]>,
+    /// Creation times, in microseconds since the Unix epoch: an import
+    /// gives many entries the same one.
+    times: Box<[i64]>,
+    /// The entries that expire and when, in microseconds since the Unix
+    /// epoch, by entry number.
+    expiring: Box<[(u32, i64)]>,
     /// Into `reasons`.
     reason: Box<[u32]>,
     /// Into `users`.
@@ -368,15 +389,26 @@ impl Entries {
         self.ids.len()
     }
 
+    /// Where entry `number` is in `expiring`, if it expires.
+    fn expiring_row(&self, number: u32) -> Option<usize> {
+        self.expiring
+            .binary_search_by_key(&number, |&(entry, _)| entry)
+            .ok()
+    }
+
+    /// When entry `number` expires, [`NEVER`] if it does not.
+    fn expires_at(&self, number: u32) -> i64 {
+        self.expiring_row(number)
+            .and_then(|row| self.expiring.get(row))
+            .map_or(NEVER, |&(_, expires)| expires)
+    }
+
     fn is_active(&self, number: u32, kind: BanKind, now: i64) -> bool {
         let number = number as usize;
         self.shape
             .get(number)
             .is_some_and(|&shape| kind_index(shape) == kind as usize)
-            && self
-                .expires_at
-                .get(number)
-                .is_some_and(|&expires| now < expires)
+            && now < self.expires_at(narrow(number))
     }
 
     /// Entry `number` as a [`BanEntry`]; `None` for [`NONE`].
@@ -397,7 +429,7 @@ impl Entries {
             )),
             _ => BanTarget::User(self.users.get(payload as usize)?.clone()),
         };
-        let expires = *self.expires_at.get(at)?;
+        let expires = self.expires_at(number);
         Some(BanEntry {
             id: *self.ids.get(at)?,
             target,
@@ -407,7 +439,7 @@ impl Entries {
                 .get(*self.reason.get(at)? as usize)?
                 .to_string(),
             created_by: self.users.get(*self.created_by.get(at)? as usize)?.clone(),
-            created_at: from_micros(*self.created_at.get(at)?),
+            created_at: from_micros(*self.times.get(*self.created_at.get(at)? as usize)?),
             expires_at: (expires != NEVER).then(|| from_micros(expires)),
         })
     }
@@ -423,7 +455,8 @@ impl Entries {
             + self.user_bans.capacity() * size_of::<(UserId, Box<[u32]>)>();
         size_of_val(&*self.ids)
             + size_of_val(&*self.created_at)
-            + size_of_val(&*self.expires_at)
+            + size_of_val(&*self.times)
+            + size_of_val(&*self.expiring)
             + size_of_val(&*self.reason)
             + size_of_val(&*self.created_by)
             + size_of_val(&*self.target)
@@ -440,8 +473,9 @@ impl Entries {
 /// The columns while they are filled.
 struct Columns {
     ids: Vec<u64>,
-    created_at: Vec<i64>,
-    expires_at: Vec<i64>,
+    created_at: Vec<u32>,
+    times: Interner<i64>,
+    expiring: Vec<(u32, i64)>,
     reason: Vec<u32>,
     created_by: Vec<u32>,
     target: Vec<u32>,
@@ -457,7 +491,8 @@ impl Columns {
         Self {
             ids: Vec::with_capacity(capacity),
             created_at: Vec::with_capacity(capacity),
-            expires_at: Vec::with_capacity(capacity),
+            times: Interner::default(),
+            expiring: Vec::new(),
             reason: Vec::with_capacity(capacity),
             created_by: Vec::with_capacity(capacity),
             target: Vec::with_capacity(capacity),
@@ -483,8 +518,11 @@ impl Columns {
             }
         };
         self.ids.push(entry.id);
-        self.created_at.push(micros(entry.created_at));
-        self.expires_at.push(entry.expires_at.map_or(NEVER, micros));
+        self.created_at
+            .push(self.times.intern(micros(entry.created_at)));
+        if let Some(expires) = entry.expires_at {
+            self.expiring.push((number, micros(expires)));
+        }
         self.reason.push(self.reasons.intern(entry.reason));
         self.created_by.push(self.users.intern(entry.created_by));
         self.target.push(target);
@@ -496,7 +534,8 @@ impl Columns {
         Entries {
             ids: self.ids.into_boxed_slice(),
             created_at: self.created_at.into_boxed_slice(),
-            expires_at: self.expires_at.into_boxed_slice(),
+            times: self.times.into_table().into_boxed_slice(),
+            expiring: self.expiring.into_boxed_slice(),
             reason: self.reason.into_boxed_slice(),
             created_by: self.created_by.into_boxed_slice(),
             target: self.target.into_boxed_slice(),
