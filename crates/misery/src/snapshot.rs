@@ -341,7 +341,7 @@ impl BanSnapshot {
 
 /// Entries column by column; entry `n` is row `n` of every column.
 struct Entries {
-    ids: Box<[u64]>,
+    ids: Ids,
     /// Into `times`.
     created_at: Box<[u32]>,
     /// Creation times, in microseconds since the Unix epoch: an import
@@ -431,7 +431,7 @@ impl Entries {
         };
         let expires = self.expires_at(number);
         Some(BanEntry {
-            id: *self.ids.get(at)?,
+            id: self.ids.get(at)?,
             target,
             kind: kind_of(shape),
             reason: self
@@ -453,7 +453,7 @@ impl Entries {
             .map(|(user, numbers)| user.as_str().len() + size_of_val(&**numbers))
             .sum::<usize>()
             + self.user_bans.capacity() * size_of::<(UserId, Box<[u32]>)>();
-        size_of_val(&*self.ids)
+        self.ids.heap_bytes()
             + size_of_val(&*self.created_at)
             + size_of_val(&*self.times)
             + size_of_val(&*self.expiring)
@@ -532,7 +532,7 @@ impl Columns {
 
     fn finish(self) -> Entries {
         Entries {
-            ids: self.ids.into_boxed_slice(),
+            ids: Ids::new(self.ids),
             created_at: self.created_at.into_boxed_slice(),
             times: self.times.into_table().into_boxed_slice(),
             expiring: self.expiring.into_boxed_slice(),
@@ -554,6 +554,48 @@ impl Columns {
                 .map(|(user, numbers)| (user, numbers.into_boxed_slice()))
                 .collect(),
             decoded: OnceLock::new(),
+        }
+    }
+}
+
+/// The store's ids, in 32 bits each when they all fit (as a store's
+/// sequence numbers usually do), else in 64.
+enum Ids {
+    Narrow(Box<[u32]>),
+    Wide(Box<[u64]>),
+}
+
+impl Ids {
+    fn new(ids: Vec<u64>) -> Self {
+        if ids.iter().all(|&id| u32::try_from(id).is_ok()) {
+            Self::Narrow(
+                ids.into_iter()
+                    .map(|id| u32::try_from(id).unwrap_or_default())
+                    .collect(),
+            )
+        } else {
+            Self::Wide(ids.into_boxed_slice())
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Narrow(ids) => ids.len(),
+            Self::Wide(ids) => ids.len(),
+        }
+    }
+
+    fn get(&self, at: usize) -> Option<u64> {
+        match self {
+            Self::Narrow(ids) => ids.get(at).map(|&id| u64::from(id)),
+            Self::Wide(ids) => ids.get(at).copied(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Narrow(ids) => size_of_val(&**ids),
+            Self::Wide(ids) => size_of_val(&**ids),
         }
     }
 }
@@ -665,6 +707,18 @@ mod tests {
         assert_eq!(back, given);
         assert_eq!(snapshot.next_expiry(), Some(noon() + Duration::hours(2)));
         assert_eq!(snapshot.entries.reasons.len(), 2);
+    }
+
+    #[test]
+    fn ids_beyond_32_bits_are_kept_whole() {
+        let given = vec![
+            ban(u64::MAX, "203.0.113.0/24", BanKind::Misery, None),
+            ban(7, "198.51.100.0/24", BanKind::Misery, None),
+        ];
+        let snapshot = BanSnapshot::new(given.clone());
+        let mut back: Vec<BanEntry> = snapshot.entries().cloned().collect();
+        back.sort_by_key(|entry| entry.id);
+        assert_eq!(back, [given[1].clone(), given[0].clone()]);
     }
 
     #[test]
