@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
 use moderation_core::{Clock, SystemClock, UserId};
 
 use crate::entry::{BanEntry, BanKind};
@@ -12,7 +13,7 @@ use crate::snapshot::BanSnapshot;
 /// The ban list every request consults.
 ///
 /// Holds an immutable [`BanSnapshot`] behind an atomic pointer: lookups load
-/// it without locking, never await and allocate nothing when nobody matches;
+/// it without locking, never await and allocate nothing;
 /// [`replace`](Self::replace) builds a new snapshot aside and swaps it in, so
 /// readers see either the old list or the new one, never a mix.
 ///
@@ -58,10 +59,46 @@ impl BanList {
     }
 
     /// Replaces the whole list at once.
+    ///
+    /// The new snapshot is built aside, indexed for the clock's "now"
+    /// ([`BanSnapshot::at`]), then swapped in: lookups running meanwhile use
+    /// the previous one and never wait.
     pub fn replace(&self, entries: impl IntoIterator<Item = BanEntry>) {
-        let snapshot = BanSnapshot::new(entries);
+        let snapshot = BanSnapshot::at(entries, self.inner.clock.now());
         tracing::debug!(entries = snapshot.len(), "ban list replaced");
         self.inner.snapshot.store(Arc::new(snapshot));
+    }
+
+    /// The earliest time an indexed entry of the current snapshot expires.
+    ///
+    /// Lookups stay exact after it, but each hit then reads the entry's
+    /// expiry; [`drop_expired`](Self::drop_expired) rebuilds the index
+    /// without the expired entries. [`BanRefresher::run`](crate::BanRefresher::run)
+    /// does so at that time.
+    #[must_use]
+    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.inner.snapshot.load().next_expiry()
+    }
+
+    /// Rebuilds the index without the entries expired by now, if any
+    /// indexed entry has expired, and returns whether it did.
+    ///
+    /// The entries are kept (and shared with the previous snapshot); only
+    /// the index is built, aside, then swapped in, unless the list was
+    /// replaced meanwhile.
+    pub fn drop_expired(&self) -> bool {
+        let current = self.inner.snapshot.load_full();
+        let now = self.inner.clock.now();
+        if current.next_expiry().is_none_or(|at| now < at) {
+            return false;
+        }
+        let rebuilt = Arc::new(current.rebuilt_at(now));
+        let previous = self.inner.snapshot.compare_and_swap(&current, rebuilt);
+        let swapped = Arc::ptr_eq(&*previous, &current);
+        if swapped {
+            tracing::debug!(entries = current.len(), "expired bans left the index");
+        }
+        swapped
     }
 
     /// The current snapshot, for iteration or many lookups in a row.
@@ -83,8 +120,8 @@ impl BanList {
     pub fn is_banned(&self, ip: Option<IpAddr>, user: Option<&UserId>, kind: BanKind) -> bool {
         let snapshot = self.inner.snapshot.load();
         let clock = &self.inner.clock;
-        ip.is_some_and(|ip| snapshot.find_ip(ip, kind, || clock.now()).is_some())
-            || user.is_some_and(|user| snapshot.find_user(user, kind, || clock.now()).is_some())
+        ip.is_some_and(|ip| snapshot.covers(ip, kind, || clock.now()))
+            || user.is_some_and(|user| snapshot.covers_user(user, kind, || clock.now()))
     }
 
     /// The active ban of `kind` covering the address or the user, user bans
@@ -100,7 +137,6 @@ impl BanList {
         let clock = &self.inner.clock;
         user.and_then(|user| snapshot.find_user(user, kind, || clock.now()))
             .or_else(|| ip.and_then(|ip| snapshot.find_ip(ip, kind, || clock.now())))
-            .cloned()
     }
 
     /// Whether `user` is hell-banned now.
@@ -115,7 +151,7 @@ mod tests {
     use super::*;
     use crate::entry::BanTarget;
     use crate::network::parse_network;
-    use chrono::{Duration, TimeZone, Utc};
+    use chrono::{Duration, TimeZone};
     use moderation_core::ManualClock;
 
     fn at_noon() -> Arc<ManualClock> {

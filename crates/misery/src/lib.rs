@@ -4,8 +4,8 @@
 //! people on them, for any tower / hyper / axum stack:
 //!
 //! - [`BanList`]: an immutable [`BanSnapshot`] behind an atomic swap. Every
-//!   request can consult it: readers never lock, and the not-banned path
-//!   allocates nothing and never awaits. [`BanRefresher`] keeps it in step
+//!   request can consult it: readers never lock or await, and a lookup,
+//!   banned or not, is a bounded number of memory reads with no allocation. [`BanRefresher`] keeps it in step
 //!   with a [`BanStore`] ([`MemoryBanStore`] is the reference store).
 //! - [`MiseryLayer`] / [`Misery`]: slowban and errorban. A miserable request
 //!   waits (asynchronously) between S and 2S, then gets one [`Punishment`]
@@ -63,6 +63,7 @@ mod error;
 mod future;
 mod hard_ban;
 mod hellban;
+mod index;
 mod layer;
 mod logout;
 mod memory_store;

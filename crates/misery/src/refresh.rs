@@ -72,7 +72,10 @@ impl BanRefresher {
         Ok(count)
     }
 
-    /// Reloads forever: at start, then on every tick or signal. Spawn it
+    /// Reloads forever: at start, then on every tick or signal. Between
+    /// reloads it also wakes when the earliest ban of the list expires and
+    /// rebuilds the index without it ([`BanList::drop_expired`]), so expiry
+    /// never costs lookups more than until then. Spawn it
     /// (`tokio::spawn(refresher.run())`); drop the task to stop it.
     pub async fn run(self) {
         loop {
@@ -82,11 +85,36 @@ impl BanRefresher {
             if let Err(error) = reload.await {
                 tracing::warn!(%error, "ban list refresh failed; keeping the previous list");
             }
-            tokio::select! {
-                () = tokio::time::sleep(self.interval) => {}
-                () = self.signal.notified() => {}
+            let next_reload = tokio::time::Instant::now() + self.interval;
+            loop {
+                let now = tokio::time::Instant::now();
+                if now >= next_reload {
+                    break;
+                }
+                let mut wait = next_reload - now;
+                let until_expiry = self.until_next_expiry();
+                let expiry_first = until_expiry.is_some_and(|until| until < wait);
+                if let Some(until) = until_expiry {
+                    wait = wait.min(until);
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {
+                        if expiry_first {
+                            self.list.drop_expired();
+                        }
+                    }
+                    () = self.signal.notified() => break,
+                }
             }
         }
+    }
+
+    /// How long until the list's earliest ban expires, by its clock; zero
+    /// when it already has.
+    fn until_next_expiry(&self) -> Option<Duration> {
+        let at = self.list.next_expiry()?;
+        let now = self.list.clock().now();
+        Some((at - now).to_std().unwrap_or(Duration::ZERO))
     }
 }
 
@@ -150,6 +178,35 @@ mod tests {
         assert!(!list.is_banned(ip, None, BanKind::Misery));
         tokio::time::sleep(Duration::from_secs(6)).await;
         assert!(list.is_banned(ip, None, BanKind::Misery));
+        task.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_index_drops_a_ban_when_it_expires_without_a_reload() {
+        let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 1, 12, 0, 0).unwrap();
+        let clock = Arc::new(moderation_core::ManualClock::new(start));
+        let store = Arc::new(MemoryBanStore::new(clock.clone()));
+        let mut expiring = ban("198.51.100.0/24");
+        expiring.expires_at = Some(start + chrono::Duration::minutes(1));
+        store.add(expiring).await.unwrap();
+        store.add(ban("203.0.113.0/24")).await.unwrap();
+        let list = BanList::new(clock.clone());
+        let task = tokio::spawn(
+            BanRefresher::new(list.clone(), store.clone())
+                .with_interval(Duration::from_secs(3600))
+                .run(),
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(
+            list.next_expiry(),
+            Some(start + chrono::Duration::minutes(1))
+        );
+        clock.advance(chrono::Duration::minutes(1));
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert_eq!(list.next_expiry(), None, "rebuilt without the expired ban");
+        assert_eq!(list.snapshot().len(), 2, "the expired ban is still listed");
+        assert!(!list.is_banned(Some("198.51.100.1".parse().unwrap()), None, BanKind::Misery));
+        assert!(list.is_banned(Some("203.0.113.1".parse().unwrap()), None, BanKind::Misery));
         task.abort();
     }
 
