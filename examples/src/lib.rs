@@ -15,6 +15,8 @@ mod guides {
     mod moderation_core {}
     #[doc = include_str!("../../docs/moderation-diff.md")]
     mod moderation_diff {}
+    #[doc = include_str!("../../docs/moderation-misery.md")]
+    mod moderation_misery {}
     #[doc = include_str!("../../docs/moderation-storage.md")]
     mod moderation_storage {}
     #[doc = include_str!("../../docs/object-workflow.md")]
