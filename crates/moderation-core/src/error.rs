@@ -279,11 +279,15 @@ impl From<crate::community::Refusal> for ModerationError {
 }
 
 impl ModerationError {
-    /// True for a lost race on a version: [`ModerationError::Conflict`] or
-    /// [`ModerationError::ReviewConflict`]. Reload and decide again.
+    /// True for a lost race on a version: [`ModerationError::Conflict`],
+    /// [`ModerationError::ReviewConflict`] or
+    /// [`ModerationError::ObjectConflict`]. Reload and decide again.
     #[must_use]
     pub fn is_conflict(&self) -> bool {
-        matches!(self, Self::Conflict { .. } | Self::ReviewConflict { .. })
+        matches!(
+            self,
+            Self::Conflict { .. } | Self::ReviewConflict { .. } | Self::ObjectConflict { .. }
+        )
     }
 
     /// Wraps a store failure.
@@ -291,5 +295,36 @@ impl ModerationError {
         Self::Store {
             source: source.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ItemId, Kind};
+    use crate::queue::ReviewId;
+
+    #[test]
+    fn every_lost_version_race_is_a_conflict() -> Result<(), ModerationError> {
+        let races = [
+            ModerationError::Conflict {
+                item: ItemId(1),
+                expected: 1,
+                actual: 2,
+            },
+            ModerationError::ReviewConflict {
+                review: ReviewId(1),
+                expected: 1,
+                actual: 2,
+            },
+            ModerationError::ObjectConflict {
+                object: ObjectRef::new(Kind::new("profile")?, 1_i64),
+                expected: 1,
+                actual: 2,
+            },
+        ];
+        assert!(races.iter().all(ModerationError::is_conflict));
+        assert!(!ModerationError::store("down").is_conflict());
+        Ok(())
     }
 }
